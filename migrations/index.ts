@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-initial.js';
+
+/**
+ * State-store migrations, applied in name order by kysely's Migrator. An explicit registry, not
+ * a directory scan: the build output and bundlers see every migration.
+ */
+export const stateMigrations: Record<string, Migration> = {
+  '0001-initial': m0001,
+};

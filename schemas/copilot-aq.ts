@@ -1,0 +1,24 @@
+import type { StreamSchema } from '../src/engine/stream-schema.js';
+
+/** Copilot agent Q&A (Observability Dashboard, Copilot/AQTable). */
+export const copilotAq: StreamSchema = {
+  name: 'copilot_aq',
+  description: 'Questions agents asked Copilot and the answers they got.',
+  apiPaths: ['Copilot/AQTable'],
+  accepts: { channels: false, filters: ['CopilotProfileId', 'AgentNumber'] },
+  eventTime: 'question_time',
+  clusterBy: ['agent_number', 'copilot_profile_id'],
+  columns: [
+    { name: 'question_time', type: 'timestamp', headers: ['Question Time', 'Timestamp', 'Date'], nullable: false, description: 'When the question was asked (event time, UTC).' },
+    { name: 'contact_id', type: 'text', headers: ['Contact ID'], description: 'CXone contact id.' },
+    { name: 'agent_number', type: 'text', headers: ['Agent Number', 'Agent ID'], description: 'Agent number (id) in CXone.' },
+    { name: 'agent_name', type: 'text', headers: ['Agent Name', 'Agent'], description: 'Agent display name.' },
+    { name: 'copilot_profile_id', type: 'text', headers: ['Copilot Profile ID', 'Profile ID'], description: 'Copilot profile that answered.' },
+    { name: 'question', type: 'text', headers: ['Question'], description: 'The question as asked (free text).' },
+    { name: 'answer', type: 'text', headers: ['Answer'], description: 'The answer given (free text).' },
+    { name: 'answer_source', type: 'text', headers: ['Answer Source', 'Source'], description: 'Knowledge source of the answer.' },
+    { name: 'feedback', type: 'text', headers: ['Feedback'], description: 'Positive, Negative or NULL.' },
+    { name: 'response_time_ms', type: 'number', headers: ['Response Time (ms)', 'Response Time'], description: 'Time to answer, in milliseconds.' },
+    { name: 'answered', type: 'boolean', headers: ['Answered'], description: 'Whether Copilot produced an answer.' },
+  ],
+};

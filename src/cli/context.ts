@@ -1,0 +1,62 @@
+import { ExportClient } from '../../connectors/cxone/export-client.js';
+import { TokenProvider } from '../../connectors/cxone/token-provider.js';
+import { PostgresDestination } from '../../connectors/postgres/postgres-destination.js';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { type Clock, systemClock } from '../engine/clock.js';
+import type { Destination } from '../engine/destination.js';
+import type { SyncDeps } from '../engine/sync-runner.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { processOwner, StateStore } from '../state/state-store.js';
+
+/** Everything a command needs, composed from the config. The only place that names concrete destinations. */
+export interface Context extends SyncDeps {
+  readonly tokens: TokenProvider;
+  close(): Promise<void>;
+}
+
+export function createDestination(config: ResolvedConfig): Destination {
+  const d = config.raw.destination;
+  switch (d.type) {
+    case 'postgres':
+      return new PostgresDestination({ url: d.url, schema: d.schema, sharesStateDatabase: config.stateUrl === d.url });
+    case 'bigquery':
+      throw new ConfigError('destination.type bigquery is not available in this version yet; use postgres');
+  }
+}
+
+export function createContext(config: ResolvedConfig, log: Logger, clock: Clock = systemClock): Context {
+  const a = config.raw.account;
+  const retry = { maxAttempts: a.httpMaxAttempts, baseDelayMs: a.httpRetryBaseMs, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
+  const tokens = new TokenProvider(
+    { authUrl: a.authUrl, clientId: a.clientId, clientSecret: a.clientSecret, accessKey: a.accessKey, accessSecret: a.accessSecret, clientAuth: a.clientAuth },
+    log,
+    retry,
+  );
+  const client = new ExportClient(
+    tokens,
+    { apiBase: config.apiBase, allowedDownloadHosts: config.allowedDownloadHosts, retry, timeoutMs: a.httpTimeoutSeconds * 1000 },
+    log,
+  );
+  const state = new StateStore(config.stateUrl);
+  const destination = createDestination(config);
+  return {
+    config,
+    state,
+    destination,
+    client,
+    tokens,
+    clock,
+    log,
+    owner: processOwner(),
+    archiveDir: config.raw.archive.dir,
+    poll: {
+      intervalMs: a.pollIntervalSeconds * 1000,
+      maxIntervalMs: a.pollMaxIntervalSeconds * 1000,
+      budgetMs: a.pollTimeoutMinutes * 60_000,
+    },
+    async close() {
+      await Promise.allSettled([state.close(), destination.close()]);
+    },
+  };
+}

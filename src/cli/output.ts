@@ -1,0 +1,21 @@
+import { redact } from '../log/redact.js';
+
+/** Writes a command's result: one JSON document on stdout with `--json`, readable text otherwise. */
+export function emit(result: unknown, json: boolean, human: () => string): void {
+  if (json) process.stdout.write(`${redact(JSON.stringify(result, null, 2))}\n`);
+  else process.stdout.write(`${redact(human())}\n`);
+}
+
+export function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function ago(from: Date | null | undefined, now: Date): string {
+  if (!from) return '-';
+  const mins = Math.round((now.getTime() - from.getTime()) / 60_000);
+  if (Math.abs(mins) < 120) return `${mins}m`;
+  const hours = Math.round(mins / 60);
+  return Math.abs(hours) < 72 ? `${hours}h` : `${Math.round(hours / 24)}d`;
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
+import { ianaZone } from '../parse/value-parsers.js';
+import { parseDuration } from './duration.js';
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use e.g. 15m, 2h, 1d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const isoDate = z
+  .union([z.string(), z.date()])
+  .transform((v, ctx) => {
+    const d = v instanceof Date ? v : new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.addIssue({ code: 'custom', message: `not a date: ${JSON.stringify(v)} (use YYYY-MM-DD or ISO 8601)` });
+      return z.NEVER;
+    }
+    return d;
+  });
+
+const timeZone = z.string().refine((tz) => ianaZone(tz) !== undefined, {
+  message: 'not an IANA time zone name (e.g. UTC, America/New_York)',
+});
+
+const schemaDrift = z.enum(['evolve', 'ignore', 'fail']);
+
+const streamOptions = z.strictObject({
+  enabled: z.boolean().default(true),
+  start: isoDate.optional(),
+  timeZone: timeZone.optional(),
+  channels: z.array(z.enum(['digital', 'voice'])).optional(),
+  filters: z.record(z.string(), z.array(z.string())).optional(),
+  path: z.string().optional(),
+  lookback: duration.optional(),
+  settle: duration.optional(),
+  maxWindowDays: z.number().int().positive().optional(),
+  schemaDrift: schemaDrift.optional(),
+  maxRejectedRatio: z.number().min(0).max(1).optional(),
+});
+
+const accountSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore').optional(),
+    authUrl: z.url().default('https://cxone.niceincontact.com/auth/token'),
+    apiBase: z.url().optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}\d{1,2}$/, 'a CXone area such as na1, eu1, au1')
+      .optional(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    accessKey: z.string().min(1),
+    accessSecret: z.string().min(1),
+    clientAuth: z.enum(['post', 'basic']).default('post'),
+    exportsPer24h: z.number().int().min(1).max(1000).default(3),
+    historyAuthorized: z.boolean().default(false),
+    horizonMarginDays: z.number().min(0).max(30).default(1),
+    allowedDownloadHosts: z.array(z.string().min(1)).optional(),
+    pollIntervalSeconds: z.number().positive().default(5),
+    pollMaxIntervalSeconds: z.number().positive().default(60),
+    pollTimeoutMinutes: z.number().positive().default(30),
+    httpMaxAttempts: z.number().int().min(1).max(20).default(6),
+    httpRetryBaseMs: z.number().int().min(1).default(500),
+    httpTimeoutSeconds: z.number().positive().default(120),
+  })
+  .refine((a) => a.apiBase !== undefined || a.region !== undefined, {
+    message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',
+    path: ['apiBase'],
+  });
+
+const postgresDestination = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().min(1),
+  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier').default('cxone'),
+});
+
+const bigqueryDestination = z.strictObject({
+  type: z.literal('bigquery'),
+  projectId: z.string().min(1),
+  dataset: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/),
+  location: z.string().default('US'),
+  keyFile: z.string().optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    account: accountSchema,
+    archive: z
+      .strictObject({
+        dir: z.string().default('./.cxone-od-sync/archive'),
+        keepDays: z.number().int().min(0).default(30),
+      })
+      .default({ dir: './.cxone-od-sync/archive', keepDays: 30 }),
+    state: z.strictObject({ url: z.string().min(1).optional() }).default({}),
+    destination: z.discriminatedUnion('type', [postgresDestination, bigqueryDestination]),
+    defaults: z
+      .strictObject({
+        lookback: duration.default(86_400_000),
+        settle: duration.default(900_000),
+        schemaDrift: schemaDrift.default('evolve'),
+        maxRejectedRatio: z.number().min(0).max(1).default(0.01),
+        timeZone: timeZone.default('UTC'),
+      })
+      .default({ lookback: 86_400_000, settle: 900_000, schemaDrift: 'evolve', maxRejectedRatio: 0.01, timeZone: 'UTC' }),
+    streams: z.record(z.string(), streamOptions.default({ enabled: true })).optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.destination.type !== 'postgres' && !cfg.state.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['state', 'url'],
+        message: 'a PostgreSQL state store URL is required when the destination is not PostgreSQL',
+      });
+    }
+    for (const [name, opts] of Object.entries(cfg.streams ?? {})) {
+      const schema = findStreamSchema(name);
+      const at = ['streams', name];
+      if (!schema) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at,
+          message: `unknown stream; known streams: ${streamSchemas.map((s) => s.name).join(', ')}`,
+        });
+        continue;
+      }
+      if (opts.path && !schema.apiPaths.includes(opts.path)) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'path'], message: `must be one of ${schema.apiPaths.join(', ')}` });
+      }
+      if (opts.channels && !schema.accepts.channels) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'channels'], message: `${name} does not accept channels` });
+      }
+      for (const key of Object.keys(opts.filters ?? {})) {
+        if (!schema.accepts.filters.includes(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'filters', key],
+            message: schema.accepts.filters.length
+              ? `${name} accepts only the filters ${schema.accepts.filters.join(', ')}`
+              : `${name} accepts no filters`,
+          });
+        }
+      }
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type StreamOptions = z.output<typeof streamOptions>;

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
+import type { StreamSchema } from '../engine/stream-schema.js';
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../log/redact.js';
+import type { SchemaDrift } from '../parse/header-mapping.js';
+import { type Config, configSchema } from './config-schema.js';
+
+export const defaultConfigFile = 'cxone-od-sync.yaml';
+
+/** A stream as the engine runs it: its schema and its options with defaults applied. */
+export interface StreamConfig {
+  readonly schema: StreamSchema;
+  readonly apiPath: string;
+  readonly start: Date | undefined;
+  readonly timeZone: string;
+  readonly channels: readonly string[] | undefined;
+  readonly filters: Readonly<Record<string, readonly string[]>> | undefined;
+  readonly lookbackMs: number;
+  readonly settleMs: number;
+  readonly maxWindowDays: number | undefined;
+  readonly schemaDrift: SchemaDrift;
+  readonly maxRejectedRatio: number;
+}
+
+export interface ResolvedConfig {
+  readonly raw: Config;
+  /** Quota and ledger key: `account.name`, or a hash of the API base and access key. */
+  readonly accountKey: string;
+  readonly apiBase: string;
+  readonly allowedDownloadHosts: readonly string[];
+  readonly stateUrl: string;
+  readonly streams: readonly StreamConfig[];
+}
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. */
+export function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string[] = [],
+  problems: string[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (def !== undefined) return def;
+      problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)], problems));
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k], problems)]),
+    );
+  }
+  return value;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+}
+
+/** Validates a config object as a whole; one ConfigError lists every problem with its path. */
+export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): ResolvedConfig {
+  const problems: string[] = [];
+  const substituted = substituteEnv(input ?? {}, env, [], problems);
+  const parsed = configSchema.safeParse(substituted);
+  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(`${source} is not valid:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+  }
+  const cfg = parsed.data;
+  for (const s of [cfg.account.clientSecret, cfg.account.accessSecret]) registerSecret(s);
+  registerPasswordInUrl(cfg.state.url);
+  if (cfg.destination.type === 'postgres') registerPasswordInUrl(cfg.destination.url);
+
+  const apiBase = (cfg.account.apiBase ?? `https://api-${cfg.account.region}.niceincontact.com`).replace(/\/+$/, '');
+  const accountKey =
+    cfg.account.name ??
+    `acct-${createHash('sha256').update(`${apiBase}\n${cfg.account.accessKey}`).digest('hex').slice(0, 12)}`;
+  const apiHost = new URL(apiBase).hostname;
+  const apiDomain = apiHost.split('.').slice(-2).join('.');
+  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? [apiHost, `*.${apiDomain}`, '*.amazonaws.com'];
+  const stateUrl = cfg.state.url ?? (cfg.destination.type === 'postgres' ? cfg.destination.url : '');
+
+  const selected = cfg.streams ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
+  const streams: StreamConfig[] = [];
+  for (const [name, opts] of Object.entries(selected)) {
+    if (opts.enabled === false) continue;
+    const schema = findStreamSchema(name)!;
+    streams.push({
+      schema,
+      apiPath: opts.path ?? schema.apiPaths[0],
+      start: opts.start,
+      timeZone: opts.timeZone ?? cfg.defaults.timeZone,
+      channels: opts.channels,
+      filters: opts.filters,
+      lookbackMs: opts.lookback ?? cfg.defaults.lookback,
+      settleMs: opts.settle ?? cfg.defaults.settle,
+      maxWindowDays: opts.maxWindowDays,
+      schemaDrift: opts.schemaDrift ?? cfg.defaults.schemaDrift,
+      maxRejectedRatio: opts.maxRejectedRatio ?? cfg.defaults.maxRejectedRatio,
+    });
+  }
+  return { raw: cfg, accountKey, apiBase, allowedDownloadHosts, stateUrl, streams };
+}
+
+function registerPasswordInUrl(url: string | undefined): void {
+  if (!url) return;
+  try {
+    const u = new URL(url);
+    if (u.password) registerSecret(decodeURIComponent(u.password));
+  } catch {
+    // not a URL (a socket path, say): nothing to register
+  }
+}
+
+/** Reads a YAML config file (default `cxone-od-sync.yaml` when present) and resolves it. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const path = file ?? (existsSync(defaultConfigFile) ? defaultConfigFile : undefined);
+  if (!path) {
+    throw new ConfigError(`no configuration: pass --config FILE or create ${defaultConfigFile} (see README, Configuration)`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  return resolveConfig(doc, env, path);
+}

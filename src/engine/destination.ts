@@ -1,0 +1,53 @@
+import type { CompiledQuery } from 'kysely';
+import type { TypedRow } from '../parse/row-typer.js';
+import type { Window } from './planner.js';
+import type { ColumnSpec, StreamSchema } from './stream-schema.js';
+
+/**
+ * What a destination can do, as data (dlt's destination capabilities): the engine asks, it never
+ * tests a destination's type.
+ */
+export interface DestinationCapabilities {
+  /** State-store statements can run inside the destination's data transaction (same database). */
+  readonly transactionalState: boolean;
+  /** Replacing a window is atomic: readers never see it half-loaded. */
+  readonly windowReplace: boolean;
+  /** Bulk load through COPY (otherwise batched inserts or load jobs). */
+  readonly copy: boolean;
+}
+
+export interface LoadJob {
+  readonly schema: StreamSchema;
+  /** The columns of `rows`' values, in order. */
+  readonly columns: readonly ColumnSpec[];
+  /** `_export_id` of every row. */
+  readonly exportKey: string;
+  readonly window: Window;
+  readonly loadedAt: Date;
+  readonly rows: AsyncIterable<TypedRow>;
+  /**
+   * Called once every row is staged and before anything is visible: throws to abandon the load
+   * (too many rejected rows, say), or returns the state-store statements that commit it. A
+   * destination with `transactionalState` runs them in its own transaction; otherwise the engine
+   * runs them after `load` returns.
+   */
+  beforeCommit(stagedRows: number): Promise<CompiledQuery[]>;
+}
+
+export interface LoadResult {
+  readonly rows: number;
+  /** Rows the window held before it was replaced. */
+  readonly replaced: number;
+}
+
+export interface Destination {
+  readonly name: string;
+  readonly capabilities: DestinationCapabilities;
+  /** Reaches the destination and checks the permissions a sync needs; changes nothing. */
+  check(): Promise<void>;
+  /** Creates the stream's table (typed, documented, indexed) and adds columns found by drift. */
+  prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void>;
+  /** Replaces the window with the job's rows, atomically. */
+  load(job: LoadJob): Promise<LoadResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,198 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DownloadUrlExpiredError, type ExportClient } from '../../connectors/cxone/export-client.js';
+import type { StreamConfig } from '../config/load-config.js';
+import { DownloadError, ExportFailedError, isSyncError, SchemaError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { redact } from '../log/redact.js';
+import { CsvFormatError } from '../parse/csv-records.js';
+import type { StateStore } from '../state/state-store.js';
+import type { ExportRow } from '../state/state-tables.js';
+import type { Clock } from './clock.js';
+import type { Destination } from './destination.js';
+import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
+
+export interface LifecycleDeps {
+  readonly state: StateStore;
+  readonly client: ExportClient;
+  readonly destination: Destination;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly owner: string;
+  readonly archiveDir: string;
+  readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
+}
+
+export type DriveOutcome =
+  | { kind: 'loaded'; exportRow: ExportRow; load: WindowLoadResult }
+  | { kind: 'in_flight'; exportRow: ExportRow; reason: string }
+  /** An export abandoned without a result (its reservation was interrupted): the window is due again. */
+  | { kind: 'abandoned'; exportRow: ExportRow; reason: string }
+  | { kind: 'failed'; exportRow: ExportRow; error: Error; retryable: boolean };
+
+/** Download attempts of one export (a cut-off or malformed body is fetched again, via the status). */
+const maxDownloadAttempts = 4;
+
+export function archivePath(archiveDir: string, row: ExportRow): string {
+  return resolve(join(archiveDir, row.stream, `${row.id}-${row.file_name}.csv`));
+}
+
+/**
+ * Drives one export through its persisted lifecycle (SPEC section 3): submitted, then ready,
+ * downloaded and loaded, writing each step to the ledger before the next side effect, so that
+ * a crash at any point resumes where it stopped and never costs a second export.
+ */
+export async function driveExport(row: ExportRow, stream: StreamConfig, deps: LifecycleDeps): Promise<DriveOutcome> {
+  const { state, clock, log: baseLog } = deps;
+  const log = baseLog.child({ stream: row.stream, export: row.id });
+  let current = row;
+  const heartbeat = setInterval(() => {
+    state.renewClaim(current.id, deps.owner, clock.now()).catch(() => {});
+  }, 60_000);
+  heartbeat.unref();
+  try {
+    if (current.status === 'reserved') {
+      // The process that reserved it died before recording the vendor's answer: the request may
+      // have been spent. It stays counted; the window is free to be planned again.
+      current = await state.updateExport(
+        current.id,
+        { status: 'failed', error: 'interrupted before the export request was confirmed; the window will be requested again', retryable: true },
+        clock.now(),
+      );
+      return { kind: 'abandoned', exportRow: current, reason: current.error! };
+    }
+    while (current.status === 'submitted' || current.status === 'ready') {
+      if (current.attempts >= maxDownloadAttempts) {
+        const error = new DownloadError(`download failed ${current.attempts} times: ${current.error ?? ''}`, false);
+        current = await state.updateExport(current.id, { status: 'failed', error: error.message, retryable: true }, clock.now());
+        return { kind: 'failed', exportRow: current, error, retryable: true };
+      }
+      const ready = await pollUntilReady(current, deps, log);
+      if (ready.kind !== 'ready') return ready.outcome;
+      current = ready.row;
+      const dest = archivePath(deps.archiveDir, current);
+      try {
+        await mkdir(join(deps.archiveDir, current.stream), { recursive: true });
+        log.info('downloading');
+        const dl = await deps.client.download(ready.url, dest);
+        current = await state.updateExport(
+          current.id,
+          { status: 'downloaded', archive_path: dest, bytes: dl.bytes, sha256: dl.sha256, downloaded_at: clock.now(), error: null },
+          clock.now(),
+        );
+        log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256 });
+      } catch (err) {
+        if (!(err instanceof DownloadError) || !err.retryable) {
+          if (err instanceof DownloadError) {
+            current = await state.updateExport(current.id, { status: 'failed', error: redact(err.message), retryable: false }, clock.now());
+            return { kind: 'failed', exportRow: current, error: err, retryable: false };
+          }
+          throw err;
+        }
+        log.warn(err instanceof DownloadUrlExpiredError ? 'download URL expired; asking the status for a fresh one' : 'download failed; fetching it again', {
+          error: err.message,
+        });
+        current = await state.updateExport(
+          current.id,
+          { status: 'submitted', attempts: current.attempts + (err instanceof DownloadUrlExpiredError ? 0 : 1), error: redact(err.message) },
+          clock.now(),
+        );
+      }
+    }
+    if (current.status === 'downloaded') return await loadDownloaded(current, stream, deps, log);
+    return { kind: 'failed', exportRow: current, error: new Error(`export ${current.id} is ${current.status}`), retryable: false };
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function pollUntilReady(
+  row: ExportRow,
+  deps: LifecycleDeps,
+  log: ReturnType<Logger['child']>,
+): Promise<{ kind: 'ready'; row: ExportRow; url: string } | { kind: 'stop'; outcome: DriveOutcome }> {
+  const { state, clock, client } = deps;
+  const started = Date.now();
+  let interval = deps.poll.intervalMs;
+  for (;;) {
+    const status = await client.getStatus(row.status_url!);
+    if (status.state === 'done') {
+      const host = safeHost(status.downloadUrl!);
+      const updated = await state.updateExport(row.id, { status: 'ready', ready_at: clock.now(), download_host: host }, clock.now());
+      return { kind: 'ready', row: updated, url: status.downloadUrl! };
+    }
+    if (status.state === 'failed') {
+      const message = `the API reports the export ${status.vendorStatus}${status.message ? `: ${redact(status.message)}` : ''}`;
+      const updated = await state.updateExport(row.id, { status: 'failed', error: message, retryable: true }, clock.now());
+      return { kind: 'stop', outcome: { kind: 'failed', exportRow: updated, error: new ExportFailedError(message, true), retryable: true } };
+    }
+    if (Date.now() - started + interval > deps.poll.budgetMs) {
+      log.info('export still processing; it stays in flight', { vendorStatus: status.vendorStatus });
+      return { kind: 'stop', outcome: { kind: 'in_flight', exportRow: row, reason: `still ${status.vendorStatus} at the API` } };
+    }
+    log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: interval });
+    await sleep(interval);
+    await state.renewClaim(row.id, deps.owner, clock.now());
+    interval = Math.min(deps.poll.maxIntervalMs, Math.round(interval * 1.5));
+  }
+}
+
+function safeHost(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}
+
+/** Loads an archived file. A malformed file is a bad download: discarded and fetched again. */
+export async function loadDownloaded(
+  row: ExportRow,
+  stream: StreamConfig,
+  deps: LifecycleDeps,
+  log: ReturnType<Logger['child']>,
+): Promise<DriveOutcome> {
+  const { state, clock } = deps;
+  try {
+    const load = await loadWindowFile(
+      {
+        file: row.archive_path!,
+        schema: stream.schema,
+        exportRow: row,
+        window: { start: row.window_start, end: row.window_end },
+        timeZone: row.time_zone,
+        drift: stream.schemaDrift,
+        maxRejectedRatio: stream.maxRejectedRatio,
+        loadedAt: clock.now(),
+      },
+      deps.destination,
+      state,
+      log,
+    );
+    const loaded = (await state.getExport(row.id))!;
+    log.info('loaded', { rows: load.rows, rejected: load.rejected, replaced: load.replaced });
+    return { kind: 'loaded', exportRow: loaded, load };
+  } catch (err) {
+    if (err instanceof CsvFormatError && row.vendor_export_id) {
+      log.warn('downloaded file is malformed; fetching it again', { error: err.message });
+      await rm(row.archive_path!, { force: true });
+      const again = await state.updateExport(
+        row.id,
+        { status: 'submitted', archive_path: null, attempts: row.attempts + 1, error: redact(err.message) },
+        clock.now(),
+      );
+      return driveExport(again, stream, deps);
+    }
+    const retryable = isSyncError(err) ? err.retryable && !(err instanceof SchemaError) : true;
+    const message = redact((err as Error).message);
+    if (err instanceof SchemaError || err instanceof CsvFormatError) {
+      // The file is kept: fix the schema (or the file) and `replay --export ID`.
+      const failed = await state.updateExport(row.id, { status: 'failed', error: message, retryable: false }, clock.now());
+      return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
+    }
+    // The destination or state store failed: the file stays downloaded, a rerun loads it.
+    await state.updateExport(row.id, { error: message }, clock.now()).catch(() => {});
+    return { kind: 'failed', exportRow: row, error: err as Error, retryable };
+  }
+}

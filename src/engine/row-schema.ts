@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { type ColumnSpec, metadataColumns, type StreamSchema } from './stream-schema.js';
+
+function columnSchema(c: Pick<ColumnSpec, 'type' | 'description' | 'nullable'>): z.ZodType {
+  const base = {
+    timestamp: z.iso.datetime({ offset: true }),
+    integer: z.int(),
+    number: z.number(),
+    boolean: z.boolean(),
+    text: z.string(),
+  }[c.type].describe(c.description);
+  return c.nullable === false ? base : base.nullable();
+}
+
+/** The zod schema of a warehouse row of a stream (as JSON: timestamps as ISO strings). */
+export function rowSchema(stream: StreamSchema) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const c of stream.columns) shape[c.name] = columnSchema(c);
+  for (const c of metadataColumns) shape[c.name] = columnSchema({ ...c, nullable: c.name !== '_export_id' });
+  return z.object(shape).describe(stream.description);
+}
+
+/** JSON Schema of a stream's rows, for `streams --json`. */
+export function rowJsonSchema(stream: StreamSchema): unknown {
+  return { title: stream.name, ...z.toJSONSchema(rowSchema(stream)) };
+}

@@ -1,0 +1,49 @@
+/**
+ * A stream is data: its name (the warehouse table), the API paths that export it, the request
+ * options its table accepts, its columns and its event-time column. A new stream is a new file
+ * in `schemas/` and one line in `schemas/index.ts`.
+ */
+
+export type ColumnType = 'timestamp' | 'text' | 'integer' | 'number' | 'boolean';
+
+export interface ColumnSpec {
+  /** Warehouse column name (snake_case). */
+  readonly name: string;
+  readonly type: ColumnType;
+  /** CSV headers that map to this column: the dashboard's display name first, then aliases. */
+  readonly headers: readonly string[];
+  /** Documentation, used for column comments and `streams`. */
+  readonly description: string;
+  /** False only for the event time: a row without it is rejected. */
+  readonly nullable?: boolean;
+}
+
+export interface StreamSchema {
+  readonly name: string;
+  readonly description: string;
+  /** API table paths; the first is the default, the others are alternatives chosen by config. */
+  readonly apiPaths: readonly [string, ...string[]];
+  readonly accepts: {
+    readonly channels: boolean;
+    readonly filters: readonly string[];
+  };
+  readonly eventTime: string;
+  readonly columns: readonly ColumnSpec[];
+  /** Columns to index or cluster by besides the event time. */
+  readonly clusterBy?: readonly string[];
+}
+
+/** Metadata columns every destination table carries, after the stream's own columns. */
+export const metadataColumns = [
+  { name: '_export_id', type: 'text', description: 'Ledger id of the export that loaded this row.' },
+  { name: '_window_start', type: 'timestamp', description: 'Start (inclusive, UTC) of the loaded window.' },
+  { name: '_window_end', type: 'timestamp', description: 'End (exclusive, UTC) of the loaded window.' },
+  { name: '_loaded_at', type: 'timestamp', description: 'When the row was committed.' },
+  { name: '_source_line', type: 'integer', description: 'Line number of the record in the raw CSV.' },
+] as const satisfies readonly { name: string; type: ColumnType; description: string }[];
+
+export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
+  const col = schema.columns.find((c) => c.name === schema.eventTime);
+  if (!col) throw new Error(`stream ${schema.name}: event-time column ${schema.eventTime} is not among its columns`);
+  return col;
+}

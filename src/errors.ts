@@ -1,0 +1,103 @@
+/**
+ * The error taxonomy. Every error says whether a retry can help (`retryable`) and which exit code
+ * the CLI maps it to, and keeps its cause. Messages name the setting or command that fixes them.
+ */
+
+export const ExitCode = {
+  done: 0,
+  failed: 1,
+  usage: 2,
+  deferred: 75,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class SyncError extends Error {
+  abstract readonly retryable: boolean;
+  readonly exitCode: ExitCode = ExitCode.failed;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad configuration or CLI arguments: fix the named setting; nothing was requested. */
+export class ConfigError extends SyncError {
+  readonly retryable = false;
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The vendor refused the credentials (token endpoint or a 401 after one renewal). */
+export class AuthError extends SyncError {
+  readonly retryable = false;
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The rolling 24-hour export quota is used up; `nextSlotAt` is when the earliest slot frees. */
+export class QuotaExhaustedError extends SyncError {
+  readonly retryable = true;
+  override readonly exitCode = ExitCode.deferred;
+  constructor(
+    readonly nextSlotAt: Date | null,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      message ??
+        `Export quota used up; the next slot frees at ${nextSlotAt?.toISOString() ?? 'an unknown time'}. Run again then.`,
+      options,
+    );
+  }
+}
+
+/** The vendor's 4-month rule refused the window (or the planner did, before asking). */
+export class HorizonError extends SyncError {
+  readonly retryable = false;
+}
+
+/** An HTTP call failed. `retryable` for 429, 5xx and network errors. */
+export class ApiError extends SyncError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The vendor reported the export as failed, or its status body could not be understood. */
+export class ExportFailedError extends SyncError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A download was cut off, malformed or from a host that is not allowed. Fetch it again. */
+export class DownloadError extends SyncError {
+  constructor(
+    message: string,
+    readonly retryable = true,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A file does not fit the stream schema as a whole (missing event-time header, drift under `fail`, too many rejects). */
+export class SchemaError extends SyncError {
+  readonly retryable = false;
+}
+
+/** The state store or destination cannot be reached or refused a statement. */
+export class StoreError extends SyncError {
+  readonly retryable = true;
+}
+
+export function isSyncError(err: unknown): err is SyncError {
+  return err instanceof SyncError;
+}

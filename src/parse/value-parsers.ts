@@ -1,0 +1,200 @@
+import { DateTime, IANAZone } from 'luxon';
+import type { ColumnType } from '../engine/stream-schema.js';
+
+/**
+ * Value parsing per SPEC section 2. Each parser takes the raw cell (never empty: an empty cell is
+ * NULL before it gets here) and returns the typed value or throws a `ValueError` whose message
+ * becomes the rejected row's reason.
+ *
+ * Wall-clock times (no offset in the cell) are read in the export's IANA time zone with the
+ * "compatible" rule of RFC 5545 and Temporal: a time that repeats when clocks go back is the
+ * first occurrence (daylight time); a time that does not exist when clocks go forward is moved
+ * forward by the gap (02:30 becomes 03:30 daylight time).
+ */
+export class ValueError extends Error {}
+
+/** Typed value of a cell: Date for timestamps, string for integers (bigint-safe), number, boolean, text. */
+export type CellValue = Date | string | number | boolean | null;
+
+const isoWithZone =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const isoLocal = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?$/;
+const usLocal = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*([AaPp])\.?[Mm]\.?)?$/;
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+function fraction(digits: string | undefined): number {
+  return digits ? Math.floor(Number(`0.${digits}`) * 1000) : 0;
+}
+
+function checkRanges(w: WallClock, raw: string): void {
+  if (w.month < 1 || w.month > 12 || w.day < 1 || w.day > 31 || w.hour > 23 || w.minute > 59 || w.second > 59) {
+    throw new ValueError(`not a valid date-time: ${JSON.stringify(raw)}`);
+  }
+  const dim = new Date(Date.UTC(w.year, w.month, 0)).getUTCDate();
+  if (w.day > dim) throw new ValueError(`not a valid date-time: ${JSON.stringify(raw)} (day out of range)`);
+}
+
+const zoneCache = new Map<string, IANAZone>();
+/** Validates an IANA zone name; returns undefined when it is unknown. */
+export function ianaZone(name: string): IANAZone | undefined {
+  let z = zoneCache.get(name);
+  if (!z) {
+    z = IANAZone.create(name);
+    if (!z.isValid) return undefined;
+    zoneCache.set(name, z);
+  }
+  return z;
+}
+
+/** Converts a wall-clock time in `zone` to an instant, with the compatible DST rule. */
+export function wallClockToInstant(w: WallClock, zone: string): Date {
+  const utcGuess = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+  if (zone === 'UTC' || zone === 'Etc/UTC') return new Date(utcGuess);
+  const z = ianaZone(zone);
+  if (!z) throw new ValueError(`unknown time zone ${zone}`);
+  // Luxon resolves a gap forward (as we want) but a repeated time to its later occurrence;
+  // look one offset-change earlier and keep that instant when it shows the same wall clock.
+  const dt = DateTime.fromObject(w, { zone: z });
+  if (!dt.isValid) throw new ValueError(`not a valid date-time (${dt.invalidReason})`);
+  const ms = dt.toMillis();
+  const offsetBefore = z.offset(ms - 86_400_000);
+  const shift = (offsetBefore - dt.offset) * 60_000;
+  if (shift > 0) {
+    const earlier = ms - shift;
+    const e = DateTime.fromMillis(earlier, { zone: z });
+    if (e.hour === w.hour && e.minute === w.minute && e.day === w.day && e.second === w.second) {
+      return new Date(earlier);
+    }
+  }
+  return new Date(ms);
+}
+
+export function parseTimestamp(raw: string, zone: string): Date {
+  const s = raw.trim();
+  let m = isoWithZone.exec(s);
+  if (m) {
+    const w = {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: Number(m[4]),
+      minute: Number(m[5]),
+      second: Number(m[6] ?? 0),
+      millisecond: fraction(m[7]),
+    };
+    checkRanges(w, raw);
+    const tz = m[8]!.toUpperCase();
+    let offsetMin = 0;
+    if (tz !== 'Z') {
+      const sign = tz.startsWith('-') ? -1 : 1;
+      const digits = tz.slice(1).replace(':', '');
+      offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
+    }
+    const utc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+    return new Date(utc - offsetMin * 60_000);
+  }
+  m = isoLocal.exec(s);
+  if (m) {
+    const w = {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: Number(m[4] ?? 0),
+      minute: Number(m[5] ?? 0),
+      second: Number(m[6] ?? 0),
+      millisecond: fraction(m[7]),
+    };
+    checkRanges(w, raw);
+    return wallClockToInstant(w, zone);
+  }
+  m = usLocal.exec(s);
+  if (m) {
+    let hour = Number(m[4] ?? 0);
+    if (m[4] !== undefined) {
+      if (hour < 1 || hour > 12) throw new ValueError(`not a valid 12-hour time: ${JSON.stringify(raw)}`);
+      const pm = m[8]!.toLowerCase() === 'p';
+      hour = (hour % 12) + (pm ? 12 : 0);
+    }
+    const w = {
+      year: Number(m[3]),
+      month: Number(m[1]),
+      day: Number(m[2]),
+      hour,
+      minute: Number(m[5] ?? 0),
+      second: Number(m[6] ?? 0),
+      millisecond: fraction(m[7]),
+    };
+    checkRanges(w, raw);
+    return wallClockToInstant(w, zone);
+  }
+  throw new ValueError(`not a recognised timestamp: ${JSON.stringify(raw)}`);
+}
+
+const trueWords = new Set(['true', 'yes', 'y', '1', 't']);
+const falseWords = new Set(['false', 'no', 'n', '0', 'f']);
+
+export function parseBoolean(raw: string): boolean {
+  const s = raw.trim().toLowerCase();
+  if (trueWords.has(s)) return true;
+  if (falseWords.has(s)) return false;
+  throw new ValueError(`not a boolean: ${JSON.stringify(raw)}`);
+}
+
+const plainNumber = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const groupedNumber = /^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/;
+
+/** Strips an optional `%` and thousands separators; returns the canonical decimal string. */
+function numberText(raw: string): string {
+  let s = raw.trim();
+  if (s.endsWith('%')) s = s.slice(0, -1).trimEnd();
+  s = s.replace(/[\s\u00a0\u202f]/g, '');
+  if (groupedNumber.test(s)) s = s.replace(/,/g, '');
+  if (!plainNumber.test(s)) throw new ValueError(`not a number: ${JSON.stringify(raw)}`);
+  return s;
+}
+
+export function parseNumber(raw: string): number {
+  const n = Number(numberText(raw));
+  if (!Number.isFinite(n)) throw new ValueError(`not a finite number: ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const int64Max = 9223372036854775807n;
+
+/** Integers stay strings so that 64-bit values survive; `12.0` is accepted, `12.5` is not. */
+export function parseInteger(raw: string): string {
+  const s = numberText(raw);
+  if (/^[+-]?\d+$/.test(s)) {
+    const b = BigInt(s);
+    if (b > int64Max || b < -int64Max - 1n) throw new ValueError(`integer out of range: ${JSON.stringify(raw)}`);
+    return b.toString();
+  }
+  const n = Number(s);
+  if (Number.isInteger(n) && Number.isSafeInteger(n)) return String(n);
+  throw new ValueError(`not an integer: ${JSON.stringify(raw)}`);
+}
+
+/** Parses one non-empty cell for a column type. */
+export function parseCell(type: ColumnType, raw: string, zone: string): CellValue {
+  switch (type) {
+    case 'text':
+      return raw;
+    case 'timestamp':
+      return parseTimestamp(raw, zone);
+    case 'integer':
+      return parseInteger(raw);
+    case 'number':
+      return parseNumber(raw);
+    case 'boolean':
+      return parseBoolean(raw);
+  }
+}
