@@ -45,8 +45,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('exports_account_reserved_idx').on('exports').columns(['account', 'reserved_at']).execute();
   await db.schema.createIndex('exports_stream_status_idx').on('exports').columns(['account', 'stream', 'status']).execute();
   // At most one unfinished export per stream and window: a second process cannot request it again.
-  await sql`create unique index exports_open_window_uq on exports (account, stream, window_start, window_end)
-    where status in ('reserved', 'submitted', 'ready', 'downloaded')`.execute(db);
+  await db.schema
+    .createIndex('exports_open_window_uq')
+    .on('exports')
+    .columns(['account', 'stream', 'window_start', 'window_end'])
+    .unique()
+    .where(sql.ref('status'), 'in', ['reserved', 'submitted', 'ready', 'downloaded'])
+    .execute();
 
   await db.schema
     .createTable('watermarks')

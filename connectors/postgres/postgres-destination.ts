@@ -60,7 +60,7 @@ export class PostgresDestination implements Destination {
     try {
       await client.query('begin');
       // Serialise DDL of concurrent processes on one table.
-      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`cxone-od-sync:ddl:${this.options.schema}.${schema.name}`]);
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`cxone-od-sync:ddl:${this.options.schema}`]);
       for (const stmt of [...createTableStatements(this.options.schema, schema), ...addColumnStatements(this.options.schema, schema, added)]) {
         await client.query(stmt);
       }
@@ -83,7 +83,8 @@ export class PostgresDestination implements Destination {
     try {
       await client.query('begin');
       await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`cxone-od-sync:load:${this.options.schema}.${job.schema.name}`]);
-      await client.query(`create temp table ${staging} (like ${table} including defaults) on commit drop`);
+      // Same column types as the target, without its constraints (the metadata columns come later).
+      await client.query(`create temp table ${staging} on commit drop as select * from ${table} with no data`);
       let staged = 0;
       async function* lines() {
         let batch = '';

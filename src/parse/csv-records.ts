@@ -74,17 +74,28 @@ export async function* readCsvRecords(path: string): AsyncGenerator<CsvRecord> {
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       yield { fields: item.record, line: nextLine };
-      nextLine = item.info.lines + 1;
+      // csv-parse counts a CRLF inside a quoted field as two lines; count breaks ourselves.
+      nextLine += 1 + lineBreaks(item.record);
     }
   } catch (err) {
-    throw toCsvFormatError(err);
+    throw toCsvFormatError(err, nextLine);
   }
 }
 
-export function toCsvFormatError(err: unknown): CsvFormatError {
+function lineBreaks(fields: readonly string[]): number {
+  let n = 0;
+  for (const f of fields) {
+    if (f.indexOf('\n') === -1 && f.indexOf('\r') === -1) continue;
+    n += f.match(/\r\n|\r|\n/g)?.length ?? 0;
+  }
+  return n;
+}
+
+/** Wraps a csv-parse error, naming the line where the failing record starts. */
+export function toCsvFormatError(err: unknown, recordLine?: number): CsvFormatError {
   if (err instanceof CsvFormatError) return err;
-  const e = err as { message?: string; lines?: number; code?: string };
-  const line = typeof e.lines === 'number' ? e.lines : undefined;
+  const e = err as { message?: string; lines?: number };
+  const line = recordLine ?? (typeof e.lines === 'number' ? e.lines : undefined);
   const message = e.message ?? String(err);
-  return new CsvFormatError(`malformed CSV${line ? ` at line ${line}` : ''}: ${message}`, line, { cause: err });
+  return new CsvFormatError(`malformed CSV in the record at line ${line ?? '?'}: ${message}`, line, { cause: err });
 }

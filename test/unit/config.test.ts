@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const account = {
+  authUrl: 'https://cxone.niceincontact.com/auth/token',
+  region: 'na1',
+  clientId: 'id',
+  clientSecret: '${SECRET}',
+  accessKey: 'AK==',
+  accessSecret: 'as-secret-value',
+};
+const destination = { type: 'postgres', url: 'postgres://u@h/db' };
+
+describe('config', () => {
+  it('substitutes ${ENV} and applies defaults', () => {
+    const c = resolveConfig({ account, destination }, { SECRET: 'from-env' });
+    expect(c.raw.account.clientSecret).toBe('from-env');
+    expect(c.apiBase).toBe('https://api-na1.niceincontact.com');
+    expect(c.stateUrl).toBe('postgres://u@h/db');
+    expect(c.streams.map((s) => s.schema.name)).toEqual(['copilot_kb', 'copilot_as', 'copilot_aq', 'autopilot_gr']);
+    expect(c.streams[0]!.lookbackMs).toBe(86_400_000);
+    expect(c.streams[3]!.apiPath).toBe('AutopilotKnowledge/GRTable');
+    expect(c.allowedDownloadHosts).toContain('*.amazonaws.com');
+  });
+
+  it('lists every problem with its path in one error', () => {
+    let err: unknown;
+    try {
+      resolveConfig(
+        {
+          account: { ...account, exportsPer24h: 0 },
+          destination,
+          streams: {
+            copilot_aq: { channels: ['voice'], filters: { Team: ['x'] }, timeZone: 'Mars/Base' },
+            autopilot_gr: { path: 'Copilot/KBTable' },
+            nope: {},
+          },
+        },
+        {},
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const part of [
+      'account.clientSecret: environment variable SECRET is not set',
+      'account.exportsPer24h',
+      'streams.copilot_aq.channels: copilot_aq does not accept channels',
+      'streams.copilot_aq.filters.Team: copilot_aq accepts only the filters CopilotProfileId, AgentNumber',
+      'streams.copilot_aq.timeZone',
+      'streams.autopilot_gr.path: must be one of AutopilotKnowledge/GRTable, autopilot/GRTable',
+      'streams.nope: unknown stream',
+    ]) {
+      expect(msg).toContain(part);
+    }
+    expect(msg).not.toContain('as-secret-value');
+  });
+
+  it('keeps only the listed streams, without the disabled ones', () => {
+    const c = resolveConfig({ account, destination, streams: { copilot_kb: {}, copilot_aq: { enabled: false } } }, { SECRET: 's' });
+    expect(c.streams.map((s) => s.schema.name)).toEqual(['copilot_kb']);
+  });
+
+  it('gives the same account key to processes with the same credentials', () => {
+    const a = resolveConfig({ account, destination }, { SECRET: 's' }).accountKey;
+    const b = resolveConfig({ account, destination }, { SECRET: 'other' }).accountKey;
+    expect(a).toBe(b);
+    expect(a).not.toContain('AK');
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseBoolean, parseInteger, parseNumber, parseTimestamp, ValueError } from '../../src/parse/value-parsers.js';
+
+const iso = (d: Date) => d.toISOString();
+
+describe('parseTimestamp', () => {
+  it('reads ISO 8601 with Z or an offset, whatever the export time zone', () => {
+    expect(iso(parseTimestamp('2026-11-20T10:15:30Z', 'America/New_York'))).toBe('2026-11-20T10:15:30.000Z');
+    expect(iso(parseTimestamp('2026-11-20T10:15:30.123+01:00', 'UTC'))).toBe('2026-11-20T09:15:30.123Z');
+    expect(iso(parseTimestamp('2026-11-20T10:15:30-0530', 'UTC'))).toBe('2026-11-20T15:45:30.000Z');
+    expect(iso(parseTimestamp('2026-11-20 10:15:30z', 'UTC'))).toBe('2026-11-20T10:15:30.000Z');
+  });
+
+  it('reads YYYY-MM-DD HH:mm[:ss[.SSS]] as wall-clock time in the export time zone', () => {
+    expect(iso(parseTimestamp('2026-11-20 10:15', 'America/New_York'))).toBe('2026-11-20T15:15:00.000Z');
+    expect(iso(parseTimestamp('2026-07-20 10:15:30', 'America/New_York'))).toBe('2026-07-20T14:15:30.000Z');
+    expect(iso(parseTimestamp('2026-07-20 10:15:30.250', 'Asia/Kolkata'))).toBe('2026-07-20T04:45:30.250Z');
+    expect(iso(parseTimestamp('2026-07-20T10:15:30', 'UTC'))).toBe('2026-07-20T10:15:30.000Z');
+  });
+
+  it('reads MM/DD/YYYY hh:mm[:ss] AM|PM as wall-clock time', () => {
+    expect(iso(parseTimestamp('11/20/2026 03:04:05 PM', 'America/Chicago'))).toBe('2026-11-20T21:04:05.000Z');
+    expect(iso(parseTimestamp('11/20/2026 12:00 AM', 'UTC'))).toBe('2026-11-20T00:00:00.000Z');
+    expect(iso(parseTimestamp('1/2/2026 12:30 pm', 'UTC'))).toBe('2026-01-02T12:30:00.000Z');
+  });
+
+  it('moves a wall-clock time that does not exist (spring forward) forward by the gap', () => {
+    // 2026-03-08 02:30 does not exist in New York; it becomes 03:30 EDT (07:30Z).
+    expect(iso(parseTimestamp('2026-03-08 02:30:00', 'America/New_York'))).toBe('2026-03-08T07:30:00.000Z');
+    expect(iso(parseTimestamp('03/08/2026 02:30:00 AM', 'America/New_York'))).toBe('2026-03-08T07:30:00.000Z');
+  });
+
+  it('reads a wall-clock time that repeats (fall back) as its first occurrence', () => {
+    // 2026-11-01 01:30 happens twice in New York: first in EDT (05:30Z), then in EST (06:30Z).
+    expect(iso(parseTimestamp('2026-11-01 01:30:00', 'America/New_York'))).toBe('2026-11-01T05:30:00.000Z');
+    expect(iso(parseTimestamp('2026-10-25 02:30:00', 'Europe/Berlin'))).toBe('2026-10-25T00:30:00.000Z');
+    // The hours either side are unambiguous.
+    expect(iso(parseTimestamp('2026-11-01 00:59:59', 'America/New_York'))).toBe('2026-11-01T04:59:59.000Z');
+    expect(iso(parseTimestamp('2026-11-01 02:00:00', 'America/New_York'))).toBe('2026-11-01T07:00:00.000Z');
+  });
+
+  it('rejects what is not a date-time', () => {
+    for (const bad of ['yesterday', '2026-02-30 10:00', '13/01/2026 10:00 AM', '2026-11-20 25:00', '11/20/2026 13:00 PM']) {
+      expect(() => parseTimestamp(bad, 'UTC'), bad).toThrow(ValueError);
+    }
+  });
+});
+
+describe('parseBoolean', () => {
+  it('accepts true/false, yes/no, 1/0, Y/N in any case', () => {
+    for (const t of ['true', 'TRUE', 'Yes', 'y', '1', 'T']) expect(parseBoolean(t), t).toBe(true);
+    for (const f of ['false', 'False', 'NO', 'n', '0', 'f']) expect(parseBoolean(f), f).toBe(false);
+    expect(() => parseBoolean('maybe')).toThrow(ValueError);
+  });
+});
+
+describe('parseNumber and parseInteger', () => {
+  it('strips a % sign and thousands separators', () => {
+    expect(parseNumber('12.5%')).toBe(12.5);
+    expect(parseNumber('1,234.5')).toBe(1234.5);
+    expect(parseNumber('-1,234,567')).toBe(-1234567);
+    expect(parseNumber('.5')).toBe(0.5);
+    expect(parseNumber('1e3')).toBe(1000);
+    expect(parseNumber(' 42 ')).toBe(42);
+  });
+
+  it('refuses ambiguous or non-numeric text', () => {
+    for (const bad of ['12,5', 'abc', '1.2.3', '--1', 'NaN', 'Infinity']) expect(() => parseNumber(bad), bad).toThrow(ValueError);
+  });
+
+  it('keeps integers exact up to 64 bits and refuses fractions', () => {
+    expect(parseInteger('9,223,372,036,854,775,807')).toBe('9223372036854775807');
+    expect(parseInteger('12.0')).toBe('12');
+    expect(() => parseInteger('12.5')).toThrow(ValueError);
+    expect(() => parseInteger('9223372036854775808')).toThrow(/out of range/);
+  });
+});
