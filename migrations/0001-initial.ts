@@ -42,8 +42,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       sql`status in ('reserved', 'submitted', 'ready', 'downloaded', 'loaded', 'failed')`,
     )
     .execute();
-  await db.schema.createIndex('exports_account_reserved_idx').on('exports').columns(['account', 'reserved_at']).execute();
-  await db.schema.createIndex('exports_stream_status_idx').on('exports').columns(['account', 'stream', 'status']).execute();
+  await db.schema
+    .createIndex('exports_account_reserved_idx')
+    .on('exports')
+    .columns(['account', 'reserved_at'])
+    .execute();
+  await db.schema
+    .createIndex('exports_stream_status_idx')
+    .on('exports')
+    .columns(['account', 'stream', 'status'])
+    .execute();
   // At most one unfinished export per stream and window: a second process cannot request it again.
   await db.schema
     .createIndex('exports_open_window_uq')

@@ -107,7 +107,11 @@ export class ExportClient {
    * Checks every URL and redirect against the download policy and the body against its
    * Content-Length.
    */
-  async download(downloadUrl: string, dest: string, onProgress?: (bytes: number) => void): Promise<DownloadResult> {
+  async download(
+    downloadUrl: string,
+    dest: string,
+    onProgress?: (bytes: number) => void,
+  ): Promise<DownloadResult> {
     let url = new URL(downloadUrl, this.base);
     await mkdir(dirname(dest), { recursive: true });
     const part = `${dest}.part`;
@@ -117,13 +121,20 @@ export class ExportClient {
       if (url.origin === this.base.origin) headers.authorization = `Bearer ${await this.tokens.get()}`;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method: 'GET', headers, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
+        res = await request(url, {
+          method: 'GET',
+          headers,
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+        });
       } catch (err) {
         if (attempt++ < this.options.retry.maxAttempts) {
           await sleep(backoffDelay(this.options.retry, attempt - 1));
           continue;
         }
-        throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, true, { cause: err });
+        throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, true, {
+          cause: err,
+        });
       }
       const status = res.statusCode;
       if (status >= 300 && status < 400 && res.headers.location) {
@@ -134,12 +145,16 @@ export class ExportClient {
       }
       if (status === 403 || status === 404 || status === 410 || status === 401) {
         await res.body.dump();
-        throw new DownloadUrlExpiredError(`download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`);
+        throw new DownloadUrlExpiredError(
+          `download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`,
+        );
       }
       if (status === 429 || status >= 500) {
         await res.body.dump();
         if (attempt++ < this.options.retry.maxAttempts) {
-          await sleep(backoffDelay(this.options.retry, attempt - 1, parseRetryAfter(res.headers['retry-after'])));
+          await sleep(
+            backoffDelay(this.options.retry, attempt - 1, parseRetryAfter(res.headers['retry-after'])),
+          );
           continue;
         }
         throw new DownloadError(`download answered HTTP ${status} after ${attempt - 1} attempts`, true);
@@ -163,13 +178,20 @@ export class ExportClient {
         await pipeline(res.body, tap, createWriteStream(part));
       } catch (err) {
         await rm(part, { force: true });
-        throw new DownloadError(`download from ${safeUrl(url)} was cut off after ${bytes} bytes: ${(err as Error).message}`, true, {
-          cause: err,
-        });
+        throw new DownloadError(
+          `download from ${safeUrl(url)} was cut off after ${bytes} bytes: ${(err as Error).message}`,
+          true,
+          {
+            cause: err,
+          },
+        );
       }
       if (Number.isFinite(expected) && bytes !== expected) {
         await rm(part, { force: true });
-        throw new DownloadError(`download from ${safeUrl(url)} has ${bytes} bytes, Content-Length said ${expected}`, true);
+        throw new DownloadError(
+          `download from ${safeUrl(url)} has ${bytes} bytes, Content-Length said ${expected}`,
+          true,
+        );
       }
       await rename(part, dest);
       return { bytes, sha256: hash.digest('hex'), host: url.host };
@@ -207,13 +229,21 @@ export class ExportClient {
         const code = (err as { code?: string }).code ?? '';
         // A POST whose connection failed after sending may have been accepted: only retry
         // errors that prove the request never arrived.
-        const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(code);
+        const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(
+          code,
+        );
         if ((opts.retryServerErrors === 'all' || neverSent) && attempt < this.options.retry.maxAttempts) {
-          this.log.warn('network error, retrying', { url: safeUrl(url), attempt, error: (err as Error).message });
+          this.log.warn('network error, retrying', {
+            url: safeUrl(url),
+            attempt,
+            error: (err as Error).message,
+          });
           await sleep(backoffDelay(this.options.retry, attempt));
           continue;
         }
-        throw new ApiError(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`, null, true, { cause: err });
+        throw new ApiError(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`, null, true, {
+          cause: err,
+        });
       }
       if (status === 401 && !renewed) {
         renewed = true;
@@ -222,10 +252,15 @@ export class ExportClient {
         continue;
       }
       if (status === 401) {
-        throw new AuthError(`the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`);
+        throw new AuthError(
+          `the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`,
+        );
       }
       const retryable =
-        status === 429 || (opts.retryServerErrors === 'all' ? status >= 500 : status === 502 || status === 503 || status === 504);
+        status === 429 ||
+        (opts.retryServerErrors === 'all'
+          ? status >= 500
+          : status === 502 || status === 503 || status === 504);
       if (retryable && attempt < this.options.retry.maxAttempts) {
         const wait = backoffDelay(this.options.retry, attempt, parseRetryAfter(headers['retry-after']));
         this.log.warn('retrying', { url: safeUrl(url), status, attempt, waitMs: wait });
@@ -247,7 +282,9 @@ export class ExportClient {
     }
     message = redact(message);
     if (/more than 4 months|4 months ago/i.test(message)) {
-      return new HorizonError(`the API refused the window: ${message} (set account.historyAuthorized only if NICE authorised older data)`);
+      return new HorizonError(
+        `the API refused the window: ${message} (set account.historyAuthorized only if NICE authorised older data)`,
+      );
     }
     if (/too many export requests|exports per 24 hours/i.test(message)) {
       return new QuotaExhaustedError(null, `the API refused the export: quota used up (${message})`);

@@ -11,12 +11,56 @@ export interface ExportStatus {
   readonly message?: string;
 }
 
-const pending = new Set(['pending', 'queued', 'running', 'inprogress', 'processing', 'started', 'submitted', 'new', 'notstarted', 'created', 'accepted', 'waiting', 'scheduled']);
-const done = new Set(['completed', 'complete', 'succeeded', 'success', 'successful', 'finished', 'ready', 'done', 'available']);
-const failed = new Set(['failed', 'failure', 'error', 'errored', 'cancelled', 'canceled', 'expired', 'aborted', 'rejected']);
+const pending = new Set([
+  'pending',
+  'queued',
+  'running',
+  'inprogress',
+  'processing',
+  'started',
+  'submitted',
+  'new',
+  'notstarted',
+  'created',
+  'accepted',
+  'waiting',
+  'scheduled',
+]);
+const done = new Set([
+  'completed',
+  'complete',
+  'succeeded',
+  'success',
+  'successful',
+  'finished',
+  'ready',
+  'done',
+  'available',
+]);
+const failed = new Set([
+  'failed',
+  'failure',
+  'error',
+  'errored',
+  'cancelled',
+  'canceled',
+  'expired',
+  'aborted',
+  'rejected',
+]);
 
 const statusKeys = ['status', 'state', 'exportstatus', 'jobstatus.status', 'jobstatus.state', 'job.status'];
-const urlKeys = ['downloadurl', 'url', 'fileurl', 'resultfileurl', 'location', 'jobstatus.result.url', 'result.url', 'href', 'link'];
+const urlKeys = [
+  'downloadurl',
+  'url',
+  'fileurl',
+  'resultfileurl',
+  'location',
+  'jobstatus.result.url',
+  'result.url',
+  'href',
+  'link',
+];
 const messageKeys = ['message', 'errormessage', 'error', 'jobstatus.result.errormessage', 'reason'];
 
 /** Case-insensitive lookup of a dotted path in a JSON value. */
@@ -64,7 +108,10 @@ export function parseExportStatus(body: unknown, rawText: string): ExportStatus 
       }
       if (pending.has(norm)) return { state: 'pending', vendorStatus };
       if (failed.has(norm)) return { state: 'failed', vendorStatus, ...(message ? { message } : {}) };
-      throw new ExportFailedError(`unrecognised export status ${JSON.stringify(vendorStatus)}: ${quote(rawText)}`, true);
+      throw new ExportFailedError(
+        `unrecognised export status ${JSON.stringify(vendorStatus)}: ${quote(rawText)}`,
+        true,
+      );
     }
     if (downloadUrl && /^https?:\/\//i.test(downloadUrl)) {
       return { state: 'done', vendorStatus: '(url only)', downloadUrl };

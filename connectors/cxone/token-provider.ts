@@ -73,9 +73,14 @@ export class TokenProvider {
         text = await res.body.text();
       } catch (err) {
         if (attempt >= this.retry.maxAttempts) {
-          throw new ApiError(`token endpoint ${this.creds.authUrl} unreachable: ${(err as Error).message}`, null, true, {
-            cause: err,
-          });
+          throw new ApiError(
+            `token endpoint ${this.creds.authUrl} unreachable: ${(err as Error).message}`,
+            null,
+            true,
+            {
+              cause: err,
+            },
+          );
         }
         await sleep(backoffDelay(this.retry, attempt));
         continue;
@@ -90,7 +95,11 @@ export class TokenProvider {
           `the token endpoint refused the credentials (HTTP ${status}${describeOAuthError(text)}); check account.clientId, clientSecret, accessKey and accessSecret${this.creds.clientAuth === 'post' ? ' (or try account.clientAuth: basic)' : ''}`,
         );
       }
-      throw new ApiError(`token endpoint answered HTTP ${status}: ${redact(text.slice(0, 300))}`, status, status >= 500);
+      throw new ApiError(
+        `token endpoint answered HTTP ${status}: ${redact(text.slice(0, 300))}`,
+        status,
+        status >= 500,
+      );
     }
   }
 

@@ -14,7 +14,11 @@ export function copyTextValue(v: CellValue): string {
       break;
     }
   }
-  return needs ? v.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r')) : v;
+  return needs
+    ? v.replace(/[\\\t\n\r]/g, (ch) =>
+        ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r',
+      )
+    : v;
 }
 
 /** One COPY text line for a row's values followed by extra trailing values. */

@@ -1,4 +1,9 @@
-import { type ColumnSpec, type ColumnType, metadataColumns, type StreamSchema } from '../../src/engine/stream-schema.js';
+import {
+  type ColumnSpec,
+  type ColumnType,
+  metadataColumns,
+  type StreamSchema,
+} from '../../src/engine/stream-schema.js';
 
 /** Quotes an identifier for PostgreSQL; nothing is concatenated into SQL unquoted. */
 export function quoteIdent(name: string): string {
@@ -41,7 +46,11 @@ export function createTableStatements(schemaName: string, stream: StreamSchema):
   return stmts;
 }
 
-export function addColumnStatements(schemaName: string, stream: StreamSchema, added: readonly ColumnSpec[]): string[] {
+export function addColumnStatements(
+  schemaName: string,
+  stream: StreamSchema,
+  added: readonly ColumnSpec[],
+): string[] {
   const table = qualified(schemaName, stream.name);
   return added.flatMap((c) => [
     `alter table ${table} add column if not exists ${quoteIdent(c.name)} ${postgresTypes[c.type]}`,

@@ -2,7 +2,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Destination, DestinationCapabilities, LoadJob, LoadResult } from '../../src/engine/destination.js';
+import type {
+  Destination,
+  DestinationCapabilities,
+  LoadJob,
+  LoadResult,
+} from '../../src/engine/destination.js';
 import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
@@ -60,8 +65,13 @@ export class PostgresDestination implements Destination {
     try {
       await client.query('begin');
       // Serialise DDL of concurrent processes on one table.
-      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`cxone-od-sync:ddl:${this.options.schema}`]);
-      for (const stmt of [...createTableStatements(this.options.schema, schema), ...addColumnStatements(this.options.schema, schema, added)]) {
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `cxone-od-sync:ddl:${this.options.schema}`,
+      ]);
+      for (const stmt of [
+        ...createTableStatements(this.options.schema, schema),
+        ...addColumnStatements(this.options.schema, schema, added),
+      ]) {
         await client.query(stmt);
       }
       await client.query('commit');
@@ -82,9 +92,13 @@ export class PostgresDestination implements Destination {
     const client = await this.connect();
     try {
       await client.query('begin');
-      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`cxone-od-sync:load:${this.options.schema}.${job.schema.name}`]);
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `cxone-od-sync:load:${this.options.schema}.${job.schema.name}`,
+      ]);
       // Same column types as the target, without its constraints (the metadata columns come later).
-      await client.query(`create temp table ${staging} on commit drop as select * from ${table} with no data`);
+      await client.query(
+        `create temp table ${staging} on commit drop as select * from ${table} with no data`,
+      );
       let staged = 0;
       async function* lines() {
         let batch = '';
@@ -98,9 +112,15 @@ export class PostgresDestination implements Destination {
         }
         if (batch) yield batch;
       }
-      await pipeline(Readable.from(lines()), client.query(copyFrom(`copy ${staging} (${colList}) from stdin`)));
+      await pipeline(
+        Readable.from(lines()),
+        client.query(copyFrom(`copy ${staging} (${colList}) from stdin`)),
+      );
       const statements = await job.beforeCommit(staged);
-      const del = await client.query(`delete from ${table} where ${evt} >= $1 and ${evt} < $2`, [job.window.start, job.window.end]);
+      const del = await client.query(`delete from ${table} where ${evt} >= $1 and ${evt} < $2`, [
+        job.window.start,
+        job.window.end,
+      ]);
       const ins = await client.query(
         `insert into ${table} (${colList}, "_export_id", "_window_start", "_window_end", "_loaded_at")
          select ${colList}, $1, $2, $3, $4 from ${staging}`,

@@ -19,7 +19,11 @@ export function createDestination(config: ResolvedConfig): Destination {
   const d = config.raw.destination;
   switch (d.type) {
     case 'postgres':
-      return new PostgresDestination({ url: d.url, schema: d.schema, sharesStateDatabase: config.stateUrl === d.url });
+      return new PostgresDestination({
+        url: d.url,
+        schema: d.schema,
+        sharesStateDatabase: config.stateUrl === d.url,
+      });
     case 'bigquery':
       throw new ConfigError('destination.type bigquery is not available in this version yet; use postgres');
   }
@@ -27,15 +31,32 @@ export function createDestination(config: ResolvedConfig): Destination {
 
 export function createContext(config: ResolvedConfig, log: Logger, clock: Clock = systemClock): Context {
   const a = config.raw.account;
-  const retry = { maxAttempts: a.httpMaxAttempts, baseDelayMs: a.httpRetryBaseMs, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
+  const retry = {
+    maxAttempts: a.httpMaxAttempts,
+    baseDelayMs: a.httpRetryBaseMs,
+    maxDelayMs: 30_000,
+    maxRetryAfterMs: 120_000,
+  };
   const tokens = new TokenProvider(
-    { authUrl: a.authUrl, clientId: a.clientId, clientSecret: a.clientSecret, accessKey: a.accessKey, accessSecret: a.accessSecret, clientAuth: a.clientAuth },
+    {
+      authUrl: a.authUrl,
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+      accessKey: a.accessKey,
+      accessSecret: a.accessSecret,
+      clientAuth: a.clientAuth,
+    },
     log,
     retry,
   );
   const client = new ExportClient(
     tokens,
-    { apiBase: config.apiBase, allowedDownloadHosts: config.allowedDownloadHosts, retry, timeoutMs: a.httpTimeoutSeconds * 1000 },
+    {
+      apiBase: config.apiBase,
+      allowedDownloadHosts: config.allowedDownloadHosts,
+      retry,
+      timeoutMs: a.httpTimeoutSeconds * 1000,
+    },
     log,
   );
   const state = new StateStore(config.stateUrl);

@@ -35,7 +35,11 @@ export async function checkCommand(args: { config?: string; json: boolean }, log
   try {
     checks.push({ check: 'config', ok: true, detail: `${config.streams.length} stream(s) enabled` });
     await ctx.tokens.get();
-    checks.push({ check: 'credentials', ok: true, detail: `token from ${new URL(config.raw.account.authUrl).host}` });
+    checks.push({
+      check: 'credentials',
+      ok: true,
+      detail: `token from ${new URL(config.raw.account.authUrl).host}`,
+    });
     await ctx.state.ping();
     checks.push({ check: 'state store', ok: true });
     await ctx.destination.check();
@@ -56,7 +60,9 @@ export async function migrateCommand(args: { config?: string; json: boolean }, l
     const applied = await ctx.state.migrate();
     for (const s of config.streams) await ctx.destination.prepare(s.schema, []);
     emit({ command: 'migrate', applied, tables: config.streams.map((s) => s.schema.name) }, args.json, () =>
-      applied.length ? `applied: ${applied.join(', ')}` : 'state store up to date; destination tables ensured',
+      applied.length
+        ? `applied: ${applied.join(', ')}`
+        : 'state store up to date; destination tables ensured',
     );
     return 0;
   } finally {
@@ -74,7 +80,10 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
     const [watermarks, gaps, inFlight, runs, quota] = await Promise.all([
       ctx.state.watermarks(account),
       ctx.state.gaps(account),
-      ctx.state.unfinishedExports(account, config.streams.map((s) => s.schema.name)),
+      ctx.state.unfinishedExports(
+        account,
+        config.streams.map((s) => s.schema.name),
+      ),
       ctx.state.lastRuns(account, 1),
       ctx.state.quota(account, config.raw.account.exportsPer24h, now),
     ]);
@@ -85,26 +94,50 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         stream: name,
         watermark: wm?.toISOString() ?? null,
         lagMinutes: wm ? Math.round((now.getTime() - wm.getTime()) / 60_000) : null,
-        gaps: gaps.filter((g) => g.stream === name).map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
+        gaps: gaps
+          .filter((g) => g.stream === name)
+          .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
         inFlight: inFlight
           .filter((e) => e.stream === name)
-          .map((e) => ({ ledgerId: e.id, exportId: e.vendor_export_id, status: e.status, windowStart: e.window_start.toISOString(), windowEnd: e.window_end.toISOString() })),
+          .map((e) => ({
+            ledgerId: e.id,
+            exportId: e.vendor_export_id,
+            status: e.status,
+            windowStart: e.window_start.toISOString(),
+            windowEnd: e.window_end.toISOString(),
+          })),
       };
     });
     const lastRun = runs[0]
-      ? { id: runs[0].id, startedAt: runs[0].started_at.toISOString(), endedAt: runs[0].ended_at?.toISOString() ?? null, outcome: runs[0].outcome }
+      ? {
+          id: runs[0].id,
+          startedAt: runs[0].started_at.toISOString(),
+          endedAt: runs[0].ended_at?.toISOString() ?? null,
+          outcome: runs[0].outcome,
+        }
       : null;
     const result = {
       command: 'status',
       account,
-      quota: { limit: quota.limit, used: quota.used, nextSlotAt: quota.nextSlotAt?.toISOString() ?? null, blockedUntil: quota.blockedUntil?.toISOString() ?? null },
+      quota: {
+        limit: quota.limit,
+        used: quota.used,
+        nextSlotAt: quota.nextSlotAt?.toISOString() ?? null,
+        blockedUntil: quota.blockedUntil?.toISOString() ?? null,
+      },
       lastRun,
       streams,
     };
     emit(result, args.json, () => {
       const rows = [['stream', 'watermark', 'lag', 'in flight', 'gaps']];
       for (const s of streams) {
-        rows.push([s.stream, s.watermark ?? 'never synced', ago(s.watermark ? new Date(s.watermark) : null, now), String(s.inFlight.length), s.gaps.map((g) => `${g.start}..${g.end}`).join('; ') || '-']);
+        rows.push([
+          s.stream,
+          s.watermark ?? 'never synced',
+          ago(s.watermark ? new Date(s.watermark) : null, now),
+          String(s.inFlight.length),
+          s.gaps.map((g) => `${g.start}..${g.end}`).join('; ') || '-',
+        ]);
       }
       const free = quota.blockedUntil ?? quota.nextSlotAt;
       return `account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
@@ -115,39 +148,84 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
   }
 }
 
-export async function planCommand(args: { config?: string; json: boolean; stream?: string[]; start?: string; end?: string }, log: Logger): Promise<number> {
+export async function planCommand(
+  args: { config?: string; json: boolean; stream?: string[]; start?: string; end?: string },
+  log: Logger,
+): Promise<number> {
   const config = loadConfig(args.config);
   const ctx = createContext(config, log);
   try {
     await ctx.state.migrate();
     const now = ctx.clock.now();
     const account = config.accountKey;
-    const rule = { historyAuthorized: config.raw.account.historyAuthorized, marginDays: config.raw.account.horizonMarginDays };
+    const rule = {
+      historyAuthorized: config.raw.account.historyAuthorized,
+      marginDays: config.raw.account.horizonMarginDays,
+    };
     const watermarks = await ctx.state.watermarks(account);
-    const inFlight = await ctx.state.unfinishedExports(account, config.streams.map((s) => s.schema.name));
+    const inFlight = await ctx.state.unfinishedExports(
+      account,
+      config.streams.map((s) => s.schema.name),
+    );
     const quota = await ctx.state.quota(account, config.raw.account.exportsPer24h, now);
-    const selected = config.streams.filter((s) => !args.stream?.length || args.stream.includes(s.schema.name));
-    const explicit = args.start && args.end ? { start: new Date(args.start), end: new Date(args.end) } : undefined;
+    const selected = config.streams.filter(
+      (s) => !args.stream?.length || args.stream.includes(s.schema.name),
+    );
+    const explicit =
+      args.start && args.end ? { start: new Date(args.start), end: new Date(args.end) } : undefined;
     let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
-    const ordered = stalestFirst(selected.map((s) => ({ stream: s.schema.name, watermark: watermarks.get(s.schema.name), s })));
+    const ordered = stalestFirst(
+      selected.map((s) => ({ stream: s.schema.name, watermark: watermarks.get(s.schema.name), s })),
+    );
     const streams = ordered.map(({ stream, watermark, s }) => {
       const plan = explicit
         ? planExplicit(stream, explicit, s.maxWindowDays, now, rule)
-        : planStream({ stream, watermark, start: s.start, lookbackMs: s.lookbackMs, settleMs: s.settleMs, maxWindowDays: s.maxWindowDays }, now, rule);
+        : planStream(
+            {
+              stream,
+              watermark,
+              start: s.start,
+              lookbackMs: s.lookbackMs,
+              settleMs: s.settleMs,
+              maxWindowDays: s.maxWindowDays,
+            },
+            now,
+            rule,
+          );
       const resuming = inFlight.filter((e) => e.stream === stream);
       const windows = plan.windows.map((w, i) => {
-        const when = resuming.length ? 'after the unfinished export' : i === 0 && slots > 0 ? 'now' : 'when a quota slot frees';
+        const when = resuming.length
+          ? 'after the unfinished export'
+          : i === 0 && slots > 0
+            ? 'now'
+            : 'when a quota slot frees';
         if (when === 'now') slots--;
         return { start: w.start.toISOString(), end: w.end.toISOString(), when };
       });
-      return { stream, watermark: watermark?.toISOString() ?? null, resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })), windows, gaps: plan.gaps.map((g) => ({ start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason })), note: plan.note ?? null };
+      return {
+        stream,
+        watermark: watermark?.toISOString() ?? null,
+        resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
+        windows,
+        gaps: plan.gaps.map((g) => ({
+          start: g.start.toISOString(),
+          end: g.end.toISOString(),
+          reason: g.reason,
+        })),
+        note: plan.note ?? null,
+      };
     });
     const result = {
       command: 'plan',
       account,
       now: now.toISOString(),
       horizon: horizon(now, rule).toISOString(),
-      quota: { limit: quota.limit, used: quota.used, left: Math.max(0, quota.limit - quota.used), nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null },
+      quota: {
+        limit: quota.limit,
+        used: quota.used,
+        left: Math.max(0, quota.limit - quota.used),
+        nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
+      },
       streams,
     };
     emit(result, args.json, () => {

@@ -16,58 +16,104 @@ interface Common {
 
 function common<T>(y: Argv<T>) {
   return y
-    .option('config', { type: 'string', describe: 'YAML config file (default cxone-od-sync.yaml when present)' })
-    .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout; logs on stderr' })
+    .option('config', {
+      type: 'string',
+      describe: 'YAML config file (default cxone-od-sync.yaml when present)',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'one JSON document on stdout; logs on stderr',
+    })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'log verbosity' });
 }
 
 function windowOptions<T>(y: Argv<T>) {
   return y
     .option('stream', { type: 'string', array: true, describe: 'only this stream (repeatable)' })
-    .option('start', { type: 'string', describe: 'explicit window start (ISO 8601, UTC unless an offset is given)' })
+    .option('start', {
+      type: 'string',
+      describe: 'explicit window start (ISO 8601, UTC unless an offset is given)',
+    })
     .option('end', { type: 'string', describe: 'explicit window end, exclusive' });
 }
 
 async function run(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.done;
-  const logFor = (a: Common) => createLogger({ ...(a.logLevel ? { level: a.logLevel } : {}), ...(a.json ? { format: 'json' as const } : {}) });
+  const logFor = (a: Common) =>
+    createLogger({
+      ...(a.logLevel ? { level: a.logLevel } : {}),
+      ...(a.json ? { format: 'json' as const } : {}),
+    });
   const parser = common(yargs(argv))
     .scriptName('cxone-od-sync')
     .usage('$0 <command> [options]\n\nNICE CXone Observability Dashboard exports into PostgreSQL.')
-    .command('check', 'validate config, get a token, reach the state store and destination; spends no quota', (y) => y, async (a) => {
-      exitCode = await checkCommand(a, logFor(a));
-    })
-    .command('streams', 'list streams, their columns and types (--json gives JSON Schema)', (y) => y, async (a) => {
-      exitCode = await streamsCommand(a);
-    })
-    .command('plan', 'what a sync would request now; changes nothing', (y) => windowOptions(y), async (a) => {
-      exitCode = await planCommand(a, logFor(a));
-    })
+    .command(
+      'check',
+      'validate config, get a token, reach the state store and destination; spends no quota',
+      (y) => y,
+      async (a) => {
+        exitCode = await checkCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'streams',
+      'list streams, their columns and types (--json gives JSON Schema)',
+      (y) => y,
+      async (a) => {
+        exitCode = await streamsCommand(a);
+      },
+    )
+    .command(
+      'plan',
+      'what a sync would request now; changes nothing',
+      (y) => windowOptions(y),
+      async (a) => {
+        exitCode = await planCommand(a, logFor(a));
+      },
+    )
     .command(
       'sync',
       'resume unfinished exports, then request what is due within quota',
-      (y) => windowOptions(y).option('max-exports', { type: 'number', describe: 'at most N new export requests' }),
+      (y) =>
+        windowOptions(y).option('max-exports', { type: 'number', describe: 'at most N new export requests' }),
       async (a) => {
         exitCode = await syncCommand(a, logFor(a));
       },
     )
-    .command('status', 'watermarks, lag, gaps, exports in flight, quota', (y) => y, async (a) => {
-      exitCode = await statusCommand(a, logFor(a));
-    })
-    .command('migrate', 'apply state-store migrations and create destination tables', (y) => y, async (a) => {
-      exitCode = await migrateCommand(a, logFor(a));
-    })
+    .command(
+      'status',
+      'watermarks, lag, gaps, exports in flight, quota',
+      (y) => y,
+      async (a) => {
+        exitCode = await statusCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'migrate',
+      'apply state-store migrations and create destination tables',
+      (y) => y,
+      async (a) => {
+        exitCode = await migrateCommand(a, logFor(a));
+      },
+    )
     .command(
       'simulate',
       'serve the export API simulator',
       (y) =>
         y
           .option('port', { type: 'number', default: 8080 })
-          .option('download-port', { type: 'number', describe: 'port of the download origin (default: any free port)' })
+          .option('download-port', {
+            type: 'number',
+            describe: 'port of the download origin (default: any free port)',
+          })
           .option('host', { type: 'string', default: '127.0.0.1' })
           .option('quota', { type: 'number', describe: 'the simulated account quota per 24h (default 3)' })
           .option('processing-ms', { type: 'number', describe: 'how long an export stays Pending' })
-          .option('slot-minutes', { type: 'number', describe: 'one generated row per stream every N minutes (default 20)' }),
+          .option('slot-minutes', {
+            type: 'number',
+            describe: 'one generated row per stream every N minutes (default 20)',
+          }),
       async (a) => {
         exitCode = await simulateCommand(a, logFor(a));
       },
@@ -94,13 +140,17 @@ run(hideBin(process.argv)).then(
   },
   (err: unknown) => {
     const json = process.argv.includes('--json');
-    const code = err instanceof UsageError ? ExitCode.usage : isSyncError(err) ? err.exitCode : ExitCode.failed;
+    const code =
+      err instanceof UsageError ? ExitCode.usage : isSyncError(err) ? err.exitCode : ExitCode.failed;
     const message = redact(err instanceof Error ? err.message : String(err));
     if (json) {
-      process.stdout.write(`${JSON.stringify({ outcome: 'error', exitCode: code, error: { type: (err as Error).name, message, retryable: isSyncError(err) ? err.retryable : null } }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ outcome: 'error', exitCode: code, error: { type: (err as Error).name, message, retryable: isSyncError(err) ? err.retryable : null } }, null, 2)}\n`,
+      );
     }
     process.stderr.write(`cxone-od-sync: ${message}\n`);
-    if (code === ExitCode.failed && !isSyncError(err) && process.env.CXONE_OD_SYNC_DEBUG) process.stderr.write(`${redact((err as Error).stack ?? '')}\n`);
+    if (code === ExitCode.failed && !isSyncError(err) && process.env.CXONE_OD_SYNC_DEBUG)
+      process.stderr.write(`${redact((err as Error).stack ?? '')}\n`);
     process.exitCode = code;
   },
 );

@@ -16,13 +16,20 @@ export interface SyncArgs {
 
 function parseInstant(name: string, value: string): Date {
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new ConfigError(`--${name} ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`);
+  if (Number.isNaN(d.getTime()))
+    throw new ConfigError(
+      `--${name} ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
+    );
   return d;
 }
 
 export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> {
-  if ((args.start === undefined) !== (args.end === undefined)) throw new ConfigError('--start and --end go together');
-  const window = args.start && args.end ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) } : undefined;
+  if ((args.start === undefined) !== (args.end === undefined))
+    throw new ConfigError('--start and --end go together');
+  const window =
+    args.start && args.end
+      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+      : undefined;
   if (args.maxExports !== undefined && (!Number.isInteger(args.maxExports) || args.maxExports < 0)) {
     throw new ConfigError('--max-exports must be a whole number, 0 or more');
   }
@@ -39,7 +46,9 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
         ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
       });
     } catch (err) {
-      await ctx.state.finishRun(runId, 'error', 1, { error: (err as Error).message }, ctx.clock.now()).catch(() => {});
+      await ctx.state
+        .finishRun(runId, 'error', 1, { error: (err as Error).message }, ctx.clock.now())
+        .catch(() => {});
       throw err;
     }
     await ctx.state.finishRun(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());

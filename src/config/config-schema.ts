@@ -3,27 +3,26 @@ import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ianaZone } from '../parse/value-parsers.js';
 import { parseDuration } from './duration.js';
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use e.g. 15m, 2h, 1d)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use e.g. 15m, 2h, 1d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
-const isoDate = z
-  .union([z.string(), z.date()])
-  .transform((v, ctx) => {
-    const d = v instanceof Date ? v : new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-    if (Number.isNaN(d.getTime())) {
-      ctx.addIssue({ code: 'custom', message: `not a date: ${JSON.stringify(v)} (use YYYY-MM-DD or ISO 8601)` });
-      return z.NEVER;
-    }
-    return d;
-  });
+const isoDate = z.union([z.string(), z.date()]).transform((v, ctx) => {
+  const d = v instanceof Date ? v : new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a date: ${JSON.stringify(v)} (use YYYY-MM-DD or ISO 8601)`,
+    });
+    return z.NEVER;
+  }
+  return d;
+});
 
 const timeZone = z.string().refine((tz) => ianaZone(tz) !== undefined, {
   message: 'not an IANA time zone name (e.g. UTC, America/New_York)',
@@ -47,7 +46,10 @@ const streamOptions = z.strictObject({
 
 const accountSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore')
+      .optional(),
     authUrl: z.url().default('https://cxone.niceincontact.com/auth/token'),
     apiBase: z.url().optional(),
     region: z
@@ -78,7 +80,10 @@ const accountSchema = z
 const postgresDestination = z.strictObject({
   type: z.literal('postgres'),
   url: z.string().min(1),
-  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier').default('cxone'),
+  schema: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier')
+    .default('cxone'),
 });
 
 const bigqueryDestination = z.strictObject({
@@ -108,7 +113,13 @@ export const configSchema = z
         maxRejectedRatio: z.number().min(0).max(1).default(0.01),
         timeZone: timeZone.default('UTC'),
       })
-      .default({ lookback: 86_400_000, settle: 900_000, schemaDrift: 'evolve', maxRejectedRatio: 0.01, timeZone: 'UTC' }),
+      .default({
+        lookback: 86_400_000,
+        settle: 900_000,
+        schemaDrift: 'evolve',
+        maxRejectedRatio: 0.01,
+        timeZone: 'UTC',
+      }),
     streams: z.record(z.string(), streamOptions.default({ enabled: true })).optional(),
   })
   .superRefine((cfg, ctx) => {
@@ -131,10 +142,18 @@ export const configSchema = z
         continue;
       }
       if (opts.path && !schema.apiPaths.includes(opts.path)) {
-        ctx.addIssue({ code: 'custom', path: [...at, 'path'], message: `must be one of ${schema.apiPaths.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'path'],
+          message: `must be one of ${schema.apiPaths.join(', ')}`,
+        });
       }
       if (opts.channels && !schema.accepts.channels) {
-        ctx.addIssue({ code: 'custom', path: [...at, 'channels'], message: `${name} does not accept channels` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'channels'],
+          message: `${name} does not accept channels`,
+        });
       }
       for (const key of Object.keys(opts.filters ?? {})) {
         if (!schema.accepts.filters.includes(key)) {

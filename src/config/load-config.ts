@@ -44,13 +44,16 @@ export function substituteEnv(
   problems: string[] = [],
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
-      const v = env[name];
-      if (v !== undefined && v !== '') return v;
-      if (def !== undefined) return def;
-      problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
-      return '';
-    });
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_m, name: string, def?: string) => {
+        const v = env[name];
+        if (v !== undefined && v !== '') return v;
+        if (def !== undefined) return def;
+        problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+        return '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)], problems));
   if (value && typeof value === 'object' && !(value instanceof Date)) {
@@ -66,7 +69,11 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 }
 
 /** Validates a config object as a whole; one ConfigError lists every problem with its path. */
-export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): ResolvedConfig {
+export function resolveConfig(
+  input: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'config',
+): ResolvedConfig {
   const problems: string[] = [];
   const substituted = substituteEnv(input ?? {}, env, [], problems);
   const parsed = configSchema.safeParse(substituted);
@@ -79,13 +86,20 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
   registerPasswordInUrl(cfg.state.url);
   if (cfg.destination.type === 'postgres') registerPasswordInUrl(cfg.destination.url);
 
-  const apiBase = (cfg.account.apiBase ?? `https://api-${cfg.account.region}.niceincontact.com`).replace(/\/+$/, '');
+  const apiBase = (cfg.account.apiBase ?? `https://api-${cfg.account.region}.niceincontact.com`).replace(
+    /\/+$/,
+    '',
+  );
   const accountKey =
     cfg.account.name ??
     `acct-${createHash('sha256').update(`${apiBase}\n${cfg.account.accessKey}`).digest('hex').slice(0, 12)}`;
   const apiHost = new URL(apiBase).hostname;
   const apiDomain = apiHost.split('.').slice(-2).join('.');
-  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? [apiHost, `*.${apiDomain}`, '*.amazonaws.com'];
+  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? [
+    apiHost,
+    `*.${apiDomain}`,
+    '*.amazonaws.com',
+  ];
   const stateUrl = cfg.state.url ?? (cfg.destination.type === 'postgres' ? cfg.destination.url : '');
 
   const selected = cfg.streams ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
@@ -124,7 +138,9 @@ function registerPasswordInUrl(url: string | undefined): void {
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const path = file ?? (existsSync(defaultConfigFile) ? defaultConfigFile : undefined);
   if (!path) {
-    throw new ConfigError(`no configuration: pass --config FILE or create ${defaultConfigFile} (see README, Configuration)`);
+    throw new ConfigError(
+      `no configuration: pass --config FILE or create ${defaultConfigFile} (see README, Configuration)`,
+    );
   }
   let text: string;
   try {

@@ -43,7 +43,11 @@ export function archivePath(archiveDir: string, row: ExportRow): string {
  * downloaded and loaded, writing each step to the ledger before the next side effect, so that
  * a crash at any point resumes where it stopped and never costs a second export.
  */
-export async function driveExport(row: ExportRow, stream: StreamConfig, deps: LifecycleDeps): Promise<DriveOutcome> {
+export async function driveExport(
+  row: ExportRow,
+  stream: StreamConfig,
+  deps: LifecycleDeps,
+): Promise<DriveOutcome> {
   const { state, clock, log: baseLog } = deps;
   const log = baseLog.child({ stream: row.stream, export: row.id });
   let current = row;
@@ -57,15 +61,26 @@ export async function driveExport(row: ExportRow, stream: StreamConfig, deps: Li
       // have been spent. It stays counted; the window is free to be planned again.
       current = await state.updateExport(
         current.id,
-        { status: 'failed', error: 'interrupted before the export request was confirmed; the window will be requested again', retryable: true },
+        {
+          status: 'failed',
+          error: 'interrupted before the export request was confirmed; the window will be requested again',
+          retryable: true,
+        },
         clock.now(),
       );
       return { kind: 'abandoned', exportRow: current, reason: current.error! };
     }
     while (current.status === 'submitted' || current.status === 'ready') {
       if (current.attempts >= maxDownloadAttempts) {
-        const error = new DownloadError(`download failed ${current.attempts} times: ${current.error ?? ''}`, false);
-        current = await state.updateExport(current.id, { status: 'failed', error: error.message, retryable: true }, clock.now());
+        const error = new DownloadError(
+          `download failed ${current.attempts} times: ${current.error ?? ''}`,
+          false,
+        );
+        current = await state.updateExport(
+          current.id,
+          { status: 'failed', error: error.message, retryable: true },
+          clock.now(),
+        );
         return { kind: 'failed', exportRow: current, error, retryable: true };
       }
       const ready = await pollUntilReady(current, deps, log);
@@ -78,30 +93,55 @@ export async function driveExport(row: ExportRow, stream: StreamConfig, deps: Li
         const dl = await deps.client.download(ready.url, dest);
         current = await state.updateExport(
           current.id,
-          { status: 'downloaded', archive_path: dest, bytes: dl.bytes, sha256: dl.sha256, downloaded_at: clock.now(), error: null },
+          {
+            status: 'downloaded',
+            archive_path: dest,
+            bytes: dl.bytes,
+            sha256: dl.sha256,
+            downloaded_at: clock.now(),
+            error: null,
+          },
           clock.now(),
         );
         log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256 });
       } catch (err) {
         if (!(err instanceof DownloadError) || !err.retryable) {
           if (err instanceof DownloadError) {
-            current = await state.updateExport(current.id, { status: 'failed', error: redact(err.message), retryable: false }, clock.now());
+            current = await state.updateExport(
+              current.id,
+              { status: 'failed', error: redact(err.message), retryable: false },
+              clock.now(),
+            );
             return { kind: 'failed', exportRow: current, error: err, retryable: false };
           }
           throw err;
         }
-        log.warn(err instanceof DownloadUrlExpiredError ? 'download URL expired; asking the status for a fresh one' : 'download failed; fetching it again', {
-          error: err.message,
-        });
+        log.warn(
+          err instanceof DownloadUrlExpiredError
+            ? 'download URL expired; asking the status for a fresh one'
+            : 'download failed; fetching it again',
+          {
+            error: err.message,
+          },
+        );
         current = await state.updateExport(
           current.id,
-          { status: 'submitted', attempts: current.attempts + (err instanceof DownloadUrlExpiredError ? 0 : 1), error: redact(err.message) },
+          {
+            status: 'submitted',
+            attempts: current.attempts + (err instanceof DownloadUrlExpiredError ? 0 : 1),
+            error: redact(err.message),
+          },
           clock.now(),
         );
       }
     }
     if (current.status === 'downloaded') return await loadDownloaded(current, stream, deps, log);
-    return { kind: 'failed', exportRow: current, error: new Error(`export ${current.id} is ${current.status}`), retryable: false };
+    return {
+      kind: 'failed',
+      exportRow: current,
+      error: new Error(`export ${current.id} is ${current.status}`),
+      retryable: false,
+    };
   } finally {
     clearInterval(heartbeat);
   }
@@ -119,17 +159,36 @@ async function pollUntilReady(
     const status = await client.getStatus(row.status_url!);
     if (status.state === 'done') {
       const host = safeHost(status.downloadUrl!);
-      const updated = await state.updateExport(row.id, { status: 'ready', ready_at: clock.now(), download_host: host }, clock.now());
+      const updated = await state.updateExport(
+        row.id,
+        { status: 'ready', ready_at: clock.now(), download_host: host },
+        clock.now(),
+      );
       return { kind: 'ready', row: updated, url: status.downloadUrl! };
     }
     if (status.state === 'failed') {
       const message = `the API reports the export ${status.vendorStatus}${status.message ? `: ${redact(status.message)}` : ''}`;
-      const updated = await state.updateExport(row.id, { status: 'failed', error: message, retryable: true }, clock.now());
-      return { kind: 'stop', outcome: { kind: 'failed', exportRow: updated, error: new ExportFailedError(message, true), retryable: true } };
+      const updated = await state.updateExport(
+        row.id,
+        { status: 'failed', error: message, retryable: true },
+        clock.now(),
+      );
+      return {
+        kind: 'stop',
+        outcome: {
+          kind: 'failed',
+          exportRow: updated,
+          error: new ExportFailedError(message, true),
+          retryable: true,
+        },
+      };
     }
     if (Date.now() - started + interval > deps.poll.budgetMs) {
       log.info('export still processing; it stays in flight', { vendorStatus: status.vendorStatus });
-      return { kind: 'stop', outcome: { kind: 'in_flight', exportRow: row, reason: `still ${status.vendorStatus} at the API` } };
+      return {
+        kind: 'stop',
+        outcome: { kind: 'in_flight', exportRow: row, reason: `still ${status.vendorStatus} at the API` },
+      };
     }
     log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: interval });
     await sleep(interval);
@@ -188,7 +247,11 @@ export async function loadDownloaded(
     const message = redact((err as Error).message);
     if (err instanceof SchemaError || err instanceof CsvFormatError) {
       // The file is kept: fix the schema (or the file) and `replay --export ID`.
-      const failed = await state.updateExport(row.id, { status: 'failed', error: message, retryable: false }, clock.now());
+      const failed = await state.updateExport(
+        row.id,
+        { status: 'failed', error: message, retryable: false },
+        clock.now(),
+      );
       return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
     }
     // The destination or state store failed: the file stays downloaded, a rerun loads it.

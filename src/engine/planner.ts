@@ -54,7 +54,11 @@ export function horizon(now: Date, rule: HorizonRule): Date {
 }
 
 function split(start: Date, end: Date, maxDays: number | undefined, cuts: readonly Date[]): Window[] {
-  const points = [start.getTime(), ...cuts.map((c) => c.getTime()).filter((c) => c > start.getTime() && c < end.getTime()), end.getTime()];
+  const points = [
+    start.getTime(),
+    ...cuts.map((c) => c.getTime()).filter((c) => c > start.getTime() && c < end.getTime()),
+    end.getTime(),
+  ];
   const out: Window[] = [];
   for (let i = 0; i + 1 < points.length; i++) {
     let s = points[i]!;
@@ -101,14 +105,20 @@ export function planStream(input: StreamPlanInput, now: Date, rule: HorizonRule)
         gaps.push({
           start: gapStart,
           end: limit,
-          reason: 'older than the 4-month export horizon (set account.historyAuthorized if NICE authorised older data)',
+          reason:
+            'older than the 4-month export horizon (set account.historyAuthorized if NICE authorised older data)',
         });
       }
       start = limit;
     }
   }
   if (start >= end) {
-    return { stream: input.stream, windows: [], gaps, note: `nothing due before ${new Date(start.getTime() + input.settleMs).toISOString()}` };
+    return {
+      stream: input.stream,
+      windows: [],
+      gaps,
+      note: `nothing due before ${new Date(start.getTime() + input.settleMs).toISOString()}`,
+    };
   }
   return { stream: input.stream, windows: split(start, end, input.maxWindowDays, cuts), gaps };
 }
@@ -125,8 +135,14 @@ export function planExplicit(
   now: Date,
   rule: HorizonRule,
 ): StreamPlan {
-  if (!(window.start < window.end)) throw new PlanError(`--start ${window.start.toISOString()} must be before --end ${window.end.toISOString()}`);
-  if (window.end > now) throw new PlanError(`--end ${window.end.toISOString()} is in the future; a window must have ended before it is exported`);
+  if (!(window.start < window.end))
+    throw new PlanError(
+      `--start ${window.start.toISOString()} must be before --end ${window.end.toISOString()}`,
+    );
+  if (window.end > now)
+    throw new PlanError(
+      `--end ${window.end.toISOString()} is in the future; a window must have ended before it is exported`,
+    );
   const limit = horizon(now, rule);
   if (window.start < limit && !rule.historyAuthorized) {
     throw new PlanError(
@@ -138,7 +154,9 @@ export function planExplicit(
 }
 
 /** Orders due streams stalest first: never synced before, then the oldest watermark. */
-export function stalestFirst<T extends { watermark: Date | undefined; stream: string }>(items: readonly T[]): T[] {
+export function stalestFirst<T extends { watermark: Date | undefined; stream: string }>(
+  items: readonly T[],
+): T[] {
   return [...items].sort((a, b) => {
     const wa = a.watermark?.getTime() ?? Number.NEGATIVE_INFINITY;
     const wb = b.watermark?.getTime() ?? Number.NEGATIVE_INFINITY;

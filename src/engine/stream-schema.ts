@@ -44,6 +44,7 @@ export const metadataColumns = [
 
 export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
   const col = schema.columns.find((c) => c.name === schema.eventTime);
-  if (!col) throw new Error(`stream ${schema.name}: event-time column ${schema.eventTime} is not among its columns`);
+  if (!col)
+    throw new Error(`stream ${schema.name}: event-time column ${schema.eventTime} is not among its columns`);
   return col;
 }

@@ -1,14 +1,24 @@
-import type { ExportClient, ExportRequestBody } from '../../connectors/cxone/export-client.js';
+import type { ExportRequestBody } from '../../connectors/cxone/export-client.js';
 import type { ResolvedConfig, StreamConfig } from '../config/load-config.js';
-import { ApiError, ConfigError, ExitCode, HorizonError, isSyncError, QuotaExhaustedError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import {
+  ApiError,
+  ConfigError,
+  ExitCode,
+  HorizonError,
+  isSyncError,
+  QuotaExhaustedError,
+} from '../errors.js';
 import { redact } from '../log/redact.js';
-import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
-import type { Clock } from './clock.js';
-import type { Destination } from './destination.js';
 import { type DriveOutcome, driveExport, type LifecycleDeps } from './export-lifecycle.js';
-import { PlanError, planExplicit, planStream, stalestFirst, type StreamPlan, type Window } from './planner.js';
+import {
+  PlanError,
+  planExplicit,
+  planStream,
+  type StreamPlan,
+  stalestFirst,
+  type Window,
+} from './planner.js';
 
 export interface SyncOptions {
   /** Only these streams (default: every enabled stream). */
@@ -61,7 +71,10 @@ export interface SyncDeps extends LifecycleDeps {
 
 function requestBody(stream: StreamConfig, window: Window): ExportRequestBody {
   const body: ExportRequestBody = {
-    dateRange: { startDate: window.start.toISOString(), endDate: new Date(window.end.getTime() - 1).toISOString() },
+    dateRange: {
+      startDate: window.start.toISOString(),
+      endDate: new Date(window.end.getTime() - 1).toISOString(),
+    },
     timeZone: stream.timeZone,
   };
   if (stream.schema.accepts.channels && stream.channels?.length) body.channels = [...stream.channels];
@@ -72,7 +85,10 @@ function requestBody(stream: StreamConfig, window: Window): ExportRequestBody {
 }
 
 function compact(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The status-URL file name: safe characters only, deterministic for the window. */
@@ -104,7 +120,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   const startedAt = clock.now();
   const account = config.accountKey;
   const limit = config.raw.account.exportsPer24h;
-  const rule = { historyAuthorized: config.raw.account.historyAuthorized, marginDays: config.raw.account.horizonMarginDays };
+  const rule = {
+    historyAuthorized: config.raw.account.historyAuthorized,
+    marginDays: config.raw.account.horizonMarginDays,
+  };
 
   let streams = config.streams;
   if (options.streams?.length) {
@@ -118,7 +137,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   }
   const byName = new Map(streams.map((s) => [s.schema.name, s]));
   const summaries = new Map<string, StreamSummary>(
-    streams.map((s) => [s.schema.name, { stream: s.schema.name, state: 'nothing_due', exports: [], gaps: [] }]),
+    streams.map((s) => [
+      s.schema.name,
+      { stream: s.schema.name, state: 'nothing_due', exports: [], gaps: [] },
+    ]),
   );
   const summary = (name: string) => summaries.get(name)!;
   let rowsLoaded = 0;
@@ -129,7 +151,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     const s = summary(outcome.exportRow.stream);
     if (outcome.kind === 'loaded') {
       rowsLoaded += outcome.load.rows;
-      s.exports.push(exportSummary(outcome.exportRow, { rows: outcome.load.rows, rejected: outcome.load.rejected }));
+      s.exports.push(
+        exportSummary(outcome.exportRow, { rows: outcome.load.rows, rejected: outcome.load.rejected }),
+      );
       if (s.state === 'nothing_due') s.state = 'done';
     } else if (outcome.kind === 'abandoned') {
       s.exports.push(exportSummary(outcome.exportRow));
@@ -187,7 +211,14 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       plan = options.window
         ? planExplicit(name, options.window, s.maxWindowDays, clock.now(), rule)
         : planStream(
-            { stream: name, watermark: watermarks.get(name), start: s.start, lookbackMs: s.lookbackMs, settleMs: s.settleMs, maxWindowDays: s.maxWindowDays },
+            {
+              stream: name,
+              watermark: watermarks.get(name),
+              start: s.start,
+              lookbackMs: s.lookbackMs,
+              settleMs: s.settleMs,
+              maxWindowDays: s.maxWindowDays,
+            },
             clock.now(),
             rule,
           );
@@ -220,7 +251,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
           .executeTakeFirst();
         if (prior) {
           summary(name).exports.push(exportSummary(prior));
-          summary(name).note = `window already loaded by export ${prior.id}; use replay --export ${prior.id} to load it again`;
+          summary(name).note =
+            `window already loaded by export ${prior.id}; use replay --export ${prior.id} to load it again`;
           if (summary(name).state === 'nothing_due') summary(name).state = 'done';
         } else remaining.push(w);
       }
@@ -233,7 +265,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   for (;;) {
     const due = stalestFirst(
       [...queue]
-        .filter(([n, ws]) => ws.length > 0 && summary(n).state !== 'failed' && summary(n).state !== 'deferred')
+        .filter(
+          ([n, ws]) => ws.length > 0 && summary(n).state !== 'failed' && summary(n).state !== 'deferred',
+        )
         .map(([stream]) => ({ stream, watermark: watermarks.get(stream) })),
     );
     if (due.length === 0 || quotaStop) break;
@@ -318,7 +352,12 @@ type RequestResult =
   | { kind: 'failed'; error: string; row?: ExportRow };
 
 /** Reserves a slot (ledger row first), sends the request, records the answer. */
-async function requestOne(deps: SyncDeps, stream: StreamConfig, window: Window, limit: number): Promise<RequestResult> {
+async function requestOne(
+  deps: SyncDeps,
+  stream: StreamConfig,
+  window: Window,
+  limit: number,
+): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
   const body = requestBody(stream, window);
   let row: ExportRow | null;
@@ -350,7 +389,12 @@ async function requestOne(deps: SyncDeps, stream: StreamConfig, window: Window, 
     const now = clock.now();
     row = await state.updateExport(
       row.id,
-      { status: 'submitted', vendor_export_id: submitted.exportId, status_url: submitted.statusUrl, submitted_at: now },
+      {
+        status: 'submitted',
+        vendor_export_id: submitted.exportId,
+        status_url: submitted.statusUrl,
+        submitted_at: now,
+      },
       now,
     );
     return { kind: 'submitted', row };
@@ -369,17 +413,36 @@ async function requestOne(deps: SyncDeps, stream: StreamConfig, window: Window, 
         .where('id', '!=', row.id)
         .orderBy('reserved_at', 'asc')
         .executeTakeFirst();
-      const until = oldest ? new Date(oldest.reserved_at.getTime() + 86_400_000) : new Date(now.getTime() + 3_600_000);
+      const until = oldest
+        ? new Date(oldest.reserved_at.getTime() + 86_400_000)
+        : new Date(now.getTime() + 3_600_000);
       await state.recordQuotaBlock(config.accountKey, until, message, now);
-      await state.updateExport(row.id, { status: 'failed', counts_quota: false, error: message, retryable: true }, now);
+      await state.updateExport(
+        row.id,
+        { status: 'failed', counts_quota: false, error: message, retryable: true },
+        now,
+      );
       log.warn('the API reports its export quota used up', { until, usedHere: q.used });
-      return { kind: 'quota', error: new QuotaExhaustedError(until, `${message}; nothing is requested before ${until.toISOString()}`, { cause: err }) };
+      return {
+        kind: 'quota',
+        error: new QuotaExhaustedError(
+          until,
+          `${message}; nothing is requested before ${until.toISOString()}`,
+          { cause: err },
+        ),
+      };
     }
     // A refusal (4xx) created nothing; an unconfirmed request (network, 5xx) may have.
-    const refused = err instanceof HorizonError || (err instanceof ApiError && err.status !== null && err.status < 500);
+    const refused =
+      err instanceof HorizonError || (err instanceof ApiError && err.status !== null && err.status < 500);
     row = await state.updateExport(
       row.id,
-      { status: 'failed', counts_quota: !refused, error: message, retryable: isSyncError(err) ? err.retryable : true },
+      {
+        status: 'failed',
+        counts_quota: !refused,
+        error: message,
+        retryable: isSyncError(err) ? err.retryable : true,
+      },
       now,
     );
     log.error('export request failed', { stream: row.stream, export: row.id, error: message });

@@ -1,14 +1,14 @@
-import type { StreamSchema } from './stream-schema.js';
-import type { Destination, LoadResult } from './destination.js';
-import type { Window } from './planner.js';
-import type { RejectedRowInput, StateStore } from '../state/state-store.js';
-import type { ExportRow } from '../state/state-tables.js';
-import { readCsvRecords, type CsvRecord } from '../parse/csv-records.js';
-import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
-import { createRowTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
-import { csvQuoteField } from '../parse/csv-write.js';
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { type CsvRecord, readCsvRecords } from '../parse/csv-records.js';
+import { csvQuoteField } from '../parse/csv-write.js';
+import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
+import { createRowTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
+import type { RejectedRowInput, StateStore } from '../state/state-store.js';
+import type { ExportRow } from '../state/state-tables.js';
+import type { Destination, LoadResult } from './destination.js';
+import type { Window } from './planner.js';
+import type { StreamSchema } from './stream-schema.js';
 
 export interface WindowLoadInput {
   readonly file: string;
@@ -44,10 +44,19 @@ export async function loadWindowFile(
   const { schema, window } = input;
   const records = readCsvRecords(input.file);
   const first = await records.next();
-  if (first.done) throw new SchemaError(`stream ${schema.name}: file ${input.file} is empty (no header line)`);
+  if (first.done)
+    throw new SchemaError(`stream ${schema.name}: file ${input.file} is empty (no header line)`);
   const layout = mapHeaders(schema, first.value.fields, input.drift);
-  if (layout.ignored.length) log.warn('ignoring unknown headers (schemaDrift: ignore)', { stream: schema.name, headers: layout.ignored });
-  if (layout.added.length) log.info('adding columns (schemaDrift: evolve)', { stream: schema.name, columns: layout.added.map((c) => c.name) });
+  if (layout.ignored.length)
+    log.warn('ignoring unknown headers (schemaDrift: ignore)', {
+      stream: schema.name,
+      headers: layout.ignored,
+    });
+  if (layout.added.length)
+    log.info('adding columns (schemaDrift: evolve)', {
+      stream: schema.name,
+      columns: layout.added.map((c) => c.name),
+    });
   await destination.prepare(schema, layout.added);
 
   const typeRow = createRowTyper(layout, schema.eventTime, input.timeZone);
@@ -55,7 +64,8 @@ export async function loadWindowFile(
   let rejectedCount = 0;
   const reject = (rec: CsvRecord, reason: string) => {
     rejectedCount++;
-    if (rejected.length < maxRejectedKept) rejected.push({ line: rec.line, raw: rec.fields.map(csvQuoteField).join(','), reason });
+    if (rejected.length < maxRejectedKept)
+      rejected.push({ line: rec.line, raw: rec.fields.map(csvQuoteField).join(','), reason });
   };
   const startMs = window.start.getTime();
   const endMs = window.end.getTime();
@@ -68,7 +78,10 @@ export async function loadWindowFile(
       }
       const t = r.eventTime.getTime();
       if (t < startMs || t >= endMs) {
-        reject(rec, `${schema.eventTime} ${r.eventTime.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`);
+        reject(
+          rec,
+          `${schema.eventTime} ${r.eventTime.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`,
+        );
         continue;
       }
       yield r.row;
@@ -87,12 +100,21 @@ export async function loadWindowFile(
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {
-        const sample = rejected.slice(0, 3).map((r) => `line ${r.line}: ${r.reason}`).join('; ');
+        const sample = rejected
+          .slice(0, 3)
+          .map((r) => `line ${r.line}: ${r.reason}`)
+          .join('; ');
         throw new SchemaError(
           `stream ${schema.name}: ${rejectedCount} of ${total} rows rejected, above maxRejectedRatio ${input.maxRejectedRatio}; nothing loaded, watermark unchanged (${sample}). Fix schemas/${schema.name} and run replay --export ${input.exportRow.id}`,
         );
       }
-      commitQueries = state.commitLoadQueries({ exportRow: input.exportRow, rows: staged, rejected, now: input.loadedAt, moveWatermark: true });
+      commitQueries = state.commitLoadQueries({
+        exportRow: input.exportRow,
+        rows: staged,
+        rejected,
+        now: input.loadedAt,
+        moveWatermark: true,
+      });
       return commitQueries;
     },
   });

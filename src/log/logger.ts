@@ -30,7 +30,9 @@ export function createLogger(options: LoggerOptions = {}, base: Record<string, u
     if (order[lvl] < order[level]) return;
     const all = { ...base, ...fields };
     if (format === 'json') {
-      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...all }, errorReplacer)));
+      write(
+        redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...all }, errorReplacer)),
+      );
     } else {
       const extras = Object.entries(all)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, errorReplacer)}`)

@@ -46,7 +46,10 @@ async function readHead(path: string, bytes = 65_536): Promise<string> {
   try {
     const buf = Buffer.alloc(bytes);
     const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    return buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
   } finally {
     await fh.close();
   }
@@ -97,5 +100,7 @@ export function toCsvFormatError(err: unknown, recordLine?: number): CsvFormatEr
   const e = err as { message?: string; lines?: number };
   const line = recordLine ?? (typeof e.lines === 'number' ? e.lines : undefined);
   const message = e.message ?? String(err);
-  return new CsvFormatError(`malformed CSV in the record at line ${line ?? '?'}: ${message}`, line, { cause: err });
+  return new CsvFormatError(`malformed CSV in the record at line ${line ?? '?'}: ${message}`, line, {
+    cause: err,
+  });
 }

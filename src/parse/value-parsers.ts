@@ -19,7 +19,8 @@ export type CellValue = Date | string | number | boolean | null;
 const isoWithZone =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 const isoLocal = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?$/;
-const usLocal = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*([AaPp])\.?[Mm]\.?)?$/;
+const usLocal =
+  /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*([AaPp])\.?[Mm]\.?)?$/;
 
 interface WallClock {
   year: number;
@@ -36,7 +37,15 @@ function fraction(digits: string | undefined): number {
 }
 
 function checkRanges(w: WallClock, raw: string): void {
-  if (w.month < 1 || w.month > 12 || w.day < 1 || w.day > 31 || w.hour > 23 || w.minute > 59 || w.second > 59) {
+  if (
+    w.month < 1 ||
+    w.month > 12 ||
+    w.day < 1 ||
+    w.day > 31 ||
+    w.hour > 23 ||
+    w.minute > 59 ||
+    w.second > 59
+  ) {
     throw new ValueError(`not a valid date-time: ${JSON.stringify(raw)}`);
   }
   const dim = new Date(Date.UTC(w.year, w.month, 0)).getUTCDate();
@@ -175,7 +184,8 @@ export function parseInteger(raw: string): string {
   const s = numberText(raw);
   if (/^[+-]?\d+$/.test(s)) {
     const b = BigInt(s);
-    if (b > int64Max || b < -int64Max - 1n) throw new ValueError(`integer out of range: ${JSON.stringify(raw)}`);
+    if (b > int64Max || b < -int64Max - 1n)
+      throw new ValueError(`integer out of range: ${JSON.stringify(raw)}`);
     return b.toString();
   }
   const n = Number(s);

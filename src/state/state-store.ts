@@ -61,7 +61,9 @@ export class StateStore {
     this.pool.on('error', () => {
       // idle client errors (server restart): the next query reports them
     });
-    this.db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(stateSchema);
+    this.db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(
+      stateSchema,
+    );
   }
 
   /** Creates the schema and applies pending migrations (kysely Migrator, which locks). */
@@ -70,7 +72,8 @@ export class StateStore {
       await this.db.executeQuery(sql`create schema if not exists ${sql.id(stateSchema)}`.compile(this.db));
     } catch (err) {
       // Two processes creating the schema at once: the loser sees a unique violation.
-      if ((err as { code?: string }).code !== '23505') throw this.storeError('cannot create the state schema', err);
+      if ((err as { code?: string }).code !== '23505')
+        throw this.storeError('cannot create the state schema', err);
     }
     const migrator = new Migrator({
       db: this.db,
@@ -86,7 +89,10 @@ export class StateStore {
     try {
       await sql`select 1`.execute(this.db);
     } catch (err) {
-      throw this.storeError('cannot reach the state store (state.url, or destination.url when state.url is not set)', err);
+      throw this.storeError(
+        'cannot reach the state store (state.url, or destination.url when state.url is not set)',
+        err,
+      );
     }
   }
 
@@ -100,7 +106,12 @@ export class StateStore {
 
   // ---- quota -------------------------------------------------------------------------------
 
-  async quota(account: string, limit: number, now: Date, db: Kysely<StateDatabase> | Transaction<StateDatabase> = this.db): Promise<QuotaView> {
+  async quota(
+    account: string,
+    limit: number,
+    now: Date,
+    db: Kysely<StateDatabase> | Transaction<StateDatabase> = this.db,
+  ): Promise<QuotaView> {
     const since = new Date(now.getTime() - dayMs);
     const rows = await db
       .selectFrom('exports')
@@ -110,7 +121,11 @@ export class StateStore {
       .where('reserved_at', '>', since)
       .orderBy('reserved_at', 'asc')
       .execute();
-    const block = await db.selectFrom('quota_blocks').select('blocked_until').where('account', '=', account).executeTakeFirst();
+    const block = await db
+      .selectFrom('quota_blocks')
+      .select('blocked_until')
+      .where('account', '=', account)
+      .executeTakeFirst();
     const blockedUntil = block && block.blocked_until > now ? block.blocked_until : null;
     const used = rows.length;
     let nextSlotAt: Date | null = null;
@@ -127,12 +142,22 @@ export class StateStore {
    * Returns null when the stream already has an unfinished export (another process has it).
    * Throws QuotaExhaustedError when no slot is free or the vendor's quota error is in force.
    */
-  async reserveExport(row: Omit<NewExport, 'status' | 'reserved_at' | 'updated_at'>, limit: number, now: Date, owner: string): Promise<ExportRow | null> {
+  async reserveExport(
+    row: Omit<NewExport, 'status' | 'reserved_at' | 'updated_at'>,
+    limit: number,
+    now: Date,
+    owner: string,
+  ): Promise<ExportRow | null> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${row.account}`}, 0))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${row.account}`}, 0))`.execute(
+        trx,
+      );
       const q = await this.quota(row.account, limit, now, trx);
       if (q.blockedUntil) {
-        throw new QuotaExhaustedError(q.blockedUntil, `the API reported its export quota used up; nothing is requested before ${q.blockedUntil.toISOString()}`);
+        throw new QuotaExhaustedError(
+          q.blockedUntil,
+          `the API reported its export quota used up; nothing is requested before ${q.blockedUntil.toISOString()}`,
+        );
       }
       if (q.used >= limit) throw new QuotaExhaustedError(q.nextSlotAt);
       const open = await trx
@@ -163,7 +188,9 @@ export class StateStore {
     await this.db
       .insertInto('quota_blocks')
       .values({ account, blocked_until: until, reason, recorded_at: now })
-      .onConflict((oc) => oc.column('account').doUpdateSet({ blocked_until: until, reason, recorded_at: now }))
+      .onConflict((oc) =>
+        oc.column('account').doUpdateSet({ blocked_until: until, reason, recorded_at: now }),
+      )
       .execute();
   }
 
@@ -183,7 +210,11 @@ export class StateStore {
   }
 
   async findExportByVendorId(vendorId: string): Promise<ExportRow | undefined> {
-    return this.db.selectFrom('exports').selectAll().where('vendor_export_id', '=', vendorId).executeTakeFirst();
+    return this.db
+      .selectFrom('exports')
+      .selectAll()
+      .where('vendor_export_id', '=', vendorId)
+      .executeTakeFirst();
   }
 
   async unfinishedExports(account: string, streams: readonly string[]): Promise<ExportRow[]> {
@@ -199,7 +230,13 @@ export class StateStore {
   }
 
   async recentExports(account: string, limit = 20): Promise<ExportRow[]> {
-    return this.db.selectFrom('exports').selectAll().where('account', '=', account).orderBy('id', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('exports')
+      .selectAll()
+      .where('account', '=', account)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   /**
@@ -219,7 +256,9 @@ export class StateStore {
       .updateTable('exports')
       .set({ claimed_by: owner, claim_expires_at: new Date(now.getTime() + claimTtlMs) })
       .where('id', '=', id)
-      .where((eb) => (row.claimed_by === null ? eb('claimed_by', 'is', null) : eb('claimed_by', '=', row.claimed_by)))
+      .where((eb) =>
+        row.claimed_by === null ? eb('claimed_by', 'is', null) : eb('claimed_by', '=', row.claimed_by),
+      )
       .returningAll()
       .executeTakeFirst();
     return claimed ?? null;
@@ -235,29 +274,51 @@ export class StateStore {
   }
 
   async release(id: string, owner: string): Promise<void> {
-    await this.db.updateTable('exports').set({ claimed_by: null, claim_expires_at: null }).where('id', '=', id).where('claimed_by', '=', owner).execute();
+    await this.db
+      .updateTable('exports')
+      .set({ claimed_by: null, claim_expires_at: null })
+      .where('id', '=', id)
+      .where('claimed_by', '=', owner)
+      .execute();
   }
 
   // ---- watermarks and gaps ----------------------------------------------------------------
 
   async watermarks(account: string): Promise<Map<string, Date>> {
-    const rows = await this.db.selectFrom('watermarks').select(['stream', 'watermark']).where('account', '=', account).execute();
+    const rows = await this.db
+      .selectFrom('watermarks')
+      .select(['stream', 'watermark'])
+      .where('account', '=', account)
+      .execute();
     return new Map(rows.map((r) => [r.stream, r.watermark]));
   }
 
   async setWatermark(account: string, stream: string, watermark: Date | null, now: Date): Promise<void> {
     if (watermark === null) {
-      await this.db.deleteFrom('watermarks').where('account', '=', account).where('stream', '=', stream).execute();
+      await this.db
+        .deleteFrom('watermarks')
+        .where('account', '=', account)
+        .where('stream', '=', stream)
+        .execute();
       return;
     }
     await this.db
       .insertInto('watermarks')
       .values({ account, stream, watermark, updated_at: now, export_id: null })
-      .onConflict((oc) => oc.columns(['account', 'stream']).doUpdateSet({ watermark, updated_at: now, export_id: null }))
+      .onConflict((oc) =>
+        oc.columns(['account', 'stream']).doUpdateSet({ watermark, updated_at: now, export_id: null }),
+      )
       .execute();
   }
 
-  async recordGap(account: string, stream: string, start: Date, end: Date, reason: string, now: Date): Promise<void> {
+  async recordGap(
+    account: string,
+    stream: string,
+    start: Date,
+    end: Date,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
     await this.db
       .insertInto('gaps')
       .values({ account, stream, gap_start: start, gap_end: end, reason, recorded_at: now })
@@ -266,7 +327,12 @@ export class StateStore {
   }
 
   async gaps(account: string): Promise<GapRow[]> {
-    return this.db.selectFrom('gaps').selectAll().where('account', '=', account).orderBy('gap_start').execute();
+    return this.db
+      .selectFrom('gaps')
+      .selectAll()
+      .where('account', '=', account)
+      .orderBy('gap_start')
+      .execute();
   }
 
   /**
@@ -290,14 +356,33 @@ export class StateStore {
       queries.push(
         this.db
           .insertInto('rejected_rows')
-          .values(chunk.map((r) => ({ export_id: e.id, stream: e.stream, line: r.line, raw: redact(r.raw), reason: r.reason, recorded_at: now })))
+          .values(
+            chunk.map((r) => ({
+              export_id: e.id,
+              stream: e.stream,
+              line: r.line,
+              raw: redact(r.raw),
+              reason: r.reason,
+              recorded_at: now,
+            })),
+          )
           .compile(),
       );
     }
     queries.push(
       this.db
         .updateTable('exports')
-        .set({ status: 'loaded', rows: input.rows, rejected_rows: input.rejected.length, loaded_at: now, updated_at: now, error: null, retryable: null, claimed_by: null, claim_expires_at: null })
+        .set({
+          status: 'loaded',
+          rows: input.rows,
+          rejected_rows: input.rejected.length,
+          loaded_at: now,
+          updated_at: now,
+          error: null,
+          retryable: null,
+          claimed_by: null,
+          claim_expires_at: null,
+        })
         .where('id', '=', e.id)
         .compile(),
     );
@@ -308,7 +393,13 @@ export class StateStore {
       queries.push(
         this.db
           .insertInto('watermarks')
-          .values({ account: e.account, stream: e.stream, watermark: target, export_id: e.id, updated_at: now })
+          .values({
+            account: e.account,
+            stream: e.stream,
+            watermark: target,
+            export_id: e.id,
+            updated_at: now,
+          })
           .onConflict((oc) =>
             oc
               .columns(['account', 'stream'])
@@ -331,7 +422,11 @@ export class StateStore {
   // ---- runs --------------------------------------------------------------------------------
 
   async startRun(command: string, account: string | null, now: Date): Promise<string> {
-    const r = await this.db.insertInto('runs').values({ command, account, started_at: now, summary: null }).returning('id').executeTakeFirstOrThrow();
+    const r = await this.db
+      .insertInto('runs')
+      .values({ command, account, started_at: now, summary: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     return r.id;
   }
 
@@ -344,7 +439,13 @@ export class StateStore {
   }
 
   async lastRuns(account: string, limit = 5) {
-    return this.db.selectFrom('runs').selectAll().where('account', '=', account).orderBy('id', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('account', '=', account)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 }
 

@@ -9,7 +9,10 @@ import pg from 'pg';
 export interface TestDatabase {
   readonly url: string;
   readonly name: string;
-  query<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
   drop(): Promise<void>;
 }
 

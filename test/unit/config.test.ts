@@ -18,7 +18,12 @@ describe('config', () => {
     expect(c.raw.account.clientSecret).toBe('from-env');
     expect(c.apiBase).toBe('https://api-na1.niceincontact.com');
     expect(c.stateUrl).toBe('postgres://u@h/db');
-    expect(c.streams.map((s) => s.schema.name)).toEqual(['copilot_kb', 'copilot_as', 'copilot_aq', 'autopilot_gr']);
+    expect(c.streams.map((s) => s.schema.name)).toEqual([
+      'copilot_kb',
+      'copilot_as',
+      'copilot_aq',
+      'autopilot_gr',
+    ]);
     expect(c.streams[0]!.lookbackMs).toBe(86_400_000);
     expect(c.streams[3]!.apiPath).toBe('AutopilotKnowledge/GRTable');
     expect(c.allowedDownloadHosts).toContain('*.amazonaws.com');
@@ -59,7 +64,10 @@ describe('config', () => {
   });
 
   it('keeps only the listed streams, without the disabled ones', () => {
-    const c = resolveConfig({ account, destination, streams: { copilot_kb: {}, copilot_aq: { enabled: false } } }, { SECRET: 's' });
+    const c = resolveConfig(
+      { account, destination, streams: { copilot_kb: {}, copilot_aq: { enabled: false } } },
+      { SECRET: 's' },
+    );
     expect(c.streams.map((s) => s.schema.name)).toEqual(['copilot_kb']);
   });
 

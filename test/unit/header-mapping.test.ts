@@ -14,19 +14,29 @@ describe('header mapping', () => {
   });
 
   it('maps by name, not position, and accepts warehouse names and aliases', () => {
-    const shuffled = ['latency_ms', 'INTERACTION TIME', 'Agent ID', ...kbHeaders.slice(1, 15).filter((h) => h !== 'Agent Number')];
+    const shuffled = [
+      'latency_ms',
+      'INTERACTION TIME',
+      'Agent ID',
+      ...kbHeaders.slice(1, 15).filter((h) => h !== 'Agent Number'),
+    ];
     const layout = mapHeaders(copilotKb, shuffled, 'fail');
     expect(layout.fields.map((f) => f?.name)).toEqual([
       'latency_ms',
       'interaction_time',
       'agent_number',
-      ...copilotKb.columns.slice(1, 15).filter((c) => c.name !== 'agent_number').map((c) => c.name),
+      ...copilotKb.columns
+        .slice(1, 15)
+        .filter((c) => c.name !== 'agent_number')
+        .map((c) => c.name),
     ]);
     expect(layout.missing).toEqual([]);
   });
 
   it('fails naming the headers found when the event-time column is missing', () => {
-    expect(() => mapHeaders(copilotKb, ['Contact ID', 'Team'], 'evolve')).toThrow(/no event-time column interaction_time; headers found: "Contact ID", "Team"/);
+    expect(() => mapHeaders(copilotKb, ['Contact ID', 'Team'], 'evolve')).toThrow(
+      /no event-time column interaction_time; headers found: "Contact ID", "Team"/,
+    );
   });
 
   it('detects two headers that normalise to one column', () => {

@@ -10,7 +10,9 @@ describe('redact', () => {
 
   it('removes bearer tokens and URL query strings', () => {
     expect(redact('Authorization: Bearer abc.def-ghi')).toBe('Authorization: Bearer [REDACTED]');
-    expect(redact('GET https://b.s3.amazonaws.com/f.csv?X-Amz-Signature=zz&e=1 done')).toBe('GET https://b.s3.amazonaws.com/f.csv?[REDACTED] done');
+    expect(redact('GET https://b.s3.amazonaws.com/f.csv?X-Amz-Signature=zz&e=1 done')).toBe(
+      'GET https://b.s3.amazonaws.com/f.csv?[REDACTED] done',
+    );
     expect(safeUrl('https://h.example.com/p/f.csv?sig=1#x')).toBe('https://h.example.com/p/f.csv?[REDACTED]');
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseBoolean, parseInteger, parseNumber, parseTimestamp, ValueError } from '../../src/parse/value-parsers.js';
+import {
+  parseBoolean,
+  parseInteger,
+  parseNumber,
+  parseTimestamp,
+  ValueError,
+} from '../../src/parse/value-parsers.js';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -27,7 +33,9 @@ describe('parseTimestamp', () => {
   it('moves a wall-clock time that does not exist (spring forward) forward by the gap', () => {
     // 2026-03-08 02:30 does not exist in New York; it becomes 03:30 EDT (07:30Z).
     expect(iso(parseTimestamp('2026-03-08 02:30:00', 'America/New_York'))).toBe('2026-03-08T07:30:00.000Z');
-    expect(iso(parseTimestamp('03/08/2026 02:30:00 AM', 'America/New_York'))).toBe('2026-03-08T07:30:00.000Z');
+    expect(iso(parseTimestamp('03/08/2026 02:30:00 AM', 'America/New_York'))).toBe(
+      '2026-03-08T07:30:00.000Z',
+    );
   });
 
   it('reads a wall-clock time that repeats (fall back) as its first occurrence', () => {
@@ -40,7 +48,13 @@ describe('parseTimestamp', () => {
   });
 
   it('rejects what is not a date-time', () => {
-    for (const bad of ['yesterday', '2026-02-30 10:00', '13/01/2026 10:00 AM', '2026-11-20 25:00', '11/20/2026 13:00 PM']) {
+    for (const bad of [
+      'yesterday',
+      '2026-02-30 10:00',
+      '13/01/2026 10:00 AM',
+      '2026-11-20 25:00',
+      '11/20/2026 13:00 PM',
+    ]) {
       expect(() => parseTimestamp(bad, 'UTC'), bad).toThrow(ValueError);
     }
   });
@@ -65,7 +79,8 @@ describe('parseNumber and parseInteger', () => {
   });
 
   it('refuses ambiguous or non-numeric text', () => {
-    for (const bad of ['12,5', 'abc', '1.2.3', '--1', 'NaN', 'Infinity']) expect(() => parseNumber(bad), bad).toThrow(ValueError);
+    for (const bad of ['12,5', 'abc', '1.2.3', '--1', 'NaN', 'Infinity'])
+      expect(() => parseNumber(bad), bad).toThrow(ValueError);
   });
 
   it('keeps integers exact up to 64 bits and refuses fractions', () => {

@@ -51,7 +51,7 @@ const agents = [
   ['1001', 'Ana García'],
   ['1002', 'Björn Müller'],
   ['1003', '山田 太郎'],
-  ['1004', 'Chloé O\'Brien'],
+  ['1004', "Chloé O'Brien"],
   ['1005', 'Zoë "Z" Smith'],
   ['1006', 'Олег Петров'],
 ] as const;
@@ -70,7 +70,7 @@ const articles = [
   'Line one\r\nline two, with comma',
 ] as const;
 const questions = [
-  'How do I reset the customer\'s password?',
+  "How do I reset the customer's password?",
   'What is the refund policy, exactly?',
   'Customer says "it\'s broken" — next step?',
   'Multi-line question:\nfirst line\nsecond line',
@@ -151,7 +151,11 @@ function baseRow(stream: string, time: Date, r: () => number, k: number): Canoni
         question: pick(r, questions),
         generated_response: pick(r, answers) || null,
         response_status: pick(r, statuses),
-        knowledge_sources: pick(r, ['kb://billing/12', 'kb://faq/3; kb://faq/9', 'https://help.example.com/a?b=1,2']),
+        knowledge_sources: pick(r, [
+          'kb://billing/12',
+          'kb://faq/3; kb://faq/9',
+          'https://help.example.com/a?b=1,2',
+        ]),
         category: pick(r, categories),
         confidence_score: Math.round(r() * 10_000) / 10_000,
         customer_feedback: pick(r, ['Helpful', 'Not helpful', null, 'Said "thanks!"']),
@@ -210,7 +214,13 @@ const boolStyles = [
 ] as const;
 
 /** Writes one canonical value as this simulator's CSV files do. */
-export function formatCell(stream: string, column: string, value: CanonicalValue, zone: string, k = 0): string {
+export function formatCell(
+  stream: string,
+  column: string,
+  value: CanonicalValue,
+  zone: string,
+  k = 0,
+): string {
   if (value === null) return '';
   if (value instanceof Date) return formatTime(stream, value, zone);
   if (typeof value === 'boolean') {

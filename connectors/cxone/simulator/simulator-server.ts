@@ -1,11 +1,11 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { DateTime, IANAZone } from 'luxon';
 import { findStreamSchema, streamSchemas } from '../../../schemas/index.js';
 import { csvQuote, type DataOptions, displayHeaders, formatCell, generateRows } from './simulator-data.js';
@@ -15,7 +15,12 @@ export interface SimulatorFaults {
   /** Extra latency on every API answer. */
   latencyMs?: number;
   /** The next N calls of a kind answer this status (503 or 429, with Retry-After seconds). */
-  failNext?: { kind: 'token' | 'export' | 'status' | 'download'; status: number; count: number; retryAfterSeconds?: number };
+  failNext?: {
+    kind: 'token' | 'export' | 'status' | 'download';
+    status: number;
+    count: number;
+    retryAfterSeconds?: number;
+  };
   /** Lifetime of issued tokens. */
   tokenTtlSeconds?: number;
   /** Lifetime of signed download URLs. */
@@ -88,14 +93,28 @@ export const horizonMessage = 'Export date range cannot be more than 4 months ag
 export const quotaMessage =
   'Too many export requests. The limit is 3 exports per 24 hours for non-Observability Dashboard users';
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
 function apiError(res: ServerResponse, status: number, message: string): void {
-  json(res, status, { message, statusCode: status, traceId: randomUUID(), exception: { message, statusCode: status } });
+  json(res, status, {
+    message,
+    statusCode: status,
+    traceId: randomUUID(),
+    exception: { message, statusCode: status },
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -124,18 +143,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const signKey = randomBytes(16);
   const tokens = new Map<string, number>();
   const exports = new Map<string, ExportRecord>();
-  const stats: SimulatorStats = { tokenRequests: 0, exportRequests: [], rejectedExportRequests: [], statusRequests: 0, downloads: 0 };
+  const stats: SimulatorStats = {
+    tokenRequests: 0,
+    exportRequests: [],
+    rejectedExportRequests: [],
+    statusRequests: 0,
+    downloads: 0,
+  };
   const dir = await mkdtemp(join(tmpdir(), 'cxone-sim-'));
   const files = new Map<string, Promise<string>>();
   let apiBase = '';
   let downloadBase = '';
 
-  const takeFault = (kind: NonNullable<SimulatorFaults['failNext']>['kind'], res: ServerResponse): boolean => {
+  const takeFault = (
+    kind: NonNullable<SimulatorFaults['failNext']>['kind'],
+    res: ServerResponse,
+  ): boolean => {
     const f = faults.failNext;
     if (!f || f.kind !== kind || f.count <= 0) return false;
     f.count--;
-    const headers: Record<string, string> = f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {};
-    json(res, f.status, { message: `simulated ${f.status}`, statusCode: f.status, traceId: randomUUID() }, headers);
+    const headers: Record<string, string> =
+      f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {};
+    json(
+      res,
+      f.status,
+      { message: `simulated ${f.status}`, statusCode: f.status, traceId: randomUUID() },
+      headers,
+    );
     return true;
   };
 
@@ -147,7 +181,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return false;
   };
 
-  const sign = (id: string, expires: number) => createHmac('sha256', signKey).update(`${id}:${expires}`).digest('hex');
+  const sign = (id: string, expires: number) =>
+    createHmac('sha256', signKey).update(`${id}:${expires}`).digest('hex');
 
   async function fileFor(rec: ExportRecord, fileName: string): Promise<string> {
     const key = `${rec.id}`;
@@ -171,12 +206,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const body = rec.body as { channels?: string[]; filters?: Record<string, string[]> };
     let i = 0;
     let batch = '';
-    for (const row of generateRows(rec.stream, new Date(rec.startDate), new Date(rec.endDate), options.data)) {
+    for (const row of generateRows(
+      rec.stream,
+      new Date(rec.startDate),
+      new Date(rec.endDate),
+      options.data,
+    )) {
       if (!matchesFilters(row, body)) continue;
       i++;
-      const cells = cols.map((c, ci) => csvQuote(formatCell(rec.stream, c.column, row[c.column] ?? null, rec.timeZone, i + ci)));
+      const cells = cols.map((c, ci) =>
+        csvQuote(formatCell(rec.stream, c.column, row[c.column] ?? null, rec.timeZone, i + ci)),
+      );
       if (faults.malformedEvery && i % faults.malformedEvery === 0) {
-        const typed = findStreamSchema(rec.stream)!.columns.findIndex((c) => c.type === 'integer' || c.type === 'number');
+        const typed = findStreamSchema(rec.stream)!.columns.findIndex(
+          (c) => c.type === 'integer' || c.type === 'number',
+        );
         cells[typed] = 'not-a-number';
       }
       if (faults.driftExtraHeader) cells.push(String((i % 100) / 100));
@@ -204,7 +248,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }
       if (path === '/_sim/stats') return json(res, 200, stats);
       const statusMatch = /^\/observabilitydashboard\/v2\/tables\/export-data\/([^/]+)\/status$/.exec(path);
-      if (req.method === 'GET' && statusMatch) return status(req, res, decodeURIComponent(statusMatch[1]!), url);
+      if (req.method === 'GET' && statusMatch)
+        return status(req, res, decodeURIComponent(statusMatch[1]!), url);
       const exportMatch = /^\/observabilitydashboard\/v2\/tables\/(.+)\/export-data$/.exec(path);
       if (req.method === 'POST' && exportMatch) return exportData(req, res, exportMatch[1]!, path);
       apiError(res, 404, `no route for ${req.method} ${path}`);
@@ -228,7 +273,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       clientSecret = decodeURIComponent(secret ?? '');
     }
     if (form.get('grant_type') !== 'password') {
-      return json(res, 400, { error: 'unsupported_grant_type', error_description: 'grant_type must be password' });
+      return json(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'grant_type must be password',
+      });
     }
     if (clientId !== creds.clientId || clientSecret !== creds.clientSecret) {
       return json(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed' });
@@ -239,7 +287,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const ttl = faults.tokenTtlSeconds ?? 3600;
     const value = `sim.${randomBytes(24).toString('base64url')}`;
     tokens.set(value, now() + ttl * 1000);
-    json(res, 200, { access_token: value, token_type: 'Bearer', expires_in: ttl, refresh_token: randomUUID(), id_token: 'x.y.z' });
+    json(res, 200, {
+      access_token: value,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: randomUUID(),
+      id_token: 'x.y.z',
+    });
   }
 
   async function exportData(req: IncomingMessage, res: ServerResponse, tablePath: string, fullPath: string) {
@@ -258,17 +312,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return reject(400, 'Request body must be JSON');
     }
     const schema = findStreamSchema(stream)!;
-    const allowedKeys = ['dateRange', 'timeZone', ...(schema.accepts.channels ? ['channels'] : []), ...(schema.accepts.filters.length ? ['filters'] : [])];
-    for (const k of Object.keys(body)) if (!allowedKeys.includes(k)) return reject(400, `Unexpected field ${k} for ${tablePath}`);
+    const allowedKeys = [
+      'dateRange',
+      'timeZone',
+      ...(schema.accepts.channels ? ['channels'] : []),
+      ...(schema.accepts.filters.length ? ['filters'] : []),
+    ];
+    for (const k of Object.keys(body))
+      if (!allowedKeys.includes(k)) return reject(400, `Unexpected field ${k} for ${tablePath}`);
     const range = body.dateRange as { startDate?: unknown; endDate?: unknown } | undefined;
     if (!range || typeof range.startDate !== 'string' || typeof range.endDate !== 'string') {
       return reject(400, 'dateRange.startDate and dateRange.endDate are required');
     }
-    if (!isoDateTime.test(range.startDate) || !isoDateTime.test(range.endDate)) return reject(400, 'dateRange values must be ISO 8601 date-times');
+    if (!isoDateTime.test(range.startDate) || !isoDateTime.test(range.endDate))
+      return reject(400, 'dateRange values must be ISO 8601 date-times');
     const start = Date.parse(range.startDate);
     const end = Date.parse(range.endDate);
     if (!(start <= end)) return reject(400, 'dateRange.startDate must not be after endDate');
-    if (typeof body.timeZone !== 'string' || !IANAZone.isValidZone(body.timeZone)) return reject(400, 'timeZone is required and must be an IANA time zone');
+    if (typeof body.timeZone !== 'string' || !IANAZone.isValidZone(body.timeZone))
+      return reject(400, 'timeZone is required and must be an IANA time zone');
     if (body.channels !== undefined) {
       if (!Array.isArray(body.channels) || body.channels.some((c) => c !== 'digital' && c !== 'voice')) {
         return reject(400, 'channels must be an array of digital, voice');
@@ -276,10 +338,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     if (body.filters !== undefined) {
       const f = body.filters as Record<string, unknown>;
-      if (typeof f !== 'object' || f === null || Array.isArray(f)) return reject(400, 'filters must be an object');
+      if (typeof f !== 'object' || f === null || Array.isArray(f))
+        return reject(400, 'filters must be an object');
       for (const [k, v] of Object.entries(f)) {
-        if (!schema.accepts.filters.includes(k)) return reject(400, `Unexpected filter ${k} for ${tablePath}`);
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return reject(400, `filters.${k} must be an array of strings`);
+        if (!schema.accepts.filters.includes(k))
+          return reject(400, `Unexpected filter ${k} for ${tablePath}`);
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+          return reject(400, `filters.${k} must be an array of strings`);
       }
     }
     const horizon = DateTime.fromMillis(now(), { zone: 'utc' }).minus({ months: 4 }).toMillis();
@@ -301,7 +366,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     exports.set(id, rec);
     stats.exportRequests.push(rec);
     const statusPath = `/observabilitydashboard/v2/tables/export-data/${id}/status?fileName=export`;
-    res.writeHead(202, { location: options.absoluteLocation ? `${apiBase}${statusPath}` : statusPath, 'content-length': '0' });
+    res.writeHead(202, {
+      location: options.absoluteLocation ? `${apiBase}${statusPath}` : statusPath,
+      'content-length': '0',
+    });
     res.end();
   }
 
@@ -312,7 +380,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const rec = exports.get(id);
     if (!rec) return apiError(res, 404, `Export ${id} not found`);
     const fileName = url.searchParams.get('fileName') ?? 'export';
-    if (now() < rec.createdAt + (faults.processingMs ?? 0)) return json(res, 200, { status: 'Pending', exportId: id });
+    if (now() < rec.createdAt + (faults.processingMs ?? 0))
+      return json(res, 200, { status: 'Pending', exportId: id });
     const expires = now() + (faults.urlTtlMs ?? 60_000);
     const dl = `${downloadBase}/files/${id}/${encodeURIComponent(fileName)}.csv?expires=${expires}&sig=${sign(id, expires)}`;
     json(res, 200, { status: 'Completed', exportId: id, downloadUrl: dl });
@@ -382,12 +451,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
 }
 
-function matchesFilters(row: Record<string, unknown>, body: { channels?: string[]; filters?: Record<string, string[]> }): boolean {
+function matchesFilters(
+  row: Record<string, unknown>,
+  body: { channels?: string[]; filters?: Record<string, string[]> },
+): boolean {
   if (body.channels && body.channels.length > 0 && 'channel' in row) {
     const voice = row.channel === 'Voice';
     if (!body.channels.includes(voice ? 'voice' : 'digital')) return false;
   }
-  const columnOf: Record<string, string> = { Team: 'team', Skill: 'skill', CopilotProfileId: 'copilot_profile_id', AgentNumber: 'agent_number' };
+  const columnOf: Record<string, string> = {
+    Team: 'team',
+    Skill: 'skill',
+    CopilotProfileId: 'copilot_profile_id',
+    AgentNumber: 'agent_number',
+  };
   for (const [k, vals] of Object.entries(body.filters ?? {})) {
     if (vals.length === 0) continue;
     const col = columnOf[k];

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateRows } from '../../connectors/cxone/simulator/simulator-data.js';
+import { streamSchemas } from '../../schemas/index.js';
+import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/** The built CLI against the simulator over HTTP, into a fresh PostgreSQL database. */
+describe('sync of all four streams (e2e)', () => {
+  let db: TestDatabase;
+  let ws: Workspace;
+  const start = new Date(Date.now() - 3 * 86_400_000);
+  start.setUTCHours(0, 0, 0, 0);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url, { faults: { quota: 20 } });
+    await ws.writeConfig({
+      account: { exportsPer24h: 20 },
+      streams: {
+        copilot_kb: { start: start.toISOString(), timeZone: 'America/New_York' },
+        copilot_as: { start: start.toISOString(), timeZone: 'Asia/Kolkata' },
+        copilot_aq: { start: start.toISOString(), timeZone: 'Europe/Berlin' },
+        autopilot_gr: { start: start.toISOString(), path: 'autopilot/GRTable' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await ws?.sim.close();
+    await db?.drop();
+  });
+
+  async function expectTablesEqualSimulator() {
+    for (const schema of streamSchemas) {
+      const windows = await db.query<{ window_start: Date; window_end: Date }>(
+        `select window_start, window_end from cxone_od_sync.exports where stream = $1 and status = 'loaded' order by window_start`,
+        [schema.name],
+      );
+      expect(windows.length, schema.name).toBeGreaterThan(0);
+      const from = windows[0]!.window_start;
+      const to = new Date(Math.max(...windows.map((w) => w.window_end.getTime())) - 1);
+      const expected = [...generateRows(schema.name, from, to)];
+      const cols = schema.columns.map((c) => `"${c.name}"`).join(', ');
+      const actual = await db.query(
+        `select ${cols} from cxone.${schema.name} order by "${schema.eventTime}"`,
+      );
+      expect(actual.length, `${schema.name} row count`).toBe(expected.length);
+      const normalise = (row: Record<string, unknown>) =>
+        Object.fromEntries(
+          schema.columns.map((c) => {
+            const v = row[c.name];
+            if (v === null || v === undefined) return [c.name, null];
+            if (c.type === 'integer') return [c.name, String(v)];
+            if (c.type === 'timestamp') return [c.name, (v as Date).toISOString()];
+            return [c.name, v];
+          }),
+        );
+      for (let i = 0; i < expected.length; i++) {
+        expect(normalise(actual[i]!), `${schema.name} row ${i}`).toEqual(normalise(expected[i]!));
+      }
+    }
+  }
+
+  it('loads every stream typed and equal to what the simulator generated, and a second sync adds no duplicate', async () => {
+    const first = await runCli(['sync', '--json', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json.outcome).toBe('done');
+    expect(first.json.exportsRequested).toBe(4);
+    expect(first.json.streams.map((s: { state: string }) => s.state)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
+    expect(ws.sim.stats.exportRequests.map((e) => e.path).sort()).toEqual([
+      'Copilot/AQTable',
+      'Copilot/ASTable',
+      'Copilot/KBTable',
+      'autopilot/GRTable',
+    ]);
+    await expectTablesEqualSimulator();
+
+    // Free text survived: commas, quotes, CRLF and LF inside fields, Unicode.
+    const texts = await db.query<{ question: string }>(`select distinct question from cxone.copilot_aq`);
+    const all = texts.map((t) => t.question);
+    expect(all).toContain('Comma, "quote", and\r\nCRLF inside');
+    expect(all).toContain('注文をキャンセルするには？');
+    expect(all).toContain('Multi-line question:\nfirst line\nsecond line');
+
+    const second = await runCli(['sync', '--json', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json.exportsRequested).toBe(4);
+    await expectTablesEqualSimulator();
+    for (const schema of streamSchemas) {
+      const [dups] = await db.query<{ n: string }>(
+        `select count(*) - count(distinct ("${schema.eventTime}", ${schema.columns[1]!.name})) as n from cxone.${schema.name}`,
+      );
+      expect(Number(dups!.n), schema.name).toBe(0);
+    }
+  });
+
+  it('documents the tables: typed columns with comments and an event-time index', async () => {
+    const cols = await db.query<{ column_name: string; data_type: string; comment: string | null }>(
+      `select c.column_name, c.data_type, col_description('cxone.copilot_kb'::regclass, c.ordinal_position) as comment
+         from information_schema.columns c where table_schema = 'cxone' and table_name = 'copilot_kb' order by ordinal_position`,
+    );
+    const types = Object.fromEntries(cols.map((c) => [c.column_name, c.data_type]));
+    expect(types).toMatchObject({
+      interaction_time: 'timestamp with time zone',
+      suggestions_shown: 'bigint',
+      latency_ms: 'double precision',
+      knowledge_article: 'text',
+      _export_id: 'text',
+      _source_line: 'bigint',
+    });
+    expect(cols.every((c) => c.comment && c.comment.length > 0)).toBe(true);
+    const idx = await db.query(
+      `select indexdef from pg_indexes where schemaname = 'cxone' and tablename = 'copilot_kb'`,
+    );
+    expect(JSON.stringify(idx)).toContain('(interaction_time)');
+  });
+
+  it('check with wrong credentials fails clearly and spends no export', async () => {
+    const before = ws.sim.stats.exportRequests.length;
+    const r = await runCli(['check', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: { ...simEnv(ws.sim), SIM_ACCESS_SECRET: 'wrong-secret-value' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refused the credentials.*accessSecret/);
+    expect(r.stderr).not.toContain('wrong-secret-value');
+    expect(ws.sim.stats.exportRequests.length).toBe(before);
+
+    const ok = await runCli(['check', '--json', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.checks.map((c: { check: string }) => c.check)).toEqual([
+      'config',
+      'credentials',
+      'state store',
+      'destination (postgres)',
+    ]);
+    expect(ws.sim.stats.exportRequests.length).toBe(before);
+  });
+});
