@@ -12,14 +12,24 @@ import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import { copyTextLine } from './copy-text.js';
+import type { SqlClient, SqlPool } from './pglite-pool.js';
 import { addColumnStatements, createTableStatements, qualified, quoteIdent } from './postgres-ddl.js';
 
 export interface PostgresDestinationOptions {
-  readonly url: string;
+  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
+  readonly url: string | SqlPool;
   readonly schema: string;
   /** True when the state store lives in the same database: state commits with the data. */
   readonly sharesStateDatabase: boolean;
+  /**
+   * Whether the server takes COPY FROM STDIN (default true). Embedded PGlite behind
+   * pglite-socket does not; rows then go in as batched multi-row INSERTs.
+   */
+  readonly copy?: boolean;
 }
+
+/** Rows per INSERT when COPY is not available (PostgreSQL allows 65535 parameters). */
+const insertBatchParams = 5_000;
 
 /**
  * PostgreSQL destination (SPEC section 8): one typed, commented table per stream, indexed on the
@@ -29,27 +39,36 @@ export interface PostgresDestinationOptions {
 export class PostgresDestination implements Destination {
   readonly name = 'postgres';
   readonly capabilities: DestinationCapabilities;
-  private readonly pool: pg.Pool;
+  private readonly pool: SqlPool;
 
   constructor(private readonly options: PostgresDestinationOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: 4 });
-    this.pool.on('error', () => {
-      // idle client errors (server restart): the next query reports them
-    });
-    this.capabilities = { transactionalState: options.sharesStateDatabase, windowReplace: true, copy: true };
+    if (typeof options.url === 'string') {
+      const p = new pg.Pool({ connectionString: options.url, max: 4 });
+      p.on('error', () => {
+        // idle client errors (server restart): the next query reports them
+      });
+      this.pool = p as unknown as SqlPool;
+    } else {
+      this.pool = options.url;
+    }
+    this.capabilities = {
+      transactionalState: options.sharesStateDatabase,
+      windowReplace: true,
+      copy: options.copy ?? true,
+    };
   }
 
   async check(): Promise<void> {
     const client = await this.connect();
     try {
-      const r = await client.query<{ can_create: boolean; schema_exists: boolean; can_use: boolean | null }>(
+      const r = await client.query(
         `select has_database_privilege(current_database(), 'CREATE') as can_create,
                 exists(select 1 from pg_namespace where nspname = $1) as schema_exists,
                 case when exists(select 1 from pg_namespace where nspname = $1)
                      then has_schema_privilege($1, 'CREATE') end as can_use`,
         [this.options.schema],
       );
-      const row = r.rows[0]!;
+      const row = r.rows[0] as { can_create: boolean; schema_exists: boolean; can_use: boolean | null };
       if (row.schema_exists ? row.can_use === false : !row.can_create) {
         throw new StoreError(
           `the destination user cannot create tables in schema ${this.options.schema} (destination.schema); grant CREATE on it`,
@@ -99,23 +118,9 @@ export class PostgresDestination implements Destination {
       await client.query(
         `create temp table ${staging} on commit drop as select * from ${table} with no data`,
       );
-      let staged = 0;
-      async function* lines() {
-        let batch = '';
-        for await (const row of job.rows) {
-          batch += copyTextLine(row.values, [row.line]);
-          staged++;
-          if (batch.length >= 65_536) {
-            yield batch;
-            batch = '';
-          }
-        }
-        if (batch) yield batch;
-      }
-      await pipeline(
-        Readable.from(lines()),
-        client.query(copyFrom(`copy ${staging} (${colList}) from stdin`)),
-      );
+      const staged = this.capabilities.copy
+        ? await copyRows(client, staging, colList, job)
+        : await insertRows(client, staging, colList, cols.length, job);
       const statements = await job.beforeCommit(staged);
       const del = await client.query(`delete from ${table} where ${evt} >= $1 and ${evt} < $2`, [
         job.window.start,
@@ -127,7 +132,7 @@ export class PostgresDestination implements Destination {
         [job.exportKey, job.window.start, job.window.end, job.loadedAt],
       );
       if (this.capabilities.transactionalState) {
-        for (const q of statements) await client.query(q.sql, q.parameters as unknown[]);
+        for (const q of statements) await client.query(q.sql, q.parameters);
       }
       await client.query('commit');
       return { rows: ins.rowCount ?? staged, replaced: del.rowCount ?? 0 };
@@ -143,9 +148,13 @@ export class PostgresDestination implements Destination {
     await this.pool.end();
   }
 
-  private async connect(): Promise<pg.PoolClient> {
+  private async connect(): Promise<SqlClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      // A server that drops the connection mid-load reports it on the query too; without a
+      // listener the 'error' event would end the process.
+      if (client instanceof pg.Client && client.listenerCount('error') === 0) client.on('error', () => {});
+      return client;
     } catch (err) {
       throw this.error('cannot reach the destination database (destination.url)', err);
     }
@@ -154,4 +163,54 @@ export class PostgresDestination implements Destination {
   private error(what: string, err: unknown): StoreError {
     return new StoreError(`${what}: ${redact((err as Error).message ?? String(err))}`, { cause: err });
   }
+}
+
+async function copyRows(client: SqlClient, staging: string, colList: string, job: LoadJob): Promise<number> {
+  let staged = 0;
+  async function* lines() {
+    let batch = '';
+    for await (const row of job.rows) {
+      batch += copyTextLine(row.values, [row.line]);
+      staged++;
+      if (batch.length >= 65_536) {
+        yield batch;
+        batch = '';
+      }
+    }
+    if (batch) yield batch;
+  }
+  // COPY needs node-postgres' own client (pg-copy-streams).
+  const copy = (client as unknown as pg.PoolClient).query(
+    copyFrom(`copy ${staging} (${colList}) from stdin`),
+  );
+  await pipeline(Readable.from(lines()), copy);
+  return staged;
+}
+
+async function insertRows(
+  client: SqlClient,
+  staging: string,
+  colList: string,
+  width: number,
+  job: LoadJob,
+): Promise<number> {
+  const perBatch = Math.max(1, Math.floor(insertBatchParams / width));
+  let staged = 0;
+  let params: unknown[] = [];
+  let tuples: string[] = [];
+  const flush = async () => {
+    if (tuples.length === 0) return;
+    await client.query(`insert into ${staging} (${colList}) values ${tuples.join(', ')}`, params);
+    params = [];
+    tuples = [];
+  };
+  for await (const row of job.rows) {
+    const base = params.length;
+    tuples.push(`(${Array.from({ length: width }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+    params.push(...row.values, row.line);
+    staged++;
+    if (tuples.length >= perBatch) await flush();
+  }
+  await flush();
+  return staged;
 }

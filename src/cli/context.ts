@@ -1,5 +1,6 @@
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
+import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
 import { PostgresDestination } from '../../connectors/postgres/postgres-destination.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
@@ -15,21 +16,28 @@ export interface Context extends SyncDeps {
   close(): Promise<void>;
 }
 
-export function createDestination(config: ResolvedConfig): Destination {
+export function createDestination(config: ResolvedConfig, pool?: SqlPool): Destination {
   const d = config.raw.destination;
   switch (d.type) {
     case 'postgres':
       return new PostgresDestination({
-        url: d.url,
+        url: pool ?? d.url,
         schema: d.schema,
         sharesStateDatabase: config.stateUrl === d.url,
+        copy: pool ? false : d.copy,
       });
     case 'bigquery':
       throw new ConfigError('destination.type bigquery is not available in this version yet; use postgres');
   }
 }
 
-export function createContext(config: ResolvedConfig, log: Logger, clock: Clock = systemClock): Context {
+/** `pool` replaces both database URLs (embedded PGlite for `demo`). */
+export function createContext(
+  config: ResolvedConfig,
+  log: Logger,
+  clock: Clock = systemClock,
+  pool?: SqlPool,
+): Context {
   const a = config.raw.account;
   const retry = {
     maxAttempts: a.httpMaxAttempts,
@@ -59,8 +67,8 @@ export function createContext(config: ResolvedConfig, log: Logger, clock: Clock 
     },
     log,
   );
-  const state = new StateStore(config.stateUrl);
-  const destination = createDestination(config);
+  const state = new StateStore(pool ?? config.stateUrl);
+  const destination = createDestination(config, pool);
   return {
     config,
     state,

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSyncError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { demoCommand } from './demo-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
 import { simulateCommand } from './simulate-command.js';
 import { syncCommand } from './sync-command.js';
@@ -116,6 +117,27 @@ async function run(argv: string[]): Promise<number> {
           }),
       async (a) => {
         exitCode = await simulateCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'demo',
+      'a whole sync against the simulator into an embedded PostgreSQL: no server, no credentials',
+      (y) =>
+        y
+          .option('days', { type: 'number', default: 7, describe: 'days of history to sync' })
+          .option('keep', { type: 'string', describe: 'keep the embedded database in this directory' })
+          .option('serve', {
+            type: 'boolean',
+            default: false,
+            describe: 'keep serving the database for psql after the sync',
+          })
+          .option('port', {
+            type: 'number',
+            default: 0,
+            describe: 'port for --serve (default: any free port)',
+          }),
+      async (a) => {
+        exitCode = await demoCommand(a, logFor(a));
       },
     )
     .demandCommand(1, 'name a command')

@@ -84,6 +84,8 @@ const postgresDestination = z.strictObject({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier')
     .default('cxone'),
+  /** false for servers without COPY FROM STDIN (embedded PGlite): batched INSERTs instead. */
+  copy: z.boolean().default(true),
 });
 
 const bigqueryDestination = z.strictObject({

@@ -67,6 +67,21 @@ export interface SyncSummary {
 
 export interface SyncDeps extends LifecycleDeps {
   readonly config: ResolvedConfig;
+  /** Exports polled, downloaded and loaded at once (default 4). */
+  readonly parallelExports?: number;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 function requestBody(stream: StreamConfig, window: Window): ExportRequestBody {
@@ -166,6 +181,12 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       s.exports.push(exportSummary(outcome.exportRow, { error: redact(outcome.error.message) }));
       s.state = 'failed';
       s.error = redact(outcome.error.message);
+      log.error('export failed', {
+        stream: s.stream,
+        export: outcome.exportRow.id,
+        retryable: outcome.retryable,
+        error: s.error,
+      });
     }
   };
 
@@ -198,7 +219,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     log.info('resuming unfinished export', { stream: row.stream, export: row.id, status: row.status });
     resumable.push(claimed);
   }
-  await Promise.all(resumable.map(drive));
+  await eachLimited(resumable, deps.parallelExports ?? 4, drive);
 
   // 2. Plan, reserve and request, stalest stream first, until nothing more can be done.
   const plans = new Map<string, StreamPlan>();
@@ -308,7 +329,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       exportsRequested++;
       inFlight.push(requested.row);
     }
-    await Promise.all(inFlight.map(drive));
+    await eachLimited(inFlight, deps.parallelExports ?? 4, drive);
     if (inFlight.length === 0) break;
   }
   // Streams that still have windows queued (split windows beyond the quota) are deferred.

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
 import { stateMigrations } from '../../migrations/index.js';
 import { QuotaExhaustedError, StoreError } from '../errors.js';
 import { redact } from '../log/redact.js';
@@ -54,16 +55,21 @@ function ownerIsDeadLocally(owner: string): boolean {
  */
 export class StateStore {
   readonly db: Kysely<StateDatabase>;
-  private readonly pool: pg.Pool;
-
-  constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 4 });
-    this.pool.on('error', () => {
-      // idle client errors (server restart): the next query reports them
-    });
-    this.db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(
-      stateSchema,
-    );
+  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
+  constructor(target: string | SqlPool) {
+    let pool: SqlPool;
+    if (typeof target === 'string') {
+      const p = new pg.Pool({ connectionString: target, max: 4 });
+      p.on('error', () => {
+        // idle client errors (server restart): the next query reports them
+      });
+      pool = p as unknown as SqlPool;
+    } else {
+      pool = target;
+    }
+    this.db = new Kysely<StateDatabase>({
+      dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }),
+    }).withSchema(stateSchema);
   }
 
   /** Creates the schema and applies pending migrations (kysely Migrator, which locks). */
