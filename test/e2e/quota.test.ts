@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/** The shared quota across processes, the vendor's quota error, and `plan`/`status`. */
+describe('quota (e2e)', () => {
+  let db: TestDatabase | undefined;
+  let ws: Workspace | undefined;
+  afterEach(async () => {
+    await ws?.sim.close();
+    await db?.drop();
+  });
+
+  const start = () => {
+    const s = new Date(Date.now() - 2 * 86_400_000);
+    s.setUTCHours(0, 0, 0, 0);
+    return s.toISOString();
+  };
+  const allStreams = () => ({ copilot_kb: { start: start() }, copilot_as: { start: start() }, copilot_aq: { start: start() }, autopilot_gr: { start: start() } });
+
+  it('with four streams due and a quota of 3, sends exactly 3 and exits 75; a second sync sends none', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url, { faults: { quota: 10 } });
+    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
+    const run = (args: string[]) => runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+
+    const planBefore = await run(['plan']);
+    expect(planBefore.code, planBefore.stderr).toBe(0);
+    expect(planBefore.json.quota).toMatchObject({ limit: 3, used: 0, left: 3 });
+    const whens = planBefore.json.streams.map((s: { windows: { when: string }[] }) => s.windows[0]!.when);
+    expect(whens.filter((w: string) => w === 'now')).toHaveLength(3);
+    expect(whens.filter((w: string) => w === 'when a quota slot frees')).toHaveLength(1);
+    expect(ws.sim.stats.exportRequests).toHaveLength(0);
+
+    const first = await run(['sync']);
+    expect(first.code, first.stderr).toBe(75);
+    expect(first.json.outcome).toBe('deferred');
+    expect(first.json.exportsRequested).toBe(3);
+    expect(ws.sim.stats.exportRequests).toHaveLength(3);
+    expect(first.json.nextSlotAt).toEqual(expect.any(String));
+    const deferred = first.json.streams.filter((s: { state: string; exports: unknown[] }) => s.state === 'deferred' && s.exports.length === 0);
+    expect(deferred).toHaveLength(1);
+
+    const second = await run(['sync']);
+    expect(second.code, second.stderr).toBe(75);
+    expect(second.json.exportsRequested).toBe(0);
+    expect(ws.sim.stats.exportRequests).toHaveLength(3);
+    expect(second.json.nextSlotAt).toBe(first.json.nextSlotAt);
+
+    const plan = await run(['plan']);
+    expect(plan.json.quota).toMatchObject({ used: 3, left: 0, nextSlotAt: first.json.nextSlotAt });
+    const status = await run(['status']);
+    expect(status.code).toBe(0);
+    expect(status.json.quota).toMatchObject({ limit: 3, used: 3, nextSlotAt: first.json.nextSlotAt });
+    expect(status.json.streams.filter((s: { watermark: string | null }) => s.watermark !== null)).toHaveLength(3);
+  });
+
+  it('several sync processes at once send at most the quota together and never the same window twice', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url, { faults: { quota: 50 } });
+    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) })),
+    );
+    for (const r of results) expect([0, 75], r.stderr).toContain(r.code);
+    const requests = ws.sim.stats.exportRequests;
+    expect(requests.length).toBe(3);
+    const keys = requests.map((e) => `${e.path} ${e.startDate} ${e.endDate}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(requests.map((e) => e.path)).size).toBe(3);
+    const ledger = await db.query<{ n: string }>(`select count(*) as n from cxone_od_sync.exports where counts_quota`);
+    expect(Number(ledger[0]!.n)).toBe(3);
+    const loaded = await db.query<{ n: string }>(`select count(*) as n from cxone_od_sync.exports where status = 'loaded'`);
+    expect(Number(loaded[0]!.n)).toBe(3);
+  });
+
+  it('stops at the API quota error when the real quota is smaller, and sends nothing until the slot frees', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url, { faults: { quota: 1 } });
+    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
+    const run = () => runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+
+    const first = await run();
+    expect(first.code, first.stderr).toBe(75);
+    expect(ws.sim.stats.exportRequests).toHaveLength(1);
+    expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
+    expect(ws.sim.stats.rejectedExportRequests[0]!.message).toMatch(/Too many export requests/);
+    expect(first.json.quota.blockedUntil).toEqual(expect.any(String));
+    expect(new Date(first.json.nextSlotAt).getTime()).toBeGreaterThan(Date.now());
+
+    const second = await run();
+    expect(second.code).toBe(75);
+    expect(second.json.exportsRequested).toBe(0);
+    expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
+    expect(ws.sim.stats.exportRequests).toHaveLength(1);
+    const failed = await db.query<{ counts_quota: boolean; error: string }>(`select counts_quota, error from cxone_od_sync.exports where status = 'failed'`);
+    expect(failed).toEqual([{ counts_quota: false, error: expect.stringMatching(/quota/) }]);
+  });
+
+  it('refuses an explicit window older than the horizon before any request, naming the setting', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url);
+    await ws.writeConfig({ streams: { copilot_kb: {} } });
+    const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    const r = await runCli(['sync', '--json', '--config', ws.configPath, '--start', old, '--end', new Date(Date.now() - 199 * 86_400_000).toISOString()], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/older than the 4-month export horizon.*historyAuthorized/);
+    expect(ws.sim.stats.exportRequests).toHaveLength(0);
+  });
+
+  it('records a gap for a watermark older than the horizon and shows it in status', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db.url);
+    await ws.writeConfig({ streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } } });
+    const r = await runCli(['sync', '--json', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.streams[0].gaps).toHaveLength(1);
+    const req = ws.sim.stats.exportRequests[0]!;
+    expect(new Date(req.startDate).getTime()).toBeGreaterThan(Date.now() - 124 * 86_400_000);
+    expect(new Date(req.startDate).getTime()).toBeLessThan(Date.now() - 115 * 86_400_000);
+    const status = await runCli(['status', '--json', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
+    expect(status.json.streams[0].gaps).toEqual([{ start: expect.any(String), end: expect.any(String), reason: expect.stringContaining('4-month') }]);
+  });
+});
