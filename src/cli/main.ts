@@ -6,6 +6,7 @@ import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { demoCommand } from './demo-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
+import { replayCommand } from './replay-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { syncCommand } from './sync-command.js';
 
@@ -117,6 +118,19 @@ async function run(argv: string[]): Promise<number> {
           }),
       async (a) => {
         exitCode = await simulateCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'replay',
+      'load an export again from its archived file; spends no quota',
+      (y) =>
+        y.option('export', {
+          type: 'string',
+          demandOption: true,
+          describe: 'ledger id (or the vendor export id)',
+        }),
+      async (a) => {
+        exitCode = await replayCommand(a, logFor(a));
       },
     )
     .command(

@@ -32,7 +32,7 @@ export type DriveOutcome =
   | { kind: 'failed'; exportRow: ExportRow; error: Error; retryable: boolean };
 
 /** Download attempts of one export (a cut-off or malformed body is fetched again, via the status). */
-const maxDownloadAttempts = 4;
+const maxDownloadAttempts = 6;
 
 export function archivePath(archiveDir: string, row: ExportRow): string {
   return resolve(join(archiveDir, row.stream, `${row.id}-${row.file_name}.csv`));
@@ -128,7 +128,7 @@ export async function driveExport(
           current.id,
           {
             status: 'submitted',
-            attempts: current.attempts + (err instanceof DownloadUrlExpiredError ? 0 : 1),
+            attempts: current.attempts + 1,
             error: redact(err.message),
           },
           clock.now(),
@@ -155,6 +155,7 @@ async function pollUntilReady(
   const { state, clock, client } = deps;
   const started = Date.now();
   let interval = deps.poll.intervalMs;
+  let announced = false;
   for (;;) {
     const status = await client.getStatus(row.status_url!);
     if (status.state === 'done') {
@@ -190,6 +191,8 @@ async function pollUntilReady(
         outcome: { kind: 'in_flight', exportRow: row, reason: `still ${status.vendorStatus} at the API` },
       };
     }
+    if (!announced) log.info('export processing at the API; polling', { vendorStatus: status.vendorStatus });
+    announced = true;
     log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: interval });
     await sleep(interval);
     await state.renewClaim(row.id, deps.owner, clock.now());
@@ -211,9 +214,11 @@ export async function loadDownloaded(
   stream: StreamConfig,
   deps: LifecycleDeps,
   log: ReturnType<Logger['child']>,
+  options: { refetchMalformed: boolean } = { refetchMalformed: true },
 ): Promise<DriveOutcome> {
   const { state, clock } = deps;
   try {
+    log.info('loading', { file: row.archive_path, bytes: row.bytes === null ? null : Number(row.bytes) });
     const load = await loadWindowFile(
       {
         file: row.archive_path!,
@@ -233,7 +238,7 @@ export async function loadDownloaded(
     log.info('loaded', { rows: load.rows, rejected: load.rejected, replaced: load.replaced });
     return { kind: 'loaded', exportRow: loaded, load };
   } catch (err) {
-    if (err instanceof CsvFormatError && row.vendor_export_id) {
+    if (err instanceof CsvFormatError && row.vendor_export_id && options.refetchMalformed) {
       log.warn('downloaded file is malformed; fetching it again', { error: err.message });
       await rm(row.archive_path!, { force: true });
       const again = await state.updateExport(
@@ -258,4 +263,27 @@ export async function loadDownloaded(
     await state.updateExport(row.id, { error: message }, clock.now()).catch(() => {});
     return { kind: 'failed', exportRow: row, error: err as Error, retryable };
   }
+}
+
+/** Deletes archived files of exports loaded more than `keepDays` ago (`archive.keepDays`). */
+export async function pruneArchive(
+  state: StateStore,
+  account: string,
+  keepDays: number,
+  now: Date,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - keepDays * 86_400_000);
+  const old = await state.db
+    .selectFrom('exports')
+    .select(['id', 'archive_path'])
+    .where('account', '=', account)
+    .where('status', '=', 'loaded')
+    .where('loaded_at', '<', cutoff)
+    .where('archive_path', 'is not', null)
+    .execute();
+  for (const e of old) {
+    await rm(e.archive_path!, { force: true });
+    await state.updateExport(e.id, { archive_path: null }, now);
+  }
+  return old.length;
 }

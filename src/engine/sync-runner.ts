@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { ExportRow } from '../state/state-tables.js';
-import { type DriveOutcome, driveExport, type LifecycleDeps } from './export-lifecycle.js';
+import { type DriveOutcome, driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
 import {
   PlanError,
   planExplicit,
@@ -340,6 +340,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     }
   }
 
+  const pruned = await pruneArchive(state, account, config.raw.archive.keepDays, clock.now());
+  if (pruned) log.info('archive pruned', { files: pruned, keepDays: config.raw.archive.keepDays });
   const quota = await state.quota(account, limit, clock.now());
   nextSlotAt ??= quota.blockedUntil ?? quota.nextSlotAt;
   const list = [...summaries.values()];
@@ -418,6 +420,7 @@ async function requestOne(
       },
       now,
     );
+    log.info('export submitted', { stream: row.stream, export: row.id, exportId: submitted.exportId });
     return { kind: 'submitted', row };
   } catch (err) {
     const message = redact((err as Error).message);

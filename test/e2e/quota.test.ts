@@ -16,13 +16,19 @@ describe('quota (e2e)', () => {
     s.setUTCHours(0, 0, 0, 0);
     return s.toISOString();
   };
-  const allStreams = () => ({ copilot_kb: { start: start() }, copilot_as: { start: start() }, copilot_aq: { start: start() }, autopilot_gr: { start: start() } });
+  const allStreams = () => ({
+    copilot_kb: { start: start() },
+    copilot_as: { start: start() },
+    copilot_aq: { start: start() },
+    autopilot_gr: { start: start() },
+  });
 
   it('with four streams due and a quota of 3, sends exactly 3 and exits 75; a second sync sends none', async () => {
     db = await createTestDatabase();
     ws = await createWorkspace(db.url, { faults: { quota: 10 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
-    const run = (args: string[]) => runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+    const run = (args: string[]) =>
+      runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
 
     const planBefore = await run(['plan']);
     expect(planBefore.code, planBefore.stderr).toBe(0);
@@ -38,7 +44,9 @@ describe('quota (e2e)', () => {
     expect(first.json.exportsRequested).toBe(3);
     expect(ws.sim.stats.exportRequests).toHaveLength(3);
     expect(first.json.nextSlotAt).toEqual(expect.any(String));
-    const deferred = first.json.streams.filter((s: { state: string; exports: unknown[] }) => s.state === 'deferred' && s.exports.length === 0);
+    const deferred = first.json.streams.filter(
+      (s: { state: string; exports: unknown[] }) => s.state === 'deferred' && s.exports.length === 0,
+    );
     expect(deferred).toHaveLength(1);
 
     const second = await run(['sync']);
@@ -52,7 +60,9 @@ describe('quota (e2e)', () => {
     const status = await run(['status']);
     expect(status.code).toBe(0);
     expect(status.json.quota).toMatchObject({ limit: 3, used: 3, nextSlotAt: first.json.nextSlotAt });
-    expect(status.json.streams.filter((s: { watermark: string | null }) => s.watermark !== null)).toHaveLength(3);
+    expect(
+      status.json.streams.filter((s: { watermark: string | null }) => s.watermark !== null),
+    ).toHaveLength(3);
   });
 
   it('several sync processes at once send at most the quota together and never the same window twice', async () => {
@@ -60,7 +70,9 @@ describe('quota (e2e)', () => {
     ws = await createWorkspace(db.url, { faults: { quota: 50 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) })),
+      Array.from({ length: 5 }, () =>
+        runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) }),
+      ),
     );
     for (const r of results) expect([0, 75], r.stderr).toContain(r.code);
     const requests = ws.sim.stats.exportRequests;
@@ -68,9 +80,13 @@ describe('quota (e2e)', () => {
     const keys = requests.map((e) => `${e.path} ${e.startDate} ${e.endDate}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(new Set(requests.map((e) => e.path)).size).toBe(3);
-    const ledger = await db.query<{ n: string }>(`select count(*) as n from cxone_od_sync.exports where counts_quota`);
+    const ledger = await db.query<{ n: string }>(
+      `select count(*) as n from cxone_od_sync.exports where counts_quota`,
+    );
     expect(Number(ledger[0]!.n)).toBe(3);
-    const loaded = await db.query<{ n: string }>(`select count(*) as n from cxone_od_sync.exports where status = 'loaded'`);
+    const loaded = await db.query<{ n: string }>(
+      `select count(*) as n from cxone_od_sync.exports where status = 'loaded'`,
+    );
     expect(Number(loaded[0]!.n)).toBe(3);
   });
 
@@ -78,7 +94,8 @@ describe('quota (e2e)', () => {
     db = await createTestDatabase();
     ws = await createWorkspace(db.url, { faults: { quota: 1 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
-    const run = () => runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+    const run = () =>
+      runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
 
     const first = await run();
     expect(first.code, first.stderr).toBe(75);
@@ -93,7 +110,9 @@ describe('quota (e2e)', () => {
     expect(second.json.exportsRequested).toBe(0);
     expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
     expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    const failed = await db.query<{ counts_quota: boolean; error: string }>(`select counts_quota, error from cxone_od_sync.exports where status = 'failed'`);
+    const failed = await db.query<{ counts_quota: boolean; error: string }>(
+      `select counts_quota, error from cxone_od_sync.exports where status = 'failed'`,
+    );
     expect(failed).toEqual([{ counts_quota: false, error: expect.stringMatching(/quota/) }]);
   });
 
@@ -102,10 +121,22 @@ describe('quota (e2e)', () => {
     ws = await createWorkspace(db.url);
     await ws.writeConfig({ streams: { copilot_kb: {} } });
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
-    const r = await runCli(['sync', '--json', '--config', ws.configPath, '--start', old, '--end', new Date(Date.now() - 199 * 86_400_000).toISOString()], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const r = await runCli(
+      [
+        'sync',
+        '--json',
+        '--config',
+        ws.configPath,
+        '--start',
+        old,
+        '--end',
+        new Date(Date.now() - 199 * 86_400_000).toISOString(),
+      ],
+      {
+        cwd: ws.dir,
+        env: simEnv(ws.sim),
+      },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/older than the 4-month export horizon.*historyAuthorized/);
     expect(ws.sim.stats.exportRequests).toHaveLength(0);
@@ -114,14 +145,24 @@ describe('quota (e2e)', () => {
   it('records a gap for a watermark older than the horizon and shows it in status', async () => {
     db = await createTestDatabase();
     ws = await createWorkspace(db.url);
-    await ws.writeConfig({ streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } } });
-    const r = await runCli(['sync', '--json', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
+    await ws.writeConfig({
+      streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } },
+    });
+    const r = await runCli(['sync', '--json', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.streams[0].gaps).toHaveLength(1);
     const req = ws.sim.stats.exportRequests[0]!;
     expect(new Date(req.startDate).getTime()).toBeGreaterThan(Date.now() - 124 * 86_400_000);
     expect(new Date(req.startDate).getTime()).toBeLessThan(Date.now() - 115 * 86_400_000);
-    const status = await runCli(['status', '--json', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
-    expect(status.json.streams[0].gaps).toEqual([{ start: expect.any(String), end: expect.any(String), reason: expect.stringContaining('4-month') }]);
+    const status = await runCli(['status', '--json', '--config', ws.configPath], {
+      cwd: ws.dir,
+      env: simEnv(ws.sim),
+    });
+    expect(status.json.streams[0].gaps).toEqual([
+      { start: expect.any(String), end: expect.any(String), reason: expect.stringContaining('4-month') },
+    ]);
   });
 });

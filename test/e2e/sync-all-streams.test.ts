@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRows } from '../../connectors/cxone/simulator/simulator-data.js';
 import { streamSchemas } from '../../schemas/index.js';
 import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** The built CLI against the simulator over HTTP, into a fresh PostgreSQL database. */
@@ -30,34 +30,7 @@ describe('sync of all four streams (e2e)', () => {
   });
 
   async function expectTablesEqualSimulator() {
-    for (const schema of streamSchemas) {
-      const windows = await db.query<{ window_start: Date; window_end: Date }>(
-        `select window_start, window_end from cxone_od_sync.exports where stream = $1 and status = 'loaded' order by window_start`,
-        [schema.name],
-      );
-      expect(windows.length, schema.name).toBeGreaterThan(0);
-      const from = windows[0]!.window_start;
-      const to = new Date(Math.max(...windows.map((w) => w.window_end.getTime())) - 1);
-      const expected = [...generateRows(schema.name, from, to)];
-      const cols = schema.columns.map((c) => `"${c.name}"`).join(', ');
-      const actual = await db.query(
-        `select ${cols} from cxone.${schema.name} order by "${schema.eventTime}"`,
-      );
-      expect(actual.length, `${schema.name} row count`).toBe(expected.length);
-      const normalise = (row: Record<string, unknown>) =>
-        Object.fromEntries(
-          schema.columns.map((c) => {
-            const v = row[c.name];
-            if (v === null || v === undefined) return [c.name, null];
-            if (c.type === 'integer') return [c.name, String(v)];
-            if (c.type === 'timestamp') return [c.name, (v as Date).toISOString()];
-            return [c.name, v];
-          }),
-        );
-      for (let i = 0; i < expected.length; i++) {
-        expect(normalise(actual[i]!), `${schema.name} row ${i}`).toEqual(normalise(expected[i]!));
-      }
-    }
+    for (const schema of streamSchemas) await expectTableMatchesSimulator(db, schema);
   }
 
   it('loads every stream typed and equal to what the simulator generated, and a second sync adds no duplicate', async () => {

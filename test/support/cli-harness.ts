@@ -23,7 +23,13 @@ export interface CliResult {
 /** Runs the built CLI as a child process (the way users and Airflow run it). */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; killWhen?: (stderr: string) => boolean } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    killWhen?: (stderr: string) => boolean;
+    killDelayMs?: number;
+    onStderr?: (stderr: string) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
@@ -33,12 +39,19 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
+    let killing = false;
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
     });
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
-      if (options.killWhen?.(stderr) && child.exitCode === null) child.kill('SIGKILL');
+      options.onStderr?.(stderr);
+      if (!killing && options.killWhen?.(stderr)) {
+        killing = true;
+        setTimeout(() => {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }, options.killDelayMs ?? 0);
+      }
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {

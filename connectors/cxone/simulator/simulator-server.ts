@@ -15,12 +15,13 @@ export interface SimulatorFaults {
   /** Extra latency on every API answer. */
   latencyMs?: number;
   /** The next N calls of a kind answer this status (503 or 429, with Retry-After seconds). */
-  failNext?: {
-    kind: 'token' | 'export' | 'status' | 'download';
-    status: number;
-    count: number;
-    retryAfterSeconds?: number;
-  };
+  failNext?: FailureFault | FailureFault[];
+  /** The next N status answers give a download URL that has already expired. */
+  expireNextUrls?: number;
+  /** Invalidates every token issued so far (the next API call gets a 401). */
+  revokeTokens?: boolean;
+  /** Serves downloads at this many bytes per second (for tests that stop a process mid-download). */
+  downloadBytesPerSecond?: number;
   /** Lifetime of issued tokens. */
   tokenTtlSeconds?: number;
   /** Lifetime of signed download URLs. */
@@ -35,6 +36,13 @@ export interface SimulatorFaults {
   driftExtraHeader?: boolean;
   /** The simulator's own rolling 24h quota. */
   quota?: number;
+}
+
+export interface FailureFault {
+  kind: 'token' | 'export' | 'status' | 'download';
+  status: number;
+  count: number;
+  retryAfterSeconds?: number;
 }
 
 export interface SimulatorOptions {
@@ -69,6 +77,12 @@ export interface SimulatorStats {
   rejectedExportRequests: { path: string; status: number; message: string }[];
   statusRequests: number;
   downloads: number;
+  /** Download requests that carried an Authorization header (the bearer token must never go there). */
+  downloadsWithAuthorization: number;
+  /** Every access token issued (for tests that check none leaks). */
+  issuedTokens: string[];
+  /** Every download URL handed out (their query strings must never leak). */
+  downloadUrls: string[];
 }
 
 export interface RunningSimulator {
@@ -149,18 +163,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     rejectedExportRequests: [],
     statusRequests: 0,
     downloads: 0,
+    downloadsWithAuthorization: 0,
+    issuedTokens: [],
+    downloadUrls: [],
   };
   const dir = await mkdtemp(join(tmpdir(), 'cxone-sim-'));
   const files = new Map<string, Promise<string>>();
   let apiBase = '';
   let downloadBase = '';
+  const setFaults = (f: SimulatorFaults) => {
+    if (f.revokeTokens) tokens.clear();
+    const { revokeTokens: _ignored, ...rest } = f;
+    faults = { ...faults, ...rest };
+  };
 
-  const takeFault = (
-    kind: NonNullable<SimulatorFaults['failNext']>['kind'],
-    res: ServerResponse,
-  ): boolean => {
-    const f = faults.failNext;
-    if (!f || f.kind !== kind || f.count <= 0) return false;
+  const takeFault = (kind: FailureFault['kind'], res: ServerResponse): boolean => {
+    const list = Array.isArray(faults.failNext) ? faults.failNext : faults.failNext ? [faults.failNext] : [];
+    const f = list.find((x) => x.kind === kind && x.count > 0);
+    if (!f) return false;
     f.count--;
     const headers: Record<string, string> =
       f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {};
@@ -243,7 +263,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const path = url.pathname;
       if (req.method === 'POST' && path === '/auth/token') return token(req, res);
       if (path === '/_sim/faults' && req.method === 'POST') {
-        faults = { ...faults, ...(JSON.parse(await readBody(req)) as SimulatorFaults) };
+        setFaults(JSON.parse(await readBody(req)) as SimulatorFaults);
         return json(res, 200, faults);
       }
       if (path === '/_sim/stats') return json(res, 200, stats);
@@ -287,6 +307,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const ttl = faults.tokenTtlSeconds ?? 3600;
     const value = `sim.${randomBytes(24).toString('base64url')}`;
     tokens.set(value, now() + ttl * 1000);
+    stats.issuedTokens.push(value);
     json(res, 200, {
       access_token: value,
       token_type: 'Bearer',
@@ -382,8 +403,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const fileName = url.searchParams.get('fileName') ?? 'export';
     if (now() < rec.createdAt + (faults.processingMs ?? 0))
       return json(res, 200, { status: 'Pending', exportId: id });
-    const expires = now() + (faults.urlTtlMs ?? 60_000);
+    let expires = now() + (faults.urlTtlMs ?? 60_000);
+    if (faults.expireNextUrls && faults.expireNextUrls > 0) {
+      faults.expireNextUrls--;
+      expires = now() - 1;
+    }
     const dl = `${downloadBase}/files/${id}/${encodeURIComponent(fileName)}.csv?expires=${expires}&sig=${sign(id, expires)}`;
+    stats.downloadUrls.push(dl);
     json(res, 200, { status: 'Completed', exportId: id, downloadUrl: dl });
   }
 
@@ -399,6 +425,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         res.writeHead(403, { 'content-type': 'application/xml' });
         return res.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
       }
+      if (req.headers.authorization) stats.downloadsWithAuthorization++;
       if (takeFault('download', res)) return;
       stats.downloads++;
       const path = await fileFor(rec, decodeURIComponent(m[2]!));
@@ -417,7 +444,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return;
       }
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': String(size) });
-      createReadStream(path).pipe(res);
+      const rate = faults.downloadBytesPerSecond;
+      if (!rate) return createReadStream(path).pipe(res);
+      // Throttled: 10 slices a second.
+      const rs = createReadStream(path, { highWaterMark: Math.max(1, Math.floor(rate / 10)) });
+      rs.on('data', (chunk) => {
+        res.write(chunk);
+        rs.pause();
+        setTimeout(() => rs.resume(), 100);
+      });
+      rs.on('end', () => res.end());
+      res.on('close', () => rs.destroy());
     };
     handle().catch((err: unknown) => {
       if (!res.headersSent) apiError(res, 500, (err as Error).message);
@@ -441,9 +478,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     downloadBase,
     credentials: creds,
     stats,
-    setFaults(f) {
-      faults = { ...faults, ...f };
-    },
+    setFaults,
     async close() {
       await Promise.all([close(api), close(downloads)]);
       await rm(dir, { recursive: true, force: true });
