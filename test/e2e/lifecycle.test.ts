@@ -49,7 +49,7 @@ describe('export lifecycle (e2e)', () => {
     marker: string;
     delay: number;
     statusAfterKill: string[];
-    heal?: SimulatorOptions;
+    heal?: SimulatorFaults;
   }[] = [
     {
       name: 'after the request is accepted',
