@@ -5,7 +5,9 @@ import { ExitCode, isSyncError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { demoCommand } from './demo-command.js';
+import { inferSchemaCommand } from './infer-schema-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
+import { loadFileCommand } from './load-file-command.js';
 import { replayCommand } from './replay-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { syncCommand } from './sync-command.js';
@@ -118,6 +120,45 @@ async function run(argv: string[]): Promise<number> {
           }),
       async (a) => {
         exitCode = await simulateCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'load-file <file>',
+      'load a CSV downloaded by hand from the dashboard; spends no quota',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('stream', {
+            type: 'string',
+            demandOption: true,
+            describe: 'the stream the file belongs to',
+          })
+          .option('start', {
+            type: 'string',
+            describe: "the file's window start (default: its earliest event time)",
+          })
+          .option('end', {
+            type: 'string',
+            describe: "the file's window end, exclusive (default: just after its latest event time)",
+          })
+          .option('time-zone', {
+            type: 'string',
+            describe: "the time zone of wall-clock times in the file (default: the stream's)",
+          }),
+      async (a) => {
+        exitCode = await loadFileCommand(a as typeof a & { file: string }, logFor(a));
+      },
+    )
+    .command(
+      'infer-schema <file>',
+      'read a real export and print a schema proposal (headers, types)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('stream', { type: 'string', describe: 'compare with this stream schema' })
+          .option('rows', { type: 'number', default: 10_000, describe: 'rows to sample' }),
+      async (a) => {
+        exitCode = await inferSchemaCommand(a as typeof a & { file: string });
       },
     )
     .command(

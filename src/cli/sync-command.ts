@@ -14,7 +14,7 @@ export interface SyncArgs {
   maxExports?: number;
 }
 
-function parseInstant(name: string, value: string): Date {
+export function parseInstant(name: string, value: string): Date {
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(d.getTime()))
     throw new ConfigError(

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { loadConfig } from '../config/load-config.js';
+import { archivePath, loadDownloaded } from '../engine/export-lifecycle.js';
+import { ConfigError, ExitCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { readCsvRecords } from '../parse/csv-records.js';
+import { mapHeaders } from '../parse/header-mapping.js';
+import { createRowTyper } from '../parse/row-typer.js';
+import { createContext } from './context.js';
+import { emit } from './output.js';
+import { parseInstant } from './sync-command.js';
+
+export interface LoadFileArgs {
+  config?: string;
+  json: boolean;
+  file: string;
+  stream: string;
+  start?: string;
+  end?: string;
+  timeZone?: string;
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+/** The span of a file's event times, for a file loaded without --start/--end. */
+async function eventSpan(
+  file: string,
+  stream: Parameters<typeof mapHeaders>[0],
+  zone: string,
+): Promise<{ start: Date; end: Date }> {
+  const records = readCsvRecords(file);
+  const first = await records.next();
+  if (first.done) throw new ConfigError(`${file} is empty`);
+  const layout = mapHeaders(stream, first.value.fields, 'ignore');
+  const typer = createRowTyper(layout, stream.eventTime, zone);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for await (const rec of records) {
+    const r = typer(rec.fields, rec.line);
+    if (!r.ok) continue;
+    const t = r.eventTime.getTime();
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  if (!Number.isFinite(min))
+    throw new ConfigError(`${file} has no row with a readable ${stream.eventTime}; give --start and --end`);
+  return { start: new Date(min), end: new Date(max + 1) };
+}
+
+/**
+ * Loads a CSV downloaded by hand from the dashboard, with the same schema, rejection and replace
+ * rules as a sync. The file is archived and recorded in the ledger (it spends no quota), so it
+ * can be replayed like an export.
+ */
+export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<number> {
+  const config = loadConfig(args.config);
+  const stream = config.streams.find((s) => s.schema.name === args.stream);
+  if (!stream)
+    throw new ConfigError(
+      `--stream ${args.stream}: not an enabled stream; enabled: ${config.streams.map((s) => s.schema.name).join(', ')}`,
+    );
+  const file = resolve(args.file);
+  if (!existsSync(file)) throw new ConfigError(`${args.file}: no such file`);
+  if ((args.start === undefined) !== (args.end === undefined))
+    throw new ConfigError('--start and --end go together');
+  const zone = args.timeZone ?? stream.timeZone;
+  const window =
+    args.start && args.end
+      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+      : await eventSpan(file, stream.schema, zone);
+  if (!(window.start < window.end)) throw new ConfigError('--start must be before --end');
+  const ctx = createContext(config, log);
+  try {
+    await ctx.state.migrate();
+    const now = ctx.clock.now();
+    const digest = await sha256(file);
+    const safeName =
+      basename(file)
+        .replace(/\.csv$/i, '')
+        .replace(/[^A-Za-z0-9_-]/g, '_')
+        .slice(0, 80) || 'file';
+    const inserted = await ctx.state.db
+      .insertInto('exports')
+      .values({
+        account: config.accountKey,
+        stream: stream.schema.name,
+        api_path: 'load-file',
+        window_start: window.start,
+        window_end: window.end,
+        time_zone: zone,
+        request_body: JSON.stringify({ file: basename(file), sha256: digest }),
+        status: 'downloaded',
+        counts_quota: false,
+        reserved_at: now,
+        file_name: safeName,
+        claimed_by: ctx.owner,
+        claim_expires_at: new Date(now.getTime() + 600_000),
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const dest = archivePath(config.raw.archive.dir, inserted);
+    await mkdir(join(config.raw.archive.dir, stream.schema.name), { recursive: true });
+    await copyFile(file, dest);
+    const row = await ctx.state.updateExport(
+      inserted.id,
+      { archive_path: dest, sha256: digest, bytes: statSync(dest).size, downloaded_at: now },
+      now,
+    );
+    const outcome = await loadDownloaded(
+      row,
+      stream,
+      ctx,
+      log.child({ stream: row.stream, export: row.id }),
+      { refetchMalformed: false },
+    );
+    await ctx.state.release(row.id, ctx.owner);
+    const ok = outcome.kind === 'loaded';
+    const result = {
+      command: 'load-file',
+      outcome: ok ? 'done' : 'failed',
+      exitCode: ok ? ExitCode.done : ExitCode.failed,
+      ledgerId: row.id,
+      stream: row.stream,
+      windowStart: window.start.toISOString(),
+      windowEnd: window.end.toISOString(),
+      ...(ok
+        ? { rows: outcome.load.rows, rejected: outcome.load.rejected }
+        : { error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind }),
+    };
+    emit(result, args.json, () =>
+      ok
+        ? `loaded ${args.file} into ${row.stream} [${result.windowStart}, ${result.windowEnd}): ${'rows' in result ? result.rows : 0} rows, ${'rejected' in result ? result.rejected : 0} rejected (ledger id ${row.id})`
+        : `load of ${args.file} failed: ${'error' in result ? result.error : ''}`,
+    );
+    return result.exitCode;
+  } finally {
+    await ctx.close();
+  }
+}
