@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateRows } from '../../connectors/cxone/simulator/simulator-data.js';
 import type { SimulatorOptions } from '../../connectors/cxone/simulator/simulator-server.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import { createWorkspace, runCli, simEnv } from '../support/cli-harness.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase } from '../support/test-database.js';
 
 /** Rejected rows, the reject ratio, drift policies, load-file, replay and infer-schema, end to end. */
 describe('typed layer (e2e)', () => {
