@@ -20,9 +20,14 @@ function hostMatches(hostname: string, pattern: string): boolean {
  * Checks a download URL (and every redirect) against SPEC section 4: https on an allowed host;
  * plain http and loopback hosts only when the API base itself is on loopback (the simulator).
  */
-export function assertDownloadAllowed(url: URL, allowedHosts: readonly string[], apiBase: URL): void {
+export function assertDownloadAllowed(
+  url: URL,
+  allowedHosts: readonly string[],
+  apiBase: URL,
+  allowInsecure = false,
+): void {
   const apiOnLoopback = isLoopbackHost(apiBase.hostname);
-  if (url.protocol !== 'https:' && !(apiOnLoopback && url.protocol === 'http:')) {
+  if (url.protocol !== 'https:' && !((apiOnLoopback || allowInsecure) && url.protocol === 'http:')) {
     throw new DownloadError(`download URL ${safeUrl(url)} is not https; refused`, false);
   }
   if (isLoopbackHost(url.hostname)) {

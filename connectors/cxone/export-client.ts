@@ -23,6 +23,7 @@ import type { TokenProvider } from './token-provider.js';
 export interface ExportClientOptions {
   readonly apiBase: string;
   readonly allowedDownloadHosts: readonly string[];
+  readonly allowInsecureDownloads?: boolean;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
 }
@@ -116,7 +117,12 @@ export class ExportClient {
     await mkdir(dirname(dest), { recursive: true });
     const part = `${dest}.part`;
     for (let attempt = 1, redirects = 0; ; ) {
-      assertDownloadAllowed(url, this.options.allowedDownloadHosts, this.base);
+      assertDownloadAllowed(
+        url,
+        this.options.allowedDownloadHosts,
+        this.base,
+        this.options.allowInsecureDownloads,
+      );
       const headers: Record<string, string> = { accept: 'text/csv, */*' };
       if (url.origin === this.base.origin) headers.authorization = `Bearer ${await this.tokens.get()}`;
       let res: Dispatcher.ResponseData;

@@ -62,6 +62,7 @@ export function createContext(
     {
       apiBase: config.apiBase,
       allowedDownloadHosts: config.allowedDownloadHosts,
+      allowInsecureDownloads: a.allowInsecureDownloads,
       retry,
       timeoutMs: a.httpTimeoutSeconds * 1000,
     },

@@ -9,6 +9,7 @@ import { inferSchemaCommand } from './infer-schema-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
 import { loadFileCommand } from './load-file-command.js';
 import { replayCommand } from './replay-command.js';
+import { resetCommand } from './reset-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { syncCommand } from './sync-command.js';
 
@@ -112,6 +113,10 @@ async function run(argv: string[]): Promise<number> {
             describe: 'port of the download origin (default: any free port)',
           })
           .option('host', { type: 'string', default: '127.0.0.1' })
+          .option('public-host', {
+            type: 'string',
+            describe: 'host name to put in download URLs (e.g. the compose service name)',
+          })
           .option('quota', { type: 'number', describe: 'the simulated account quota per 24h (default 3)' })
           .option('processing-ms', { type: 'number', describe: 'how long an export stays Pending' })
           .option('slot-minutes', {
@@ -159,6 +164,23 @@ async function run(argv: string[]): Promise<number> {
           .option('rows', { type: 'number', default: 10_000, describe: 'rows to sample' }),
       async (a) => {
         exitCode = await inferSchemaCommand(a as typeof a & { file: string });
+      },
+    )
+    .command(
+      'reset',
+      'move a stream watermark back (--to DATE) or clear it; asks unless --yes',
+      (y) =>
+        y
+          .option('stream', {
+            type: 'string',
+            array: true,
+            demandOption: true,
+            describe: 'the stream (repeatable)',
+          })
+          .option('to', { type: 'string', describe: 'the new watermark (default: cleared)' })
+          .option('yes', { type: 'boolean', default: false, describe: 'do not ask' }),
+      async (a) => {
+        exitCode = await resetCommand(a, logFor(a));
       },
     )
     .command(
@@ -222,12 +244,16 @@ run(hideBin(process.argv)).then(
     const message = redact(err instanceof Error ? err.message : String(err));
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ outcome: 'error', exitCode: code, error: { type: (err as Error).name, message, retryable: isSyncError(err) ? err.retryable : null } }, null, 2)}\n`,
+        `${JSON.stringify({ outcome: 'error', exitCode: code, error: { type: (err as Error).name, message, retryable: isSyncError(err) ? err.retryable : null } })}\n`,
       );
     }
-    process.stderr.write(`cxone-od-sync: ${message}\n`);
-    if (code === ExitCode.failed && !isSyncError(err) && process.env.CXONE_OD_SYNC_DEBUG)
-      process.stderr.write(`${redact((err as Error).stack ?? '')}\n`);
+    // One JSON object per line on a non-terminal, like every other log line.
+    createLogger(json ? { format: 'json' } : {}).error(`cxone-od-sync: ${message}`, {
+      exitCode: code,
+      ...(code === ExitCode.failed && !isSyncError(err) && process.env.CXONE_OD_SYNC_DEBUG
+        ? { stack: (err as Error).stack }
+        : {}),
+    });
     process.exitCode = code;
   },
 );

@@ -1,8 +1,12 @@
 import { redact } from '../log/redact.js';
 
-/** Writes a command's result: one JSON document on stdout with `--json`, readable text otherwise. */
+/**
+ * Writes a command's result: with `--json`, one JSON document on one line of stdout (so that an
+ * orchestrator that keeps the last line, as Airflow's BashOperator does, gets all of it);
+ * readable text otherwise.
+ */
 export function emit(result: unknown, json: boolean, human: () => string): void {
-  if (json) process.stdout.write(`${redact(JSON.stringify(result, null, 2))}\n`);
+  if (json) process.stdout.write(`${redact(JSON.stringify(result))}\n`);
   else process.stdout.write(`${redact(human())}\n`);
 }
 

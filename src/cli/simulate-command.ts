@@ -6,6 +6,7 @@ export interface SimulateArgs {
   port: number;
   downloadPort?: number;
   host: string;
+  publicHost?: string;
   quota?: number;
   processingMs?: number;
   slotMinutes?: number;
@@ -17,6 +18,7 @@ export async function simulateCommand(args: SimulateArgs, log: Logger): Promise<
   const sim = await startSimulator({
     port: args.port,
     host: args.host,
+    ...(args.publicHost ? { publicHost: args.publicHost } : {}),
     ...(args.downloadPort !== undefined ? { downloadPort: args.downloadPort } : {}),
     faults: {
       ...(args.quota !== undefined ? { quota: args.quota } : {}),

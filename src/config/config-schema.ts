@@ -65,6 +65,8 @@ const accountSchema = z
     historyAuthorized: z.boolean().default(false),
     horizonMarginDays: z.number().min(0).max(30).default(1),
     allowedDownloadHosts: z.array(z.string().min(1)).optional(),
+    /** Accept plain-http download URLs on allowed hosts (a simulator in a container); never for real accounts. */
+    allowInsecureDownloads: z.boolean().default(false),
     pollIntervalSeconds: z.number().positive().default(5),
     pollMaxIntervalSeconds: z.number().positive().default(60),
     pollTimeoutMinutes: z.number().positive().default(30),

@@ -90,7 +90,13 @@ export async function driveExport(
       try {
         await mkdir(join(deps.archiveDir, current.stream), { recursive: true });
         log.info('downloading');
-        const dl = await deps.client.download(ready.url, dest);
+        let lastProgress = Date.now();
+        const dl = await deps.client.download(ready.url, dest, (bytes) => {
+          if (Date.now() - lastProgress >= 2000) {
+            lastProgress = Date.now();
+            log.info('download progress', { bytes });
+          }
+        });
         current = await state.updateExport(
           current.id,
           {

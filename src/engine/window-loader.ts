@@ -69,6 +69,7 @@ export async function loadWindowFile(
   };
   const startMs = window.start.getTime();
   const endMs = window.end.getTime();
+  let yielded = 0;
   async function* rows(): AsyncGenerator<TypedRow> {
     for await (const rec of records) {
       const r = typeRow(rec.fields, rec.line);
@@ -84,6 +85,9 @@ export async function loadWindowFile(
         );
         continue;
       }
+      yielded++;
+      if (yielded % 100_000 === 0)
+        log.info('load progress', { stream: schema.name, rows: yielded, rejected: rejectedCount });
       yield r.row;
     }
   }

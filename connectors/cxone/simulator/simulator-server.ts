@@ -56,6 +56,8 @@ export interface SimulatorOptions {
   data?: DataOptions;
   faults?: SimulatorFaults;
   now?: () => number;
+  /** Host name written into URLs (download links) when it differs from the bind address (containers). */
+  publicHost?: string;
   /** Write Location as an absolute URL (default relative). */
   absoluteLocation?: boolean;
 }
@@ -464,7 +466,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   await new Promise<void>((r) => api.listen(options.port ?? 0, host, r));
   await new Promise<void>((r) => downloads.listen(options.downloadPort ?? 0, host, r));
-  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const shown = options.publicHost ?? host;
+  const hostInUrl = shown.includes(':') ? `[${shown}]` : shown;
   apiBase = `http://${hostInUrl}:${(api.address() as AddressInfo).port}`;
   downloadBase = `http://${hostInUrl}:${(downloads.address() as AddressInfo).port}`;
 
