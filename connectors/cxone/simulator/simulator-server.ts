@@ -56,6 +56,8 @@ export interface SimulatorOptions {
   data?: DataOptions;
   faults?: SimulatorFaults;
   now?: () => number;
+  /** Serve this file for every export of a stream (the benchmark's pre-generated CSV). */
+  staticFiles?: Record<string, string>;
   /** Host name written into URLs (download links) when it differs from the bind address (containers). */
   publicHost?: string;
   /** Write Location as an absolute URL (default relative). */
@@ -207,6 +209,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     createHmac('sha256', signKey).update(`${id}:${expires}`).digest('hex');
 
   async function fileFor(rec: ExportRecord, fileName: string): Promise<string> {
+    const fixed = options.staticFiles?.[rec.stream];
+    if (fixed) return fixed;
     const key = `${rec.id}`;
     let p = files.get(key);
     if (!p) {
