@@ -26,7 +26,8 @@ const opt = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : def;
 };
-const dbUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const dbUrl =
+  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const runs = Number(opt('runs', '3'));
 const sizes = opt('rows', '')
   ? opt('rows', '').split(',').map(Number)
@@ -50,9 +51,17 @@ async function writeCsv(path: string, rows: number, start: Date): Promise<void> 
   const r = rng(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const teams = ['Support', 'Billing', 'Tier 2, Escalations', 'Sales'];
-  const articles = ['How to reset a password', 'Refunds, returns and exchanges', 'Shipping "express" vs. standard', 'Billing FAQ\nSection 2', 'Café menu — allergens 🍰'];
+  const articles = [
+    'How to reset a password',
+    'Refunds, returns and exchanges',
+    'Shipping "express" vs. standard',
+    'Billing FAQ\nSection 2',
+    'Café menu — allergens 🍰',
+  ];
   const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  await new Promise<void>((res) => out.write(`\uFEFF${copilotKb.columns.map((c) => c.headers[0]).join(',')}\r\n`, () => res()));
+  await new Promise<void>((res) =>
+    out.write(`\uFEFF${copilotKb.columns.map((c) => c.headers[0]).join(',')}\r\n`, () => res()),
+  );
   let buf = '';
   for (let i = 0; i < rows; i++) {
     const t = new Date(start.getTime() + i * 1000).toISOString().replace('T', ' ').slice(0, 19);
@@ -84,7 +93,11 @@ async function writeCsv(path: string, rows: number, start: Date): Promise<void> 
   await once(out, 'finish');
 }
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; peakKb: number; code: number | null; stderr: string }> {
+function run(
+  cmd: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ ms: number; peakKb: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -140,7 +153,14 @@ async function main() {
       await writeFile(
         config,
         stringify({
-          account: { name: 'bench', authUrl: sim.authUrl, apiBase: sim.apiBase, ...sim.credentials, exportsPer24h: 1000, pollIntervalSeconds: 0.05 },
+          account: {
+            name: 'bench',
+            authUrl: sim.authUrl,
+            apiBase: sim.apiBase,
+            ...sim.credentials,
+            exportsPer24h: 1000,
+            pollIntervalSeconds: 0.05,
+          },
           archive: { dir: join(work, 'archive'), keepDays: 0 },
           destination: { type: 'postgres', url: benchUrl, schema: 'cxone' },
           streams: { copilot_kb: {} },
@@ -157,14 +177,37 @@ async function main() {
         // Fresh target each run: the sync replaces its window; truncate both for a like-for-like load.
         await db.query(`truncate table ${psqlSchema}.copilot_kb`);
         await db.query(`drop schema if exists cxone cascade; drop schema if exists cxone_od_sync cascade`);
-        const s = await run(process.execPath, [cliPath, 'sync', '--config', config, '--json', '--start', start.toISOString(), '--end', end.toISOString()], {
-          CXONE_OD_SYNC_LOG_LEVEL: 'warn',
-        });
+        const s = await run(
+          process.execPath,
+          [
+            ...(flag('profile') ? ['--cpu-prof', '--cpu-prof-dir', opt('profile-dir', '.')] : []),
+            cliPath,
+            'sync',
+            '--config',
+            config,
+            '--json',
+            '--start',
+            start.toISOString(),
+            '--end',
+            end.toISOString(),
+          ],
+          {
+            CXONE_OD_SYNC_LOG_LEVEL: flag('verbose') ? 'info' : 'warn',
+          },
+        );
+        if (flag('verbose')) process.stderr.write(s.stderr);
         if (s.code !== 0) throw new Error(`sync exited ${s.code}: ${s.stderr.slice(-2000)}`);
-        const [{ n }] = (await db.query<{ n: string }>(`select count(*) as n from cxone.copilot_kb`)).rows as [{ n: string }];
+        const [{ n }] = (await db.query<{ n: string }>(`select count(*) as n from cxone.copilot_kb`))
+          .rows as [{ n: string }];
         if (Number(n) !== rows) throw new Error(`sync loaded ${n} rows, expected ${rows}`);
         sync.push({ ms: s.ms, peakKb: s.peakKb });
-        const p = await run('psql', [benchUrl, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${psqlSchema}.copilot_kb (${cols}) from '${csv}' with (format csv, header true)`]);
+        const p = await run('psql', [
+          benchUrl,
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-c',
+          `\\copy ${psqlSchema}.copilot_kb (${cols}) from '${csv}' with (format csv, header true)`,
+        ]);
         if (p.code !== 0) throw new Error(`psql exited ${p.code}: ${p.stderr}`);
         psql.push(p.ms);
       }

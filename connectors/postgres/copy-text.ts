@@ -21,10 +21,9 @@ export function copyTextValue(v: CellValue): string {
     : v;
 }
 
-/** One COPY text line for a row's values followed by extra trailing values. */
-export function copyTextLine(values: readonly CellValue[], trailing: readonly CellValue[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) line += `${i ? '\t' : ''}${copyTextValue(values[i] ?? null)}`;
-  for (const t of trailing) line += `\t${copyTextValue(t)}`;
-  return `${line}\n`;
+/** One COPY text line: a row's values, its source line, then a pre-escaped tab-separated suffix. */
+export function copyTextLine(values: readonly CellValue[], line: number, suffix: string): string {
+  let out = '';
+  for (let i = 0; i < values.length; i++) out += `${copyTextValue(values[i] ?? null)}\t`;
+  return `${out}${line}\t${suffix}\n`;
 }

@@ -24,7 +24,8 @@ export interface LoadJob {
   readonly exportKey: string;
   readonly window: Window;
   readonly loadedAt: Date;
-  readonly rows: AsyncIterable<TypedRow>;
+  /** The rows, in batches (one await per batch, not per row). */
+  readonly rows: AsyncIterable<readonly TypedRow[]>;
   /**
    * Called once every row is staged and before anything is visible: throws to abandon the load
    * (too many rejected rows, say), or returns the state-store statements that commit it. A

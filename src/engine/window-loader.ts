@@ -1,6 +1,6 @@
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { type CsvRecord, readCsvRecords } from '../parse/csv-records.js';
+import { type CsvRecord, readCsvBatches } from '../parse/csv-records.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createRowTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
@@ -42,11 +42,12 @@ export async function loadWindowFile(
   log: Logger,
 ): Promise<WindowLoadResult> {
   const { schema, window } = input;
-  const records = readCsvRecords(input.file);
-  const first = await records.next();
-  if (first.done)
-    throw new SchemaError(`stream ${schema.name}: file ${input.file} is empty (no header line)`);
-  const layout = mapHeaders(schema, first.value.fields, input.drift);
+  const batches = readCsvBatches(input.file);
+  const first = await batches.next();
+  const header = first.done ? undefined : first.value.shift();
+  if (!header) throw new SchemaError(`stream ${schema.name}: file ${input.file} is empty (no header line)`);
+  const firstRows = first.done ? [] : first.value;
+  const layout = mapHeaders(schema, header.fields, input.drift);
   if (layout.ignored.length)
     log.warn('ignoring unknown headers (schemaDrift: ignore)', {
       stream: schema.name,
@@ -70,8 +71,10 @@ export async function loadWindowFile(
   const startMs = window.start.getTime();
   const endMs = window.end.getTime();
   let yielded = 0;
-  async function* rows(): AsyncGenerator<TypedRow> {
-    for await (const rec of records) {
+  let nextProgress = 100_000;
+  const typeBatch = (records: readonly CsvRecord[]): TypedRow[] => {
+    const out: TypedRow[] = [];
+    for (const rec of records) {
       const r = typeRow(rec.fields, rec.line);
       if (!r.ok) {
         reject(rec, r.reason);
@@ -85,11 +88,18 @@ export async function loadWindowFile(
         );
         continue;
       }
-      yielded++;
-      if (yielded % 100_000 === 0)
-        log.info('load progress', { stream: schema.name, rows: yielded, rejected: rejectedCount });
-      yield r.row;
+      out.push(r.row);
     }
+    yielded += out.length;
+    if (yielded >= nextProgress) {
+      nextProgress += 100_000;
+      log.info('load progress', { stream: schema.name, rows: yielded, rejected: rejectedCount });
+    }
+    return out;
+  };
+  async function* rows(): AsyncGenerator<TypedRow[]> {
+    if (firstRows.length) yield typeBatch(firstRows);
+    for await (const batch of batches) yield typeBatch(batch);
   }
 
   let commitQueries: Awaited<ReturnType<typeof state.commitLoadQueries>> = [];
