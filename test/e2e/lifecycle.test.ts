@@ -29,7 +29,7 @@ describe('export lifecycle (e2e)', () => {
 
   async function setup(sim: SimulatorOptions = {}) {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, sim);
+    ws = await createWorkspace(db, sim);
     await ws.writeConfig({ streams: { copilot_aq: { timeZone: 'Europe/Berlin' } } });
     const args = ['sync', '--json', '--config', ws.configPath, ...windowArgs()];
     const sync = (opts: Parameters<typeof runCli>[1] = {}) =>

@@ -45,7 +45,7 @@ describe('orchestrator contract (e2e)', () => {
 
   it('gives exit codes and a JSON summary (last stdout line) for a done, a deferred and a failed run', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { quota: 10 } });
+    ws = await createWorkspace(db, { faults: { quota: 10 } });
     await ws.writeConfig({
       account: { exportsPer24h: 2 },
       streams: { copilot_kb: {}, copilot_as: { schemaDrift: 'fail' }, copilot_aq: {} },
@@ -101,7 +101,7 @@ describe('orchestrator contract (e2e)', () => {
 
   it('writes logs on a non-terminal as one JSON object per line, with no secret in them', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { expireNextUrls: 1 } });
+    ws = await createWorkspace(db, { faults: { expireNextUrls: 1 } });
     await ws.writeConfig({ streams: { copilot_kb: {} } });
     const r = await runTask(ws, start.toISOString(), end.toISOString());
     expect(r.code, r.stderr).toBe(0);

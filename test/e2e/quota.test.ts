@@ -25,7 +25,7 @@ describe('quota (e2e)', () => {
 
   it('with four streams due and a quota of 3, sends exactly 3 and exits 75; a second sync sends none', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { quota: 10 } });
+    ws = await createWorkspace(db, { faults: { quota: 10 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
     const run = (args: string[]) =>
       runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
@@ -67,7 +67,7 @@ describe('quota (e2e)', () => {
 
   it('several sync processes at once send at most the quota together and never the same window twice', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { quota: 50 } });
+    ws = await createWorkspace(db, { faults: { quota: 50 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -92,7 +92,7 @@ describe('quota (e2e)', () => {
 
   it('stops at the API quota error when the real quota is smaller, and sends nothing until the slot frees', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { quota: 1 } });
+    ws = await createWorkspace(db, { faults: { quota: 1 } });
     await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
     const run = () =>
       runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
@@ -118,7 +118,7 @@ describe('quota (e2e)', () => {
 
   it('refuses an explicit window older than the horizon before any request, naming the setting', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url);
+    ws = await createWorkspace(db);
     await ws.writeConfig({ streams: { copilot_kb: {} } });
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
     const r = await runCli(
@@ -144,7 +144,7 @@ describe('quota (e2e)', () => {
 
   it('records a gap for a watermark older than the horizon and shows it in status', async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url);
+    ws = await createWorkspace(db);
     await ws.writeConfig({
       streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } },
     });

@@ -13,7 +13,7 @@ describe('sync of all four streams (e2e)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ws = await createWorkspace(db.url, { faults: { quota: 20 } });
+    ws = await createWorkspace(db, { faults: { quota: 20 } });
     await ws.writeConfig({
       account: { exportsPer24h: 20 },
       streams: {

@@ -21,7 +21,7 @@ describe('typed layer (e2e)', () => {
 
   async function setup(sim: SimulatorOptions = {}, streamOptions: Record<string, unknown> = {}) {
     const db = await createTestDatabase();
-    const ws = await createWorkspace(db.url, sim);
+    const ws = await createWorkspace(db, sim);
     cleanups.push(
       () => db.drop(),
       () => ws.sim.close(),

@@ -75,7 +75,7 @@ export interface Workspace {
 
 /** A temp directory, a running simulator and a config file pointing at both and at `dbUrl`. */
 export async function createWorkspace(
-  dbUrl: string,
+  db: { url: string; copy: boolean },
   simOptions: SimulatorOptions = {},
   base: Record<string, unknown> = {},
 ): Promise<Workspace> {
@@ -103,7 +103,7 @@ export async function createWorkspace(
       };
       const cfg = {
         archive: { dir: join(dir, 'archive'), keepDays: 30 },
-        destination: { type: 'postgres', url: dbUrl, schema: 'cxone' },
+        destination: { type: 'postgres', url: db.url, schema: 'cxone', copy: db.copy },
         ...base,
         ...patch,
         account,
