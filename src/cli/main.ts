@@ -4,13 +4,11 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSyncError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { demoCommand } from './demo-command.js';
 import { inferSchemaCommand } from './infer-schema-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
 import { loadFileCommand } from './load-file-command.js';
 import { replayCommand } from './replay-command.js';
 import { resetCommand } from './reset-command.js';
-import { simulateCommand } from './simulate-command.js';
 import { syncCommand } from './sync-command.js';
 
 interface Common {
@@ -124,6 +122,7 @@ async function run(argv: string[]): Promise<number> {
             describe: 'one generated row per stream every N minutes (default 20)',
           }),
       async (a) => {
+        const { simulateCommand } = await import('./simulate-command.js');
         exitCode = await simulateCommand(a, logFor(a));
       },
     )
@@ -214,6 +213,8 @@ async function run(argv: string[]): Promise<number> {
             describe: 'port for --serve (default: any free port)',
           }),
       async (a) => {
+        // Loaded on demand: PGlite and the simulator are not needed by the other commands.
+        const { demoCommand } = await import('./demo-command.js');
         exitCode = await demoCommand(a, logFor(a));
       },
     )

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
 /**
@@ -76,9 +76,11 @@ export async function startPgliteServer(db: PGlite): Promise<{ url: string; clos
           socket.end();
           return;
         }
-        chain = chain.then(() => handle(msg)).catch(() => {
-          socket.destroy();
-        });
+        chain = chain
+          .then(() => handle(msg))
+          .catch(() => {
+            socket.destroy();
+          });
       }
     });
     socket.on('close', () => {

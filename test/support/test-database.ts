@@ -15,7 +15,10 @@ export interface TestDatabase {
   readonly name: string;
   /** Whether the server takes COPY FROM STDIN (not the embedded PGlite fallback). */
   readonly copy: boolean;
-  query<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
   drop(): Promise<void>;
 }
 
@@ -35,7 +38,9 @@ async function chooseServer(): Promise<Server> {
     process.stderr.write('tests: using a PostgreSQL container (testcontainers)\n');
     return { kind: 'container', url: `postgres://postgres@${c.getHost()}:${c.getMappedPort(5432)}/postgres` };
   } catch {
-    process.stderr.write('tests: no DATABASE_URL and no Docker; using embedded PGlite (COPY cases run through the INSERT fallback)\n');
+    process.stderr.write(
+      'tests: no DATABASE_URL and no Docker; using embedded PGlite (COPY cases run through the INSERT fallback)\n',
+    );
     return { kind: 'pglite' };
   }
 }
