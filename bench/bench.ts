@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { rng } from '../connectors/cxone/simulator/simulator-data.js';
 import { startSimulator } from '../connectors/cxone/simulator/simulator-server.js';
 import { createTableStatements } from '../connectors/postgres/postgres-ddl.js';
 import { copilotKb } from '../schemas/copilot-kb.js';
@@ -33,17 +34,6 @@ const sizes = opt('rows', '')
   ? opt('rows', '').split(',').map(Number)
   : [100_000, 1_000_000, ...(flag('with-5m') ? [5_000_000] : [])];
 const cliPath = new URL('../src/cli/main.js', import.meta.url).pathname;
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A copilot_kb export with `rows` rows, one a second from `start`; values psql can read too. */
 async function writeCsv(path: string, rows: number, start: Date): Promise<void> {

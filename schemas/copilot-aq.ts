@@ -1,4 +1,5 @@
 import type { StreamSchema } from '../src/engine/stream-schema.js';
+import { agentName, agentNumber, contactId, copilotProfileId } from './common-columns.js';
 
 /** Copilot agent Q&A (Observability Dashboard, Copilot/AQTable). */
 export const copilotAq: StreamSchema = {
@@ -16,25 +17,10 @@ export const copilotAq: StreamSchema = {
       nullable: false,
       description: 'When the question was asked (event time, UTC).',
     },
-    { name: 'contact_id', type: 'text', headers: ['Contact ID'], description: 'CXone contact id.' },
-    {
-      name: 'agent_number',
-      type: 'text',
-      headers: ['Agent Number', 'Agent ID'],
-      description: 'Agent number (id) in CXone.',
-    },
-    {
-      name: 'agent_name',
-      type: 'text',
-      headers: ['Agent Name', 'Agent'],
-      description: 'Agent display name.',
-    },
-    {
-      name: 'copilot_profile_id',
-      type: 'text',
-      headers: ['Copilot Profile ID', 'Profile ID'],
-      description: 'Copilot profile that answered.',
-    },
+    contactId,
+    agentNumber,
+    agentName,
+    copilotProfileId('answered'),
     {
       name: 'question',
       type: 'text',

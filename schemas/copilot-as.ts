@@ -1,4 +1,14 @@
 import type { StreamSchema } from '../src/engine/stream-schema.js';
+import {
+  agentName,
+  agentNumber,
+  channel,
+  contactId,
+  copilotProfileId,
+  interactionTime,
+  skill,
+  team,
+} from './common-columns.js';
 
 /** Copilot AutoSummary (Observability Dashboard, Copilot/ASTable). */
 export const copilotAs: StreamSchema = {
@@ -9,40 +19,14 @@ export const copilotAs: StreamSchema = {
   eventTime: 'interaction_time',
   clusterBy: ['team', 'skill', 'agent_number'],
   columns: [
-    {
-      name: 'interaction_time',
-      type: 'timestamp',
-      headers: ['Interaction Time', 'Timestamp', 'Date'],
-      nullable: false,
-      description: 'When the interaction took place (event time, UTC).',
-    },
-    { name: 'contact_id', type: 'text', headers: ['Contact ID'], description: 'CXone contact id.' },
-    {
-      name: 'agent_number',
-      type: 'text',
-      headers: ['Agent Number', 'Agent ID'],
-      description: 'Agent number (id) in CXone.',
-    },
-    {
-      name: 'agent_name',
-      type: 'text',
-      headers: ['Agent Name', 'Agent'],
-      description: 'Agent display name.',
-    },
-    { name: 'team', type: 'text', headers: ['Team', 'Team Name'], description: 'Agent team.' },
-    {
-      name: 'skill',
-      type: 'text',
-      headers: ['Skill', 'Skill Name'],
-      description: 'ACD skill of the contact.',
-    },
-    { name: 'channel', type: 'text', headers: ['Channel'], description: 'Voice or digital channel.' },
-    {
-      name: 'copilot_profile_id',
-      type: 'text',
-      headers: ['Copilot Profile ID', 'Profile ID'],
-      description: 'Copilot profile that produced the summary.',
-    },
+    interactionTime,
+    contactId,
+    agentNumber,
+    agentName,
+    team,
+    skill,
+    channel,
+    copilotProfileId('produced the summary'),
     {
       name: 'summary_generated',
       type: 'boolean',

@@ -34,7 +34,8 @@ function hash32(...parts: (string | number)[]): number {
   return h >>> 0;
 }
 
-function rng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same data on every machine. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
