@@ -100,8 +100,9 @@ export async function* readCsvBatches(path: string, batchSize = 2000): AsyncGene
   try {
     for (;;) {
       const batch: CsvRecord[] = [];
-      let rec: string[] | null;
-      while (batch.length < batchSize && (rec = parser.read() as string[] | null) !== null) {
+      while (batch.length < batchSize) {
+        const rec = parser.read() as string[] | null;
+        if (rec === null) break;
         batch.push({ fields: rec, line: nextLine });
         // csv-parse counts a CRLF inside a quoted field as two lines; count breaks ourselves.
         nextLine += 1 + lineBreaks(rec);
