@@ -116,6 +116,38 @@ describe('quota (e2e)', () => {
     expect(failed).toEqual([{ counts_quota: false, error: expect.stringMatching(/quota/) }]);
   });
 
+  it('--max-exports caps the requests of one run, and reset moves a watermark back so the span is due again', async () => {
+    db = await createTestDatabase();
+    ws = await createWorkspace(db, { faults: { quota: 10 } });
+    await ws.writeConfig({ account: { exportsPer24h: 10 }, streams: allStreams() });
+    const run = (args: string[]) =>
+      runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+
+    const capped = await run(['sync', '--max-exports', '2']);
+    expect(capped.code, capped.stderr).toBe(75);
+    expect(ws.sim.stats.exportRequests).toHaveLength(2);
+    expect(
+      capped.json.streams.filter((s: { note?: string }) => s.note === '--max-exports 2 reached'),
+    ).toHaveLength(2);
+
+    const [loaded] = capped.json.streams.filter((s: { state: string }) => s.state === 'done');
+    const target = '2020-01-01T00:00:00.000Z';
+    const refused = await run(['reset', '--stream', loaded.stream, '--to', target]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    const reset = await run(['reset', '--stream', loaded.stream, '--to', target, '--yes']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.json.changes).toEqual([{ stream: loaded.stream, from: expect.any(String), to: target }]);
+    const status = await run(['status']);
+    expect(status.json.streams.find((s: { stream: string }) => s.stream === loaded.stream).watermark).toBe(
+      target,
+    );
+    const cleared = await run(['reset', '--stream', loaded.stream, '--yes']);
+    expect(cleared.json.changes[0].to).toBeNull();
+    const plan = await run(['plan', '--stream', loaded.stream]);
+    expect(plan.json.streams[0].watermark).toBeNull();
+  });
+
   it('refuses an explicit window older than the horizon before any request, naming the setting', async () => {
     db = await createTestDatabase();
     ws = await createWorkspace(db);
