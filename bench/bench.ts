@@ -242,7 +242,9 @@ async function main() {
           sqlMs.push(p.ms);
         }
         const m = median(sqlMs);
-        console.log(`sql_design_probe rows=${rows} median_s=${(m / 1000).toFixed(2)} ratio_vs_psql_copy=${(median(psql) / m).toFixed(3)}`);
+        console.log(
+          `sql_design_probe rows=${rows} median_s=${(m / 1000).toFixed(2)} ratio_vs_psql_copy=${(median(psql) / m).toFixed(3)}`,
+        );
       }
       await sim.close();
       const syncMs = median(sync.map((s) => s.ms));
