@@ -2,7 +2,7 @@ import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
 import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
 import { PostgresDestination } from '../../connectors/postgres/postgres-destination.js';
-import type { ResolvedConfig } from '../config/load-config.js';
+import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { Destination } from '../engine/destination.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
@@ -89,4 +89,22 @@ export function createContext(
       await Promise.allSettled([state.close(), destination.close()]);
     },
   };
+}
+
+/**
+ * Loads the config, composes the context, applies pending migrations, runs `fn`, and closes
+ * every pool whatever happens: the frame of every command that touches the state store.
+ */
+export async function withContext<T>(
+  configFile: string | undefined,
+  log: Logger,
+  fn: (ctx: Context) => Promise<T>,
+): Promise<T> {
+  const ctx = createContext(loadConfig(configFile), log);
+  try {
+    await ctx.state.migrate();
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { horizon, planExplicit, planStream, stalestFirst } from '../engine/planner.js';
 import { rowJsonSchema } from '../engine/row-schema.js';
 import type { Logger } from '../log/logger.js';
-import { createContext } from './context.js';
+import { createContext, withContext } from './context.js';
 import { ago, emit, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
@@ -71,10 +71,8 @@ export async function migrateCommand(args: { config?: string; json: boolean }, l
 }
 
 export async function statusCommand(args: { config?: string; json: boolean }, log: Logger): Promise<number> {
-  const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
-  try {
-    await ctx.state.migrate();
+  return withContext(args.config, log, async (ctx) => {
+    const config = ctx.config;
     const now = ctx.clock.now();
     const account = config.accountKey;
     const [watermarks, gaps, inFlight, runs, quota] = await Promise.all([
@@ -143,19 +141,15 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
       return `account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
     });
     return 0;
-  } finally {
-    await ctx.close();
-  }
+  });
 }
 
 export async function planCommand(
   args: { config?: string; json: boolean; stream?: string[]; start?: string; end?: string },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
-  try {
-    await ctx.state.migrate();
+  return withContext(args.config, log, async (ctx) => {
+    const config = ctx.config;
     const now = ctx.clock.now();
     const account = config.accountKey;
     const rule = {
@@ -238,7 +232,5 @@ export async function planCommand(
       return `quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
     });
     return 0;
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/load-config.js';
 import { loadDownloaded } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { createContext } from './context.js';
+import { withContext } from './context.js';
 import { emit } from './output.js';
 
 /**
@@ -14,10 +13,8 @@ export async function replayCommand(
   args: { config?: string; json: boolean; export: string },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
-  try {
-    await ctx.state.migrate();
+  return withContext(args.config, log, async (ctx) => {
+    const config = ctx.config;
     const row = /^\d+$/.test(args.export)
       ? await ctx.state.getExport(args.export)
       : await ctx.state.findExportByVendorId(args.export);
@@ -77,7 +74,5 @@ export async function replayCommand(
     } finally {
       await ctx.state.release(row.id, ctx.owner);
     }
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,8 +1,7 @@
-import { loadConfig } from '../config/load-config.js';
 import { runSync, type SyncSummary } from '../engine/sync-runner.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { createContext } from './context.js';
+import { withContext } from './context.js';
 import { emit, table } from './output.js';
 
 export interface SyncArgs {
@@ -33,10 +32,8 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   if (args.maxExports !== undefined && (!Number.isInteger(args.maxExports) || args.maxExports < 0)) {
     throw new ConfigError('--max-exports must be a whole number, 0 or more');
   }
-  const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
-  try {
-    await ctx.state.migrate();
+  return withContext(args.config, log, async (ctx) => {
+    const config = ctx.config;
     const runId = await ctx.state.startRun('sync', config.accountKey, ctx.clock.now());
     let summary: SyncSummary;
     try {
@@ -54,9 +51,7 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
     await ctx.state.finishRun(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
     emit({ ...summary, runId }, args.json, () => humanSummary(summary));
     return summary.exitCode;
-  } finally {
-    await ctx.close();
-  }
+  });
 }
 
 function humanSummary(s: SyncSummary): string {
