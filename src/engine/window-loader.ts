@@ -45,9 +45,17 @@ export async function loadWindowFile(
   const batches = readCsvBatches(input.file);
   const first = await batches.next();
   const header = first.done ? undefined : first.value.shift();
-  if (!header) throw new SchemaError(`stream ${schema.name}: file ${input.file} is empty (no header line)`);
   const firstRows = first.done ? [] : first.value;
-  const layout = mapHeaders(schema, header.fields, input.drift);
+  // An empty file (no header at all) is an export with no rows: the window is replaced by nothing.
+  if (!header)
+    log.warn('the file is empty (no header line); the window holds no rows', { stream: schema.name });
+  const layout = header
+    ? mapHeaders(schema, header.fields, input.drift)
+    : mapHeaders(
+        schema,
+        schema.columns.map((c) => c.name),
+        'ignore',
+      );
   if (layout.ignored.length)
     log.warn('ignoring unknown headers (schemaDrift: ignore)', {
       stream: schema.name,

@@ -61,6 +61,12 @@ export function mapHeaders(schema: StreamSchema, headers: readonly string[], dri
   const ignored: string[] = [];
   const unknown: string[] = [];
   for (const header of headers) {
+    if (normalizeHeader(header) === '') {
+      // A nameless column (a trailing delimiter, say) carries nothing to load.
+      ignored.push(header);
+      fields.push(null);
+      continue;
+    }
     const col = byNorm.get(normalizeHeader(header));
     if (col) {
       const prior = used.get(col.name);

@@ -20,7 +20,7 @@ const isoWithZone =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 const isoLocal = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?$/;
 const usLocal =
-  /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*([AaPp])\.?[Mm]\.?)?$/;
+  /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:\s*([AaPp])\.?[Mm]\.?)?)?$/;
 
 interface WallClock {
   year: number;
@@ -128,11 +128,12 @@ export function parseTimestamp(raw: string, zone: string): Date {
   m = usLocal.exec(s);
   if (m) {
     let hour = Number(m[4] ?? 0);
-    if (m[4] !== undefined) {
+    if (m[4] !== undefined && m[8] !== undefined) {
       if (hour < 1 || hour > 12) throw new ValueError(`not a valid 12-hour time: ${JSON.stringify(raw)}`);
-      const pm = m[8]!.toLowerCase() === 'p';
+      const pm = m[8].toLowerCase() === 'p';
       hour = (hour % 12) + (pm ? 12 : 0);
     }
+    // Without AM/PM the time is read as 24-hour (a US date with a 24-hour clock).
     const w = {
       year: Number(m[3]),
       month: Number(m[1]),

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateRows } from '../../connectors/cxone/simulator/simulator-data.js';
 import type { SimulatorOptions } from '../../connectors/cxone/simulator/simulator-server.js';
@@ -119,6 +121,14 @@ describe('typed layer (e2e)', () => {
     const rowsA = await a.db.query(q);
     expect(rowsA.length).toBeGreaterThan(0);
     expect(await b.db.query(q)).toEqual(rowsA);
+
+    // An empty export (no header at all) is a window with no rows, not an error.
+    const empty = join(b.ws.dir, 'empty.csv');
+    await writeFile(empty, '');
+    const none = await b.cli(['load-file', empty, '--stream', 'copilot_kb', ...windowArgs]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.json).toMatchObject({ rows: 0, rejected: 0 });
+    expect(await b.db.query(q)).toEqual([]);
 
     const inferred = await runCli(['infer-schema', archive_path, '--stream', 'copilot_kb', '--json']);
     expect(inferred.code, inferred.stderr).toBe(0);

@@ -53,6 +53,12 @@ describe('header mapping', () => {
     expect(() => mapHeaders(copilotKb, headers, 'fail')).toThrow(/unknown headers "Sentiment Score"/);
   });
 
+  it('ignores nameless columns (a trailing delimiter) under every drift policy', () => {
+    const layout = mapHeaders(copilotKb, [...kbHeaders, '', ' '], 'fail');
+    expect(layout.fields.slice(-2)).toEqual([null, null]);
+    expect(layout.added).toEqual([]);
+  });
+
   it('makes safe column names of odd headers', () => {
     expect(columnNameForHeader('Résumé "Score" (%)')).toBe('resume_score');
     expect(columnNameForHeader('1st Reply')).toBe('c_1st_reply');

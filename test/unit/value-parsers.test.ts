@@ -30,6 +30,11 @@ describe('parseTimestamp', () => {
     expect(iso(parseTimestamp('1/2/2026 12:30 pm', 'UTC'))).toBe('2026-01-02T12:30:00.000Z');
   });
 
+  it('reads a US date with a 24-hour time when there is no AM/PM', () => {
+    expect(iso(parseTimestamp('11/20/2026 15:04', 'UTC'))).toBe('2026-11-20T15:04:00.000Z');
+    expect(iso(parseTimestamp('11/20/2026', 'UTC'))).toBe('2026-11-20T00:00:00.000Z');
+  });
+
   it('moves a wall-clock time that does not exist (spring forward) forward by the gap', () => {
     // 2026-03-08 02:30 does not exist in New York; it becomes 03:30 EDT (07:30Z).
     expect(iso(parseTimestamp('2026-03-08 02:30:00', 'America/New_York'))).toBe('2026-03-08T07:30:00.000Z');
