@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DownloadUrlExpiredError, type ExportClient } from '../../connectors/cxone/export-client.js';
 import type { StreamConfig } from '../config/load-config.js';
-import { DownloadError, ExportFailedError, isSyncError, SchemaError } from '../errors.js';
+import { ApiError, DownloadError, ExportFailedError, isSyncError, SchemaError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { CsvFormatError } from '../parse/csv-records.js';
@@ -30,6 +30,9 @@ export type DriveOutcome =
   /** An export abandoned without a result (its reservation was interrupted): the window is due again. */
   | { kind: 'abandoned'; exportRow: ExportRow; reason: string }
   | { kind: 'failed'; exportRow: ExportRow; error: Error; retryable: boolean };
+
+/** How long after submission a 404 from the status endpoint counts as "not visible yet". */
+const statusGraceMs = 120_000;
 
 /** Download attempts of one export (a cut-off or malformed body is fetched again, via the status). */
 const maxDownloadAttempts = 6;
@@ -163,7 +166,16 @@ async function pollUntilReady(
   let interval = deps.poll.intervalMs;
   let announced = false;
   for (;;) {
-    const status = await client.getStatus(row.status_url!);
+    let status: Awaited<ReturnType<ExportClient['getStatus']>>;
+    try {
+      status = await client.getStatus(row.status_url!);
+    } catch (err) {
+      // A status endpoint that does not know a just-created export yet (eventual consistency)
+      // is still processing, for a while; after that the 404 stands.
+      const fresh = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime() < statusGraceMs;
+      if (!(err instanceof ApiError && err.status === 404 && fresh)) throw err;
+      status = { state: 'pending', vendorStatus: 'not found yet (HTTP 404)' };
+    }
     if (status.state === 'done') {
       const host = safeHost(status.downloadUrl!);
       const updated = await state.updateExport(
