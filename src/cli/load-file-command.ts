@@ -4,7 +4,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { loadConfig } from '../config/load-config.js';
-import { archivePath, loadDownloaded } from '../engine/export-lifecycle.js';
+import { archivePath, reloadArchived } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
@@ -115,31 +115,21 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
       { archive_path: dest, sha256: digest, bytes: statSync(dest).size, downloaded_at: now },
       now,
     );
-    const outcome = await loadDownloaded(
-      row,
-      stream,
-      ctx,
-      log.child({ stream: row.stream, export: row.id }),
-      { refetchMalformed: false },
-    );
-    await ctx.state.release(row.id, ctx.owner);
-    const ok = outcome.kind === 'loaded';
-    const result = {
+    const loaded = await reloadArchived(row, stream, ctx);
+    const base = {
       command: 'load-file',
-      outcome: ok ? 'done' : 'failed',
-      exitCode: ok ? ExitCode.done : ExitCode.failed,
       ledgerId: row.id,
       stream: row.stream,
       windowStart: window.start.toISOString(),
       windowEnd: window.end.toISOString(),
-      ...(ok
-        ? { rows: outcome.load.rows, rejected: outcome.load.rejected }
-        : { error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind }),
     };
+    const result = loaded.ok
+      ? { ...base, outcome: 'done', exitCode: ExitCode.done, rows: loaded.rows, rejected: loaded.rejected }
+      : { ...base, outcome: 'failed', exitCode: ExitCode.failed, error: loaded.error };
     emit(result, args.json, () =>
-      ok
-        ? `loaded ${args.file} into ${row.stream} [${result.windowStart}, ${result.windowEnd}): ${'rows' in result ? result.rows : 0} rows, ${'rejected' in result ? result.rejected : 0} rejected (ledger id ${row.id})`
-        : `load of ${args.file} failed: ${'error' in result ? result.error : ''}`,
+      loaded.ok
+        ? `loaded ${args.file} into ${row.stream} [${base.windowStart}, ${base.windowEnd}): ${loaded.rows} rows, ${loaded.rejected} rejected (ledger id ${row.id})`
+        : `load of ${args.file} failed: ${loaded.error}`,
     );
     return result.exitCode;
   } finally {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadDownloaded } from '../engine/export-lifecycle.js';
+import { reloadArchived } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { withContext } from './context.js';
@@ -38,41 +38,16 @@ export async function replayCommand(
       throw new ConfigError(
         `export ${row.id} is being worked on by another process; try again when it is done`,
       );
-    try {
-      const outcome = await loadDownloaded(
-        claimed,
-        stream,
-        ctx,
-        log.child({ stream: row.stream, export: row.id }),
-        { refetchMalformed: false },
-      );
-      const result =
-        outcome.kind === 'loaded'
-          ? {
-              command: 'replay',
-              outcome: 'done',
-              exitCode: ExitCode.done,
-              ledgerId: row.id,
-              stream: row.stream,
-              rows: outcome.load.rows,
-              rejected: outcome.load.rejected,
-            }
-          : {
-              command: 'replay',
-              outcome: 'failed',
-              exitCode: ExitCode.failed,
-              ledgerId: row.id,
-              stream: row.stream,
-              error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind,
-            };
-      emit(result, args.json, () =>
-        result.outcome === 'done'
-          ? `replayed export ${row.id} (${row.stream}): ${'rows' in result ? result.rows : 0} rows loaded, ${'rejected' in result ? result.rejected : 0} rejected`
-          : `replay of export ${row.id} failed: ${'error' in result ? result.error : ''}`,
-      );
-      return result.exitCode;
-    } finally {
-      await ctx.state.release(row.id, ctx.owner);
-    }
+    const loaded = await reloadArchived(claimed, stream, ctx);
+    const base = { command: 'replay', ledgerId: row.id, stream: row.stream };
+    const result = loaded.ok
+      ? { ...base, outcome: 'done', exitCode: ExitCode.done, rows: loaded.rows, rejected: loaded.rejected }
+      : { ...base, outcome: 'failed', exitCode: ExitCode.failed, error: loaded.error };
+    emit(result, args.json, () =>
+      loaded.ok
+        ? `replayed export ${row.id} (${row.stream}): ${loaded.rows} rows loaded, ${loaded.rejected} rejected`
+        : `replay of export ${row.id} failed: ${loaded.error}`,
+    );
+    return result.exitCode;
   });
 }

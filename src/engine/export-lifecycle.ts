@@ -283,6 +283,35 @@ export async function loadDownloaded(
   }
 }
 
+export type ReloadResult = { ok: true; rows: number; rejected: number } | { ok: false; error: string };
+
+/**
+ * Loads an export's archived file again, calling no API (`replay`, `load-file`): a malformed
+ * file fails instead of being fetched again. The caller holds the claim; it is released here.
+ */
+export async function reloadArchived(
+  row: ExportRow,
+  stream: StreamConfig,
+  deps: LifecycleDeps,
+): Promise<ReloadResult> {
+  try {
+    const outcome = await loadDownloaded(
+      row,
+      stream,
+      deps,
+      deps.log.child({ stream: row.stream, export: row.id }),
+      {
+        refetchMalformed: false,
+      },
+    );
+    if (outcome.kind === 'loaded')
+      return { ok: true, rows: outcome.load.rows, rejected: outcome.load.rejected };
+    return { ok: false, error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind };
+  } finally {
+    await deps.state.release(row.id, deps.owner);
+  }
+}
+
 /** Deletes archived files of exports loaded more than `keepDays` ago (`archive.keepDays`). */
 export async function pruneArchive(
   state: StateStore,

@@ -260,16 +260,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     for (const [name, plan] of plans) {
       const remaining = [];
       for (const w of plan.windows) {
-        const prior = await state.db
-          .selectFrom('exports')
-          .selectAll()
-          .where('account', '=', account)
-          .where('stream', '=', name)
-          .where('status', '=', 'loaded')
-          .where('window_start', '=', w.start)
-          .where('window_end', '=', w.end)
-          .orderBy('id', 'desc')
-          .executeTakeFirst();
+        const prior = await state.loadedExportFor(account, name, w);
         if (prior) {
           summary(name).exports.push(exportSummary(prior));
           summary(name).note =
@@ -427,25 +418,16 @@ async function requestOne(
     const now = clock.now();
     if (err instanceof QuotaExhaustedError) {
       // The vendor refused: nothing was created, so the slot is not ours; stop until one frees.
-      const q = await state.quota(config.accountKey, limit, now);
-      const oldest = await state.db
-        .selectFrom('exports')
-        .select('reserved_at')
-        .where('account', '=', config.accountKey)
-        .where('counts_quota', '=', true)
-        .where('reserved_at', '>', new Date(now.getTime() - 86_400_000))
-        .where('id', '!=', row.id)
-        .orderBy('reserved_at', 'asc')
-        .executeTakeFirst();
-      const until = oldest
-        ? new Date(oldest.reserved_at.getTime() + 86_400_000)
-        : new Date(now.getTime() + 3_600_000);
-      await state.recordQuotaBlock(config.accountKey, until, message, now);
       await state.updateExport(
         row.id,
         { status: 'failed', counts_quota: false, error: message, retryable: true },
         now,
       );
+      const q = await state.quota(config.accountKey, limit, now);
+      const until = q.oldestAt
+        ? new Date(q.oldestAt.getTime() + 86_400_000)
+        : new Date(now.getTime() + 3_600_000);
+      await state.recordQuotaBlock(config.accountKey, until, message, now);
       log.warn('the API reports its export quota used up', { until, usedHere: q.used });
       return {
         kind: 'quota',

@@ -24,6 +24,8 @@ export interface QuotaView {
   readonly nextSlotAt: Date | null;
   /** A vendor quota error recorded earlier: nothing is sent before this. */
   readonly blockedUntil: Date | null;
+  /** The earliest counted request still inside the rolling 24 hours. */
+  readonly oldestAt: Date | null;
 }
 
 export interface RejectedRowInput {
@@ -139,7 +141,7 @@ export class StateStore {
       const freeing = rows[used - limit]!;
       nextSlotAt = new Date(freeing.reserved_at.getTime() + dayMs);
     }
-    return { limit, used, nextSlotAt, blockedUntil };
+    return { limit, used, nextSlotAt, blockedUntil, oldestAt: rows[0]?.reserved_at ?? null };
   }
 
   /**
@@ -235,14 +237,22 @@ export class StateStore {
       .execute();
   }
 
-  async recentExports(account: string, limit = 20): Promise<ExportRow[]> {
+  /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
+  async loadedExportFor(
+    account: string,
+    stream: string,
+    window: { start: Date; end: Date },
+  ): Promise<ExportRow | undefined> {
     return this.db
       .selectFrom('exports')
       .selectAll()
       .where('account', '=', account)
+      .where('stream', '=', stream)
+      .where('status', '=', 'loaded')
+      .where('window_start', '=', window.start)
+      .where('window_end', '=', window.end)
       .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+      .executeTakeFirst();
   }
 
   /**
