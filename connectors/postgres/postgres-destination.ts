@@ -59,7 +59,7 @@ export class PostgresDestination implements Destination {
     };
   }
 
-  async check(): Promise<void> {
+  async check(_streams: readonly StreamSchema[]): Promise<string> {
     const client = await this.connect();
     try {
       const r = await client.query(
@@ -75,6 +75,7 @@ export class PostgresDestination implements Destination {
           `the destination user cannot create tables in schema ${this.options.schema} (destination.schema); grant CREATE on it`,
         );
       }
+      return `schema ${this.options.schema} ${row.schema_exists ? 'writable' : 'can be created'}`;
     } finally {
       client.release();
     }

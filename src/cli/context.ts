@@ -1,3 +1,4 @@
+import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
 import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
@@ -27,7 +28,14 @@ export function createDestination(config: ResolvedConfig, pool?: SqlPool): Desti
         copy: pool ? false : d.copy,
       });
     case 'bigquery':
-      throw new ConfigError('destination.type bigquery is not available in this version yet; use postgres');
+      if (pool) throw new ConfigError('the embedded database takes a postgres destination only');
+      return new BigQueryDestination({
+        projectId: d.projectId,
+        dataset: d.dataset,
+        location: d.location,
+        ...(d.keyFile ? { keyFile: d.keyFile } : {}),
+        ...(d.apiEndpoint ? { apiEndpoint: d.apiEndpoint } : {}),
+      });
   }
 }
 

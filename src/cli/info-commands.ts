@@ -42,8 +42,8 @@ export async function checkCommand(args: { config?: string; json: boolean }, log
     });
     await ctx.state.ping();
     checks.push({ check: 'state store', ok: true });
-    await ctx.destination.check();
-    checks.push({ check: `destination (${ctx.destination.name})`, ok: true });
+    const found = await ctx.destination.check(config.streams.map((s) => s.schema));
+    checks.push({ check: `destination (${ctx.destination.name})`, ok: true, detail: found });
   } finally {
     await ctx.close();
   }

@@ -94,8 +94,9 @@ const bigqueryDestination = z.strictObject({
   type: z.literal('bigquery'),
   projectId: z.string().min(1),
   dataset: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/),
-  location: z.string().default('US'),
+  location: z.string().min(1).default('US'),
   keyFile: z.string().optional(),
+  apiEndpoint: z.url().optional(),
 });
 
 export const configSchema = z

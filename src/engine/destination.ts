@@ -44,8 +44,11 @@ export interface LoadResult {
 export interface Destination {
   readonly name: string;
   readonly capabilities: DestinationCapabilities;
-  /** Reaches the destination and checks the permissions a sync needs; changes nothing. */
-  check(): Promise<void>;
+  /**
+   * Reaches the destination and checks the permissions a sync of these streams needs; changes
+   * nothing. Returns what it found, for `check` to print.
+   */
+  check(streams: readonly StreamSchema[]): Promise<string>;
   /** Creates the stream's table (typed, documented, indexed) and adds columns found by drift. */
   prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void>;
   /** Replaces the window with the job's rows, atomically. */

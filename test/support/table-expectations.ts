@@ -17,11 +17,24 @@ export async function expectTableMatchesSimulator(
     [schema.name],
   );
   expect(windows.length, `${schema.name}: loaded exports`).toBeGreaterThan(0);
+  const cols = schema.columns.map((c) => `"${c.name}"`).join(', ');
+  const actual = await db.query(`select ${cols} from cxone.${schema.name} order by "${schema.eventTime}"`);
+  return expectRowsMatchSimulator(actual, schema, windows, data);
+}
+
+/**
+ * Asserts that `actual` (any destination's rows, ordered by event time) are exactly the rows the
+ * simulator generates for the union of `windows`, typed and equal.
+ */
+export function expectRowsMatchSimulator(
+  actual: Record<string, unknown>[],
+  schema: StreamSchema,
+  windows: readonly { window_start: Date; window_end: Date }[],
+  data?: DataOptions,
+): number {
   const from = windows[0]!.window_start;
   const to = new Date(Math.max(...windows.map((w) => w.window_end.getTime())) - 1);
   const expected = [...generateRows(schema.name, from, to, data)];
-  const cols = schema.columns.map((c) => `"${c.name}"`).join(', ');
-  const actual = await db.query(`select ${cols} from cxone.${schema.name} order by "${schema.eventTime}"`);
   expect(actual.length, `${schema.name} row count`).toBe(expected.length);
   const normalise = (row: Record<string, unknown>) =>
     Object.fromEntries(
@@ -29,7 +42,7 @@ export async function expectTableMatchesSimulator(
         const v = row[c.name];
         if (v === null || v === undefined) return [c.name, null];
         if (c.type === 'integer') return [c.name, String(v)];
-        if (c.type === 'timestamp') return [c.name, (v as Date).toISOString()];
+        if (c.type === 'timestamp') return [c.name, new Date(v as Date | string).toISOString()];
         return [c.name, v];
       }),
     );

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { Window } from '../../src/engine/planner.js';
+import {
+  type ColumnSpec,
+  type ColumnType,
+  metadataColumns,
+  type StreamSchema,
+} from '../../src/engine/stream-schema.js';
+
+/** A field of a BigQuery table schema (REST `TableFieldSchema`). */
+export interface BigQueryField {
+  readonly name: string;
+  readonly type: 'TIMESTAMP' | 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL';
+  readonly mode: 'NULLABLE' | 'REQUIRED';
+  readonly description: string;
+}
+
+/** The parts of a REST `Table` resource this connector sets. */
+export interface BigQueryTableDefinition {
+  readonly description: string;
+  readonly schema: { fields: BigQueryField[] };
+  readonly timePartitioning: { readonly type: 'DAY'; readonly field: string };
+  readonly clustering?: { fields: string[] };
+}
+
+export const bigQueryTypes: Record<ColumnType, BigQueryField['type']> = {
+  timestamp: 'TIMESTAMP',
+  integer: 'INT64',
+  number: 'FLOAT64',
+  boolean: 'BOOL',
+  text: 'STRING',
+};
+
+/** BigQuery clusters by at most four columns. */
+const maxClusteringFields = 4;
+
+/** BigQuery column names: letters, digits, underscores, not starting with a digit, at most 300. */
+const columnName = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
+
+/** Quotes an identifier path for GoogleSQL; refuses what backticks cannot safely hold. */
+export function quoteBq(...parts: string[]): string {
+  for (const p of parts) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(p))
+      throw new Error(`not a valid BigQuery identifier: ${JSON.stringify(p)}`);
+  }
+  return `\`${parts.join('.')}\``;
+}
+
+export function bigQueryField(
+  c: ColumnSpec | (typeof metadataColumns)[number],
+  required: boolean,
+): BigQueryField {
+  if (!columnName.test(c.name))
+    throw new Error(`not a valid BigQuery column name: ${JSON.stringify(c.name)}`);
+  return {
+    name: c.name,
+    type: bigQueryTypes[c.type],
+    mode: required ? 'REQUIRED' : 'NULLABLE',
+    description: c.description.slice(0, 1024),
+  };
+}
+
+/** Every field of the stream's table: its columns, columns added by drift, then the metadata columns. */
+export function tableFields(stream: StreamSchema, added: readonly ColumnSpec[] = []): BigQueryField[] {
+  return [
+    ...[...stream.columns, ...added].map((c) => bigQueryField(c, c.name === stream.eventTime)),
+    ...metadataColumns.map((c) => bigQueryField(c, c.name === '_export_id')),
+  ];
+}
+
+/**
+ * The table a stream lands in: typed and described columns, partitioned by day of the event
+ * time (a window's replace touches only its days), clustered by the stream's usual filters.
+ */
+export function tableDefinition(
+  stream: StreamSchema,
+  added: readonly ColumnSpec[] = [],
+): BigQueryTableDefinition {
+  const cluster = (stream.clusterBy ?? []).slice(0, maxClusteringFields);
+  return {
+    description: `${stream.description} Loaded by cxone-od-sync; replaced per export window.`,
+    schema: { fields: tableFields(stream, added) },
+    timePartitioning: { type: 'DAY', field: stream.eventTime },
+    ...(cluster.length ? { clustering: { fields: cluster } } : {}),
+  };
+}
+
+/** Fields of `wanted` that `existing` lacks (drift `evolve`, or metadata added by a later version). */
+export function missingFields(
+  existing: readonly { name: string }[],
+  wanted: readonly BigQueryField[],
+): BigQueryField[] {
+  const have = new Set(existing.map((f) => f.name.toLowerCase()));
+  return wanted.filter((f) => !have.has(f.name.toLowerCase()));
+}
+
+/** A short, stable, identifier-safe key for a vendor export id (which may hold any character). */
+export function exportSlug(exportKey: string): string {
+  return createHash('sha256').update(exportKey).digest('hex').slice(0, 16);
+}
+
+/** The staging table of one export's load: one per stream and export, so loads never share one. */
+export function stagingTableId(stream: StreamSchema, exportKey: string): string {
+  return `_cxone_od_sync_stage_${stream.name}_${exportSlug(exportKey)}`;
+}
+
+/**
+ * Job ids of one load attempt: derived from the export and the attempt's `loadedAt`, so a retry
+ * of the same attempt (a lost response) finds its job again (409) instead of starting another.
+ */
+export function loadJobIds(
+  dataset: string,
+  stream: StreamSchema,
+  exportKey: string,
+  loadedAt: Date,
+): { load: string; replace: string } {
+  const base = `${dataset}_${stream.name}_${exportSlug(exportKey)}_${loadedAt.getTime().toString(36)}`;
+  return { load: `cxone_od_sync_load_${base}`, replace: `cxone_od_sync_replace_${base}` };
+}
+
+function timestampLiteral(d: Date): string {
+  return `TIMESTAMP '${d.toISOString()}'`;
+}
+
+/**
+ * The replace step, one multi-statement transaction: the window's rows go, the staged rows come
+ * in, and readers see either the old window or the new one. The window bounds are the planner's
+ * own instants, written as literals (they are never user text).
+ */
+export function replaceWindowScript(opts: {
+  readonly projectId: string;
+  readonly dataset: string;
+  readonly table: string;
+  readonly staging: string;
+  readonly eventTime: string;
+  readonly columns: readonly string[];
+  readonly window: Window;
+}): string {
+  const target = quoteBq(opts.projectId, opts.dataset, opts.table);
+  const staging = quoteBq(opts.projectId, opts.dataset, opts.staging);
+  const evt = quoteBq(opts.eventTime);
+  const cols = opts.columns.map((c) => quoteBq(c)).join(', ');
+  return [
+    'BEGIN TRANSACTION;',
+    `DELETE FROM ${target} WHERE ${evt} >= ${timestampLiteral(opts.window.start)} AND ${evt} < ${timestampLiteral(opts.window.end)};`,
+    `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${staging};`,
+    'COMMIT TRANSACTION;',
+  ].join('\n');
+}

@@ -1,0 +1,394 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BigQuery, type BigQueryOptions, type Dataset, type Job } from '@google-cloud/bigquery';
+import type {
+  Destination,
+  DestinationCapabilities,
+  LoadJob,
+  LoadResult,
+} from '../../src/engine/destination.js';
+import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
+import { StoreError } from '../../src/errors.js';
+import { redact } from '../../src/log/redact.js';
+import {
+  type BigQueryField,
+  loadJobIds,
+  missingFields,
+  replaceWindowScript,
+  stagingTableId,
+  tableDefinition,
+  tableFields,
+} from './bigquery-ddl.js';
+
+export interface BigQueryDestinationOptions {
+  readonly projectId: string;
+  readonly dataset: string;
+  /** Where the dataset and every job live (`US`, `EU`, `europe-west3`, ...). */
+  readonly location: string;
+  /** A service-account key file; without it, application default credentials. */
+  readonly keyFile?: string;
+  /** Another endpoint than Google's (an emulator, or the contract tests' server). */
+  readonly apiEndpoint?: string;
+  /** An auth client to use instead of the key file or ADC (tests). */
+  readonly authClient?: BigQueryOptions['authClient'];
+  /** How often a running job is polled (default 1 s, doubling to 10 s). */
+  readonly pollIntervalMs?: number;
+  /** How long a job may run before the load is abandoned (default 30 min). */
+  readonly jobTimeoutMs?: number;
+  /** Attempts of a job insertion whose response was lost or refused with 429/5xx (default 4). */
+  readonly insertAttempts?: number;
+}
+
+/** Staging tables disappear on their own a day after a crashed load. */
+const stagingTtlMs = 24 * 3_600_000;
+
+/** Permissions a sync needs on a stream's table (checked by `check` where the table exists). */
+const tablePermissions = [
+  'bigquery.tables.get',
+  'bigquery.tables.getData',
+  'bigquery.tables.updateData',
+  'bigquery.tables.update',
+];
+
+interface ApiError extends Error {
+  code?: number | string;
+  errors?: { reason?: string; message?: string }[];
+  response?: { jobReference?: { jobId?: string } };
+}
+
+interface JobStatus {
+  state?: string;
+  errorResult?: { reason?: string; message?: string; location?: string };
+  errors?: { reason?: string; message?: string; location?: string }[];
+}
+
+/**
+ * BigQuery destination (SPEC section 8). A load writes the rows as NDJSON to a temporary file,
+ * loads it with a job of deterministic id into a staging table of its own (WRITE_TRUNCATE, so
+ * a rerun never adds), then runs one multi-statement transaction that deletes the window and
+ * inserts the staged rows. BigQuery cannot share a transaction with the state store, so the
+ * engine commits the state after `load` returns; a crash in between reloads the export, and the
+ * replace gives the same table again.
+ */
+export class BigQueryDestination implements Destination {
+  readonly name = 'bigquery';
+  readonly capabilities: DestinationCapabilities = {
+    transactionalState: false,
+    windowReplace: true,
+    copy: false,
+  };
+  private readonly bq: BigQuery;
+  private readonly dataset: Dataset;
+  private datasetReady = false;
+  private readonly prepared = new Map<string, Set<string>>();
+
+  constructor(private readonly options: BigQueryDestinationOptions) {
+    this.bq = new BigQuery({
+      projectId: options.projectId,
+      location: options.location,
+      ...(options.keyFile ? { keyFilename: options.keyFile } : {}),
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(options.authClient ? { authClient: options.authClient } : {}),
+    });
+    this.dataset = this.bq.dataset(options.dataset, { location: options.location });
+  }
+
+  private get datasetName(): string {
+    return `${this.options.projectId}.${this.options.dataset}`;
+  }
+
+  async check(streams: readonly StreamSchema[]): Promise<string> {
+    let exists: boolean;
+    try {
+      [exists] = await this.dataset.exists();
+    } catch (err) {
+      throw this.error(
+        `cannot read dataset ${this.datasetName} (destination.projectId, destination.dataset)`,
+        err,
+      );
+    }
+    // A dry run checks that this identity may run jobs in the project, and costs nothing.
+    try {
+      await this.bq.createQueryJob({ query: 'SELECT 1', dryRun: true, location: this.options.location });
+    } catch (err) {
+      throw this.error(
+        `cannot run query jobs in project ${this.options.projectId} (destination.projectId); grant roles/bigquery.jobUser`,
+        err,
+      );
+    }
+    if (!exists)
+      return `dataset ${this.datasetName} does not exist yet; the first sync creates it in ${this.options.location} (needs bigquery.datasets.create, e.g. roles/bigquery.dataEditor on the project)`;
+    const missing: string[] = [];
+    for (const s of streams) {
+      const table = this.dataset.table(s.name);
+      try {
+        const [found] = await table.exists();
+        if (!found) continue;
+        const [resp] = await table.testIamPermissions(tablePermissions);
+        const granted = new Set(resp.permissions ?? []);
+        const lacking = tablePermissions.filter((p) => !granted.has(p));
+        if (lacking.length) missing.push(`${s.name}: ${lacking.join(', ')}`);
+      } catch (err) {
+        throw this.error(`cannot inspect table ${this.datasetName}.${s.name}`, err);
+      }
+    }
+    if (missing.length)
+      throw new StoreError(
+        `missing BigQuery permissions in dataset ${this.datasetName} (grant roles/bigquery.dataEditor): ${missing.join('; ')}`,
+      );
+    return `dataset ${this.datasetName} (${this.options.location}) readable and writable`;
+  }
+
+  async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {
+    await this.ensureDataset();
+    const known = this.prepared.get(schema.name);
+    if (known && added.every((c) => known.has(c.name))) return;
+    const def = tableDefinition(schema, added);
+    const table = this.dataset.table(schema.name);
+    try {
+      const [found] = await table.exists();
+      if (!found) {
+        try {
+          await this.dataset.createTable(schema.name, { ...def, location: this.options.location });
+        } catch (err) {
+          if ((err as ApiError).code !== 409) throw err;
+        }
+      }
+      const [meta] = await table.getMetadata();
+      const fields = (meta.schema?.fields ?? []) as BigQueryField[];
+      const add = missingFields(fields, def.schema.fields).map((f) => ({ ...f, mode: 'NULLABLE' as const }));
+      if (add.length) {
+        // BigQuery adds columns by patching the whole field list; the etag makes a concurrent
+        // change fail instead of being overwritten.
+        await table.setMetadata({ schema: { fields: [...fields, ...add] }, etag: meta.etag });
+      }
+      this.prepared.set(schema.name, new Set([...fields, ...add].map((f) => f.name)));
+    } catch (err) {
+      throw this.error(`cannot create or update table ${this.datasetName}.${schema.name}`, err);
+    }
+  }
+
+  async load(job: LoadJob): Promise<LoadResult> {
+    const ids = loadJobIds(this.options.dataset, job.schema, job.exportKey, job.loadedAt);
+    const stagingId = stagingTableId(job.schema, job.exportKey);
+    const columns = [
+      ...job.columns.map((c) => c.name),
+      '_source_line',
+      '_export_id',
+      '_window_start',
+      '_window_end',
+      '_loaded_at',
+    ];
+    const fieldsByName = new Map(tableFields(job.schema, job.columns).map((f) => [f.name, f]));
+    const stagingFields = columns.map((c) => {
+      const f = fieldsByName.get(c);
+      if (!f) throw new Error(`column ${c} has no field definition`);
+      return f;
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'cxone-od-sync-bq-'));
+    try {
+      const file = join(dir, `${stagingId}.ndjson`);
+      const staged = await writeNdjson(file, job, columns);
+      // The ratio of rejected rows is known now: abandon before spending a load job.
+      await job.beforeCommit(staged);
+
+      const staging = this.dataset.table(stagingId);
+      try {
+        await this.dataset.createTable(stagingId, {
+          schema: { fields: stagingFields },
+          expirationTime: String(job.loadedAt.getTime() + stagingTtlMs),
+          description: `cxone-od-sync staging for export ${job.exportKey}; dropped after the load`,
+          location: this.options.location,
+        });
+      } catch (err) {
+        if ((err as ApiError).code !== 409) throw this.error(`cannot create staging table ${stagingId}`, err);
+      }
+      const loadJob = await this.insertJob(ids.load, async () => {
+        const [j] = await staging.createLoadJob(file, {
+          jobId: ids.load,
+          sourceFormat: 'NEWLINE_DELIMITED_JSON',
+          writeDisposition: 'WRITE_TRUNCATE',
+          createDisposition: 'CREATE_NEVER',
+          schema: { fields: stagingFields },
+          maxBadRecords: 0,
+          ignoreUnknownValues: false,
+        });
+        return j;
+      });
+      const loadMeta = await this.waitForJob(loadJob, `load job ${ids.load}`);
+      const outputRows = loadMeta.statistics?.load?.outputRows;
+      if (outputRows !== undefined && Number(outputRows) !== staged) {
+        throw new StoreError(
+          `load job ${ids.load} staged ${outputRows} rows, expected ${staged}; nothing replaced, watermark unchanged`,
+        );
+      }
+
+      const script = replaceWindowScript({
+        projectId: this.options.projectId,
+        dataset: this.options.dataset,
+        table: job.schema.name,
+        staging: stagingId,
+        eventTime: job.schema.eventTime,
+        columns,
+        window: job.window,
+      });
+      const replaceJob = await this.insertJob(ids.replace, async () => {
+        const [j] = await this.bq.createJob({
+          jobId: ids.replace,
+          location: this.options.location,
+          configuration: { query: { query: script, useLegacySql: false } },
+        });
+        return j;
+      });
+      await this.waitForJob(replaceJob, `replace transaction ${ids.replace}`);
+      const replaced = await this.deletedRows(ids.replace);
+      await staging.delete().catch(() => {
+        // it expires a day after the load anyway
+      });
+      return { rows: staged, replaced };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    // The client holds no pool to end.
+  }
+
+  private async ensureDataset(): Promise<void> {
+    if (this.datasetReady) return;
+    try {
+      const [exists] = await this.dataset.exists();
+      if (!exists) {
+        try {
+          await this.dataset.create({
+            location: this.options.location,
+            description: 'NICE CXone Observability Dashboard exports, loaded by cxone-od-sync.',
+          });
+        } catch (err) {
+          if ((err as ApiError).code !== 409) throw err;
+        }
+      }
+      this.datasetReady = true;
+    } catch (err) {
+      throw this.error(`cannot create dataset ${this.datasetName} (destination.dataset)`, err);
+    }
+  }
+
+  /**
+   * Inserts a job under a fixed id. A lost response or a 429/5xx is retried with the same id; a
+   * 409 means an earlier attempt created the job, which is then re-attached, never run twice.
+   */
+  private async insertJob(id: string, insert: () => Promise<Job>): Promise<Job> {
+    const attempts = this.options.insertAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await insert();
+      } catch (err) {
+        // 409: an earlier attempt created it. A job that failed at once also exists: its
+        // errors are read by waitForJob like any other job's.
+        if ((err as ApiError).code === 409 || (err as ApiError).response?.jobReference?.jobId === id)
+          return this.bq.job(id, { location: this.options.location });
+        if (attempt >= attempts || !isRetryable(err))
+          throw this.error(`cannot start BigQuery job ${id}`, err);
+        await sleep(Math.min(8_000, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async waitForJob(job: Job, what: string) {
+    const deadline = Date.now() + (this.options.jobTimeoutMs ?? 30 * 60_000);
+    let delay = this.options.pollIntervalMs ?? 1_000;
+    for (;;) {
+      let meta: { status?: JobStatus; statistics?: { load?: { outputRows?: string } } };
+      try {
+        [meta] = await job.getMetadata();
+      } catch (err) {
+        throw this.error(`cannot read ${what}`, err);
+      }
+      if (meta.status?.state === 'DONE') {
+        const e = meta.status.errorResult;
+        if (e) {
+          const details = (meta.status.errors ?? [e])
+            .slice(0, 3)
+            .map((x) => `${x.reason ?? 'error'}: ${x.message ?? ''}${x.location ? ` (${x.location})` : ''}`)
+            .join('; ');
+          throw new StoreError(`${what} failed: ${redact(details)}; nothing replaced, watermark unchanged`);
+        }
+        return meta;
+      }
+      if (Date.now() > deadline)
+        throw new StoreError(
+          `${what} still running after the job timeout; nothing replaced, watermark unchanged`,
+        );
+      await sleep(delay);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+
+  /** Rows the replace deleted, from its DELETE child job (informational: 0 when unavailable). */
+  private async deletedRows(parentJobId: string): Promise<number> {
+    try {
+      const [children] = await this.bq.getJobs({ parentJobId, autoPaginate: false });
+      let deleted = 0;
+      for (const c of children) {
+        const stats = c.metadata?.statistics?.query?.dmlStats;
+        if (stats?.deletedRowCount) deleted += Number(stats.deletedRowCount);
+      }
+      return deleted;
+    } catch {
+      return 0;
+    }
+  }
+
+  private error(what: string, err: unknown): StoreError {
+    return new StoreError(`${what}: ${redact((err as Error).message ?? String(err))}`, { cause: err });
+  }
+}
+
+function isRetryable(err: unknown): boolean {
+  const e = err as ApiError;
+  if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
+  if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
+  return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Writes the job's rows as newline-delimited JSON, in `columns` order, and counts them. */
+async function writeNdjson(file: string, job: LoadJob, columns: readonly string[]): Promise<number> {
+  const out = createWriteStream(file);
+  const errored = once(out, 'error').then(([e]) => {
+    throw e;
+  });
+  errored.catch(() => {});
+  const width = job.columns.length;
+  const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt];
+  let count = 0;
+  for await (const rows of job.rows) {
+    let chunk = '';
+    for (const row of rows) {
+      const obj: Record<string, unknown> = {};
+      for (let i = 0; i < width; i++) {
+        const v = row.values[i];
+        if (v !== null && v !== undefined) obj[columns[i] as string] = v;
+      }
+      obj._source_line = row.line;
+      obj._export_id = meta[0];
+      obj._window_start = meta[1];
+      obj._window_end = meta[2];
+      obj._loaded_at = meta[3];
+      chunk += `${JSON.stringify(obj)}\n`;
+    }
+    count += rows.length;
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), errored]);
+  }
+  out.end();
+  await Promise.race([once(out, 'finish'), errored]);
+  return count;
+}

@@ -1,0 +1,351 @@
+import { OAuth2Client } from 'google-auth-library';
+import type { CompiledQuery } from 'kysely';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadJobIds, stagingTableId } from '../../connectors/bigquery/bigquery-ddl.js';
+import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
+import { copilotKb } from '../../schemas/copilot-kb.js';
+import type { LoadJob } from '../../src/engine/destination.js';
+import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
+import type { TypedRow } from '../../src/parse/row-typer.js';
+import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
+
+/**
+ * Contract tests: the BigQuery destination against a local server that answers the REST calls
+ * @google-cloud/bigquery makes. They pin what goes over the wire (table definitions, load job
+ * configuration and id, the SQL of the replace transaction) and what a failure leaves behind.
+ */
+
+const windowA = { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') };
+const dataset = 'cxone_ct';
+
+function staticAuth(token: string): OAuth2Client {
+  const auth = new OAuth2Client();
+  auth.setCredentials({ access_token: token, expiry_date: Date.now() + 3_600_000 });
+  return auth;
+}
+
+const cols = (names: string[], schema: StreamSchema = copilotKb): ColumnSpec[] =>
+  names.map((n) => {
+    const c = schema.columns.find((x) => x.name === n);
+    if (!c) throw new Error(n);
+    return c;
+  });
+
+const kbColumns = cols(['interaction_time', 'contact_id', 'agent_number', 'team', 'suggestions_shown']);
+
+function rowsFor(window: typeof windowA, n: number, tag: string): TypedRow[] {
+  const span = window.end.getTime() - window.start.getTime();
+  return Array.from({ length: n }, (_, i) => ({
+    line: i + 2,
+    values: [
+      new Date(window.start.getTime() + Math.floor((span / n) * i)),
+      `${tag}-contact-${i}`,
+      String(1000 + i),
+      i % 2 ? 'Support "Tier 2", EMEA' : null,
+      i,
+    ],
+  }));
+}
+
+interface JobOptions {
+  rows: TypedRow[];
+  window?: typeof windowA;
+  exportKey?: string;
+  loadedAt?: Date;
+  columns?: ColumnSpec[];
+  onCommit?: (staged: number) => void;
+}
+
+function loadJob(o: JobOptions): LoadJob {
+  async function* batches() {
+    yield o.rows.slice(0, Math.ceil(o.rows.length / 2));
+    yield o.rows.slice(Math.ceil(o.rows.length / 2));
+  }
+  return {
+    schema: copilotKb,
+    columns: o.columns ?? kbColumns,
+    exportKey: o.exportKey ?? 'vendor-export-1',
+    window: o.window ?? windowA,
+    loadedAt: o.loadedAt ?? new Date('2026-11-28T10:00:00Z'),
+    rows: batches(),
+    beforeCommit: async (staged): Promise<CompiledQuery[]> => {
+      o.onCommit?.(staged);
+      return [];
+    },
+  };
+}
+
+describe('BigQuery destination (contract, local REST server)', () => {
+  let fake: FakeBigQuery;
+  let dest: BigQueryDestination;
+  afterAll(async () => {
+    await fake?.close();
+  });
+  beforeEach(async () => {
+    await fake?.close();
+    fake = await startFakeBigQuery();
+    dest = new BigQueryDestination({
+      projectId: fake.projectId,
+      dataset,
+      location: 'EU',
+      apiEndpoint: fake.url,
+      authClient: staticAuth(fake.token),
+      pollIntervalMs: 5,
+      insertAttempts: 3,
+    });
+  });
+
+  it('creates the dataset and a typed, described, partitioned and clustered table; drift adds a column', async () => {
+    await dest.prepare(copilotKb, []);
+    const ds = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith('/datasets'));
+    expect(ds?.body).toMatchObject({ datasetReference: { datasetId: dataset }, location: 'EU' });
+    const create = fake.requests.find(
+      (r) => r.method === 'POST' && r.path.endsWith(`/datasets/${dataset}/tables`),
+    );
+    const body = create?.body;
+    expect(body.tableReference.tableId).toBe('copilot_kb');
+    expect(body.timePartitioning).toEqual({ type: 'DAY', field: 'interaction_time' });
+    expect(body.clustering).toEqual({ fields: ['team', 'skill', 'agent_number'] });
+    expect(body.description).toMatch(/knowledge-base suggestions/);
+    const fields = body.schema.fields as { name: string; type: string; mode: string; description: string }[];
+    expect(fields.map((f) => f.name)).toEqual([
+      ...copilotKb.columns.map((c) => c.name),
+      '_export_id',
+      '_window_start',
+      '_window_end',
+      '_loaded_at',
+      '_source_line',
+    ]);
+    const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+    expect(byName.interaction_time).toMatchObject({ type: 'TIMESTAMP', mode: 'REQUIRED' });
+    expect(byName.agent_number).toMatchObject({ type: 'STRING', mode: 'NULLABLE' });
+    expect(byName._export_id).toMatchObject({ type: 'STRING', mode: 'REQUIRED' });
+    expect(byName._source_line).toMatchObject({ type: 'INT64' });
+    for (const c of copilotKb.columns) {
+      expect(byName[c.name]?.description).toBe(c.description);
+      expect(byName[c.name]?.type).toBe(
+        { timestamp: 'TIMESTAMP', text: 'STRING', integer: 'INT64', number: 'FLOAT64', boolean: 'BOOL' }[
+          c.type
+        ],
+      );
+    }
+
+    // A second process preparing the same table changes nothing.
+    const other = new BigQueryDestination({
+      projectId: fake.projectId,
+      dataset,
+      location: 'EU',
+      apiEndpoint: fake.url,
+      authClient: staticAuth(fake.token),
+    });
+    await other.prepare(copilotKb, []);
+    expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+
+    const drifted: ColumnSpec = {
+      name: 'sentiment_score',
+      type: 'text',
+      headers: ['Sentiment Score'],
+      description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
+    };
+    await other.prepare(copilotKb, [drifted]);
+    const patch = fake.requests.filter((r) => r.method === 'PATCH');
+    expect(patch).toHaveLength(1);
+    const patched = patch[0]?.body.schema.fields as { name: string; mode: string }[];
+    expect(patched.at(-1)).toMatchObject({ name: 'sentiment_score', type: 'STRING', mode: 'NULLABLE' });
+    expect(patched).toHaveLength(fields.length + 1);
+  });
+
+  it('loads through a staging table with a deterministic job id, then replaces the window in one transaction', async () => {
+    await dest.prepare(copilotKb, []);
+    const loadedAt = new Date('2026-11-28T10:00:00Z');
+    let staged = -1;
+    const result = await dest.load(
+      loadJob({ rows: rowsFor(windowA, 50, 'a'), loadedAt, onCommit: (n) => (staged = n) }),
+    );
+    expect(result).toEqual({ rows: 50, replaced: 0 });
+    expect(staged).toBe(50);
+
+    const ids = loadJobIds(dataset, copilotKb, 'vendor-export-1', loadedAt);
+    expect(ids.load).toMatch(/^cxone_od_sync_load_cxone_ct_copilot_kb_[0-9a-f]{16}_[0-9a-z]+$/);
+    const stagingId = stagingTableId(copilotKb, 'vendor-export-1');
+    const upload = fake.requests.filter((r) => r.path.startsWith('/upload/'));
+    expect(upload).toHaveLength(1);
+    expect(upload[0]?.query.uploadType).toBe('multipart');
+    expect(upload[0]?.body.jobReference).toMatchObject({ jobId: ids.load, location: 'EU' });
+    const load = upload[0]?.body.configuration.load;
+    expect(load).toMatchObject({
+      destinationTable: { projectId: fake.projectId, datasetId: dataset, tableId: stagingId },
+      sourceFormat: 'NEWLINE_DELIMITED_JSON',
+      writeDisposition: 'WRITE_TRUNCATE',
+      createDisposition: 'CREATE_NEVER',
+      maxBadRecords: 0,
+    });
+    expect(load.schema.fields.map((f: { name: string }) => f.name)).toEqual([
+      'interaction_time',
+      'contact_id',
+      'agent_number',
+      'team',
+      'suggestions_shown',
+      '_source_line',
+      '_export_id',
+      '_window_start',
+      '_window_end',
+      '_loaded_at',
+    ]);
+    const stagingCreate = fake.requests.find(
+      (r) => r.method === 'POST' && r.body?.tableReference?.tableId === stagingId,
+    );
+    expect(Number(stagingCreate?.body.expirationTime)).toBe(loadedAt.getTime() + 86_400_000);
+
+    const query = fake.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.body?.configuration?.query,
+    );
+    expect(query).toHaveLength(1);
+    expect(query[0]?.body.jobReference).toMatchObject({ jobId: ids.replace, location: 'EU' });
+    const cols =
+      '`interaction_time`, `contact_id`, `agent_number`, `team`, `suggestions_shown`, `_source_line`, `_export_id`, `_window_start`, `_window_end`, `_loaded_at`';
+    expect(query[0]?.body.configuration.query).toEqual({
+      useLegacySql: false,
+      query: [
+        'BEGIN TRANSACTION;',
+        "DELETE FROM `test-project.cxone_ct.copilot_kb` WHERE `interaction_time` >= TIMESTAMP '2026-11-01T00:00:00.000Z' AND `interaction_time` < TIMESTAMP '2026-11-02T00:00:00.000Z';",
+        `INSERT INTO \`test-project.cxone_ct.copilot_kb\` (${cols}) SELECT ${cols} FROM \`test-project.cxone_ct.${stagingId}\`;`,
+        'COMMIT TRANSACTION;',
+      ].join('\n'),
+    });
+
+    const rows = fake.rows(dataset, 'copilot_kb');
+    expect(rows).toHaveLength(50);
+    expect(rows[1]).toMatchObject({
+      interaction_time: new Date(windowA.start.getTime() + Math.floor((86_400_000 / 50) * 1)).toISOString(),
+      contact_id: 'a-contact-1',
+      agent_number: '1001',
+      team: 'Support "Tier 2", EMEA',
+      suggestions_shown: '1',
+      _source_line: '3',
+      _export_id: 'vendor-export-1',
+      _window_start: windowA.start.toISOString(),
+      _window_end: windowA.end.toISOString(),
+      _loaded_at: loadedAt.toISOString(),
+      skill: null,
+    });
+    expect(rows[0]?.team).toBeNull();
+    // The staging table is dropped once the window is replaced.
+    expect(fake.tables.has(`${dataset}.${stagingId}`)).toBe(false);
+  });
+
+  it('gives the same table whenever a window is loaded again, and leaves other windows alone', async () => {
+    await dest.prepare(copilotKb, []);
+    const windowB = { start: windowA.end, end: new Date('2026-11-03T00:00:00Z') };
+    await dest.load(loadJob({ rows: rowsFor(windowB, 7, 'b'), window: windowB, exportKey: 'exp-b' }));
+    await dest.load(loadJob({ rows: rowsFor(windowA, 30, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
+    const snapshot = (rows: Record<string, unknown>[]) =>
+      rows.map(({ _loaded_at, ...r }) => JSON.stringify(r)).sort();
+    const first = snapshot(fake.rows(dataset, 'copilot_kb'));
+    const again = await dest.load(
+      loadJob({ rows: rowsFor(windowA, 30, 'a'), loadedAt: new Date('2026-11-28T11:00:00Z') }),
+    );
+    expect(again).toEqual({ rows: 30, replaced: 30 });
+    expect(snapshot(fake.rows(dataset, 'copilot_kb'))).toEqual(first);
+    expect(fake.rows(dataset, 'copilot_kb')).toHaveLength(37);
+    // A corrected export of the window replaces it, not adds to it.
+    await dest.load(loadJob({ rows: rowsFor(windowA, 12, 'c'), loadedAt: new Date('2026-11-28T12:00:00Z') }));
+    const rows = fake.rows(dataset, 'copilot_kb');
+    expect(rows).toHaveLength(19);
+    expect(rows.filter((r) => String(r.contact_id).startsWith('a-'))).toHaveLength(0);
+    expect(rows.filter((r) => String(r.contact_id).startsWith('b-'))).toHaveLength(7);
+  });
+
+  it('re-attaches to the load job and to the replace job when an insert response is lost (409), never running either twice', async () => {
+    await dest.prepare(copilotKb, []);
+    fake.faults.loseNextUploadResponse = true;
+    fake.faults.loseNextQueryInsertResponse = true;
+    fake.faults.runningPolls = 2;
+    const loadedAt = new Date('2026-11-28T10:00:00Z');
+    const result = await dest.load(loadJob({ rows: rowsFor(windowA, 20, 'a'), loadedAt }));
+    expect(result.rows).toBe(20);
+    const ids = loadJobIds(dataset, copilotKb, 'vendor-export-1', loadedAt);
+    const uploads = fake.requests.filter((r) => r.path.startsWith('/upload/'));
+    expect(uploads.map((u) => u.body.jobReference.jobId)).toEqual([ids.load, ids.load]);
+    const inserts = fake.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.body?.configuration?.query,
+    );
+    expect(inserts.map((u) => u.body.jobReference.jobId)).toEqual([ids.replace, ids.replace]);
+    // One job of each, and the rows are in once.
+    expect([...fake.jobs.keys()].filter((k) => k.startsWith('cxone_od_sync_'))).toEqual([
+      ids.load,
+      ids.replace,
+    ]);
+    expect(fake.rows(dataset, 'copilot_kb')).toHaveLength(20);
+    // The RUNNING jobs were polled until done.
+    expect(
+      fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/jobs/${ids.load}`)).length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it('leaves the table as it was when the replace transaction fails, and when the load job fails', async () => {
+    await dest.prepare(copilotKb, []);
+    await dest.load(loadJob({ rows: rowsFor(windowA, 10, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
+    const before = JSON.stringify(fake.rows(dataset, 'copilot_kb'));
+
+    fake.faults.failStatement = /^INSERT/;
+    await expect(
+      dest.load(loadJob({ rows: rowsFor(windowA, 15, 'b'), loadedAt: new Date('2026-11-28T11:00:00Z') })),
+    ).rejects.toThrow(
+      /replace transaction .* failed: invalidQuery: Query error: simulated failure.*watermark unchanged/,
+    );
+    // The DELETE ran before the failing INSERT, and was rolled back with it.
+    expect(JSON.stringify(fake.rows(dataset, 'copilot_kb'))).toBe(before);
+
+    fake.faults.failStatement = undefined;
+    fake.faults.failLoads = true;
+    await expect(
+      dest.load(loadJob({ rows: rowsFor(windowA, 15, 'c'), loadedAt: new Date('2026-11-28T12:00:00Z') })),
+    ).rejects.toThrow(/load job .* failed: invalidQuery: .*JSON parsing error/);
+    expect(JSON.stringify(fake.rows(dataset, 'copilot_kb'))).toBe(before);
+    // No replace was attempted after the failed load.
+    expect(
+      fake.requests.filter((r) => r.body?.configuration?.query && !r.body.configuration.dryRun),
+    ).toHaveLength(2);
+  });
+
+  it('abandons before any load job when the rows are refused (too many rejected)', async () => {
+    await dest.prepare(copilotKb, []);
+    const job = loadJob({ rows: rowsFor(windowA, 5, 'a') });
+    const refusing: LoadJob = {
+      ...job,
+      beforeCommit: async () => {
+        throw new Error('too many rejected rows');
+      },
+    };
+    await expect(dest.load(refusing)).rejects.toThrow('too many rejected rows');
+    expect(fake.requests.filter((r) => r.path.includes('/jobs'))).toHaveLength(0);
+  });
+
+  it('check: reports a dataset the first sync will create, missing permissions, and changes nothing', async () => {
+    const streams = [copilotKb];
+    expect(await dest.check(streams)).toMatch(/does not exist yet; the first sync creates it in EU/);
+    const dry = fake.requests.find((r) => r.body?.configuration?.dryRun);
+    expect(dry?.body.configuration.query.query).toBe('SELECT 1');
+    expect(fake.datasets.size).toBe(0);
+    expect(fake.jobs.size).toBe(0);
+
+    await dest.prepare(copilotKb, []);
+    expect(await dest.check(streams)).toMatch(/readable and writable/);
+    fake.faults.deniedPermissions = ['bigquery.tables.updateData'];
+    await expect(dest.check(streams)).rejects.toThrow(
+      /missing BigQuery permissions .* copilot_kb: bigquery.tables.updateData/,
+    );
+
+    const unauthorised = new BigQueryDestination({
+      projectId: fake.projectId,
+      dataset,
+      location: 'EU',
+      apiEndpoint: fake.url,
+      authClient: staticAuth('wrong-token'),
+    });
+    await expect(unauthorised.check(streams)).rejects.toThrow(
+      /cannot read dataset test-project.cxone_ct \(destination.projectId, destination.dataset\)/,
+    );
+  });
+});
