@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
@@ -29,6 +30,8 @@ export function createDestination(config: ResolvedConfig, pool?: SqlPool): Desti
       });
     case 'bigquery':
       if (pool) throw new ConfigError('the embedded database takes a postgres destination only');
+      if (d.keyFile && !existsSync(d.keyFile))
+        throw new ConfigError(`destination.keyFile: no such file: ${d.keyFile}`);
       return new BigQueryDestination({
         projectId: d.projectId,
         dataset: d.dataset,

@@ -309,6 +309,30 @@ describe('BigQuery destination (contract, local REST server)', () => {
     ).toHaveLength(2);
   });
 
+  it('loads a column added by drift (evolve) into the widened table', async () => {
+    const drifted: ColumnSpec = {
+      name: 'sentiment_score',
+      type: 'text',
+      headers: ['Sentiment Score'],
+      description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
+    };
+    await dest.prepare(copilotKb, [drifted]);
+    const rows = rowsFor(windowA, 4, 'd').map((r, i) => ({ ...r, values: [...r.values, `score-${i}`] }));
+    await dest.load(loadJob({ rows, columns: [...kbColumns, drifted] }));
+    const upload = fake.requests.find((r) => r.path.startsWith('/upload/'));
+    expect(upload?.body.configuration.load.schema.fields[5]).toMatchObject({
+      name: 'sentiment_score',
+      type: 'STRING',
+      mode: 'NULLABLE',
+    });
+    expect(fake.rows(dataset, 'copilot_kb').map((r) => r.sentiment_score)).toEqual([
+      'score-0',
+      'score-1',
+      'score-2',
+      'score-3',
+    ]);
+  });
+
   it('abandons before any load job when the rows are refused (too many rejected)', async () => {
     await dest.prepare(copilotKb, []);
     const job = loadJob({ rows: rowsFor(windowA, 5, 'a') });

@@ -25,17 +25,22 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     fake = await startFakeBigQuery('acme-analytics');
     state = await createTestDatabase();
     ws = await createWorkspace({ url: state.url, copy: true });
+    const destination = {
+      type: 'bigquery',
+      projectId: fake.projectId,
+      dataset: 'cxone',
+      location: 'EU',
+      apiEndpoint: fake.url,
+    };
     await ws.writeConfig({
       state: { url: state.url },
-      destination: {
-        type: 'bigquery',
-        projectId: fake.projectId,
-        dataset: 'cxone',
-        location: 'EU',
-        apiEndpoint: fake.url,
-      },
+      destination: { ...destination, keyFile: '/nonexistent/sa.json' },
       streams: { copilot_aq: {} },
     });
+    const badKey = await runCli(['check', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toContain('destination.keyFile: no such file: /nonexistent/sa.json');
+    await ws.writeConfig({ state: { url: state.url }, destination, streams: { copilot_aq: {} } });
     const env = {
       ...simEnv(ws.sim),
       GCE_METADATA_HOST: fake.metadataHost,
