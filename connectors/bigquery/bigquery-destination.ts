@@ -367,6 +367,7 @@ async function writeNdjson(file: string, job: LoadJob, columns: readonly string[
     throw e;
   });
   errored.catch(() => {});
+  if (!job.rows) throw new Error('the BigQuery destination loads typed rows (it has no copy capability)');
   const width = job.columns.length;
   const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt];
   let count = 0;

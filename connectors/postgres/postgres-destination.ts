@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type {
+  BulkCsv,
   Destination,
   DestinationCapabilities,
   LoadJob,
@@ -11,9 +12,15 @@ import type {
 import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
-import { copyTextLine, copyTextValue } from './copy-text.js';
+import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { SqlClient, SqlPool } from './pglite-pool.js';
-import { addColumnStatements, createTableStatements, qualified, quoteIdent } from './postgres-ddl.js';
+import {
+  addColumnStatements,
+  createTableStatements,
+  qualified,
+  quoteIdent,
+  quoteLiteral,
+} from './postgres-ddl.js';
 
 export interface PostgresDestinationOptions {
   /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
@@ -129,9 +136,9 @@ export class PostgresDestination implements Destination {
         job.window.start,
         job.window.end,
       ]);
-      const loaded = this.capabilities.copy
-        ? await copyRows(client, table, colList, job, meta)
-        : await insertRows(client, table, colList, cols.length, job, meta);
+      const loaded = job.csv
+        ? await copyCsv(client, table, colList, job.csv)
+        : await insertRows(client, table, colList, cols.length, job.rows, meta);
       const statements = await job.beforeCommit(loaded);
       if (this.capabilities.transactionalState) {
         for (const q of statements) await client.query(q.sql, q.parameters);
@@ -169,30 +176,21 @@ export class PostgresDestination implements Destination {
 
 type Meta = readonly [string, Date, Date, Date];
 
-async function copyRows(
-  client: SqlClient,
-  table: string,
-  colList: string,
-  job: LoadJob,
-  meta: Meta,
-): Promise<number> {
+async function copyCsv(client: SqlClient, table: string, colList: string, csv: BulkCsv): Promise<number> {
   let loaded = 0;
-  const tail = meta.map((m) => copyTextValue(m)).join('\t');
-  async function* lines() {
-    let batch = '';
-    for await (const rows of job.rows) {
-      for (const row of rows) batch += copyTextLine(row.values, row.line, tail);
-      loaded += rows.length;
-      if (batch.length >= 65_536) {
-        yield batch;
-        batch = '';
-      }
+  async function* bytes() {
+    for await (const chunk of csv.chunks) {
+      loaded += chunk.rows;
+      yield chunk.bytes;
     }
-    if (batch) yield batch;
   }
   // COPY needs node-postgres' own client (pg-copy-streams).
-  const copy = (client as unknown as pg.PoolClient).query(copyFrom(`copy ${table} (${colList}) from stdin`));
-  await pipeline(Readable.from(lines()), copy);
+  const copy = (client as unknown as pg.PoolClient).query(
+    copyFrom(
+      `copy ${table} (${colList}) from stdin with (format csv, delimiter ${quoteLiteral(csv.delimiter)})`,
+    ),
+  );
+  await pipeline(Readable.from(bytes()), copy);
   return loaded;
 }
 
@@ -201,7 +199,7 @@ async function insertRows(
   table: string,
   colList: string,
   width: number,
-  job: LoadJob,
+  rows: AsyncIterable<readonly TypedRow[]>,
   meta: Meta,
 ): Promise<number> {
   const perBatch = Math.max(1, Math.floor(insertBatchParams / width));
@@ -214,8 +212,8 @@ async function insertRows(
     params = [];
     tuples = [];
   };
-  for await (const rows of job.rows) {
-    for (const row of rows) {
+  for await (const batch of rows) {
+    for (const row of batch) {
       const base = params.length;
       tuples.push(`(${Array.from({ length: width }, (_, i) => `$${base + i + 1}`).join(', ')})`);
       params.push(...row.values, row.line, ...meta);

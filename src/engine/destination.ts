@@ -1,4 +1,5 @@
 import type { CompiledQuery } from 'kysely';
+import type { BulkCsvChunk } from '../parse/bulk-csv.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { Window } from './planner.js';
 import type { ColumnSpec, StreamSchema } from './stream-schema.js';
@@ -12,11 +13,20 @@ export interface DestinationCapabilities {
   readonly transactionalState: boolean;
   /** Replacing a window is atomic: readers never see it half-loaded. */
   readonly windowReplace: boolean;
-  /** Bulk load through COPY (otherwise batched inserts or load jobs). */
+  /**
+   * Bulk load through COPY: the job carries the rows as bulk-load CSV (`csv`), written straight
+   * from the downloaded bytes. Otherwise it carries typed row batches (`rows`).
+   */
   readonly copy: boolean;
 }
 
-export interface LoadJob {
+/** Rows as CSV for `COPY ... (FORMAT csv, DELIMITER d)`: the job's columns, `_source_line`, then the metadata. */
+export interface BulkCsv {
+  readonly delimiter: string;
+  readonly chunks: AsyncIterable<BulkCsvChunk>;
+}
+
+interface LoadJobCommon {
   readonly schema: StreamSchema;
   /** The columns of `rows`' values, in order. */
   readonly columns: readonly ColumnSpec[];
@@ -24,8 +34,6 @@ export interface LoadJob {
   readonly exportKey: string;
   readonly window: Window;
   readonly loadedAt: Date;
-  /** The rows, in batches (one await per batch, not per row). */
-  readonly rows: AsyncIterable<readonly TypedRow[]>;
   /**
    * Called once every row is staged and before anything is visible: throws to abandon the load
    * (too many rejected rows, say), or returns the state-store statements that commit it. A
@@ -34,6 +42,13 @@ export interface LoadJob {
    */
   beforeCommit(stagedRows: number): Promise<CompiledQuery[]>;
 }
+
+/** A load: the rows as typed batches (one await per batch, not per row), or as bulk CSV for a `copy` destination. */
+export type LoadJob = LoadJobCommon &
+  (
+    | { readonly rows: AsyncIterable<readonly TypedRow[]>; readonly csv?: undefined }
+    | { readonly csv: BulkCsv; readonly rows?: undefined }
+  );
 
 export interface LoadResult {
   readonly rows: number;

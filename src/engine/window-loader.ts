@@ -1,9 +1,12 @@
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { type CsvRecord, readCsvBatches } from '../parse/csv-records.js';
+import { type BulkCsvChunk, BulkCsvWriter } from '../parse/bulk-csv.js';
+import { readHead } from '../parse/csv-records.js';
+import { type CsvBatch, decodeRecord, scanCsvFile, sniffDelimiter } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
-import { createRowTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
+import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
+import type { CellValue } from '../parse/value-parsers.js';
 import type { RejectedRowInput, StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { Destination, LoadResult } from './destination.js';
@@ -42,15 +45,15 @@ export async function loadWindowFile(
   log: Logger,
 ): Promise<WindowLoadResult> {
   const { schema, window } = input;
-  const batches = readCsvBatches(input.file);
+  const delimiter = sniffDelimiter(await readHead(input.file));
+  const batches = scanCsvFile(input.file, { delimiter });
   const first = await batches.next();
-  const header = first.done ? undefined : first.value.shift();
-  const firstRows = first.done ? [] : first.value;
+  const header = first.done ? undefined : decodeRecord(first.value, 0);
   // An empty file (no header at all) is an export with no rows: the window is replaced by nothing.
   if (!header)
     log.warn('the file is empty (no header line); the window holds no rows', { stream: schema.name });
   const layout = header
-    ? mapHeaders(schema, header.fields, input.drift)
+    ? mapHeaders(schema, header, input.drift)
     : mapHeaders(
         schema,
         schema.columns.map((c) => c.name),
@@ -68,57 +71,87 @@ export async function loadWindowFile(
     });
   await destination.prepare(schema, layout.added);
 
-  const typeRow = createRowTyper(layout, schema.eventTime, input.timeZone);
+  const typer = createBatchTyper(layout, schema.eventTime, input.timeZone);
   const rejected: RejectedRowInput[] = [];
   let rejectedCount = 0;
-  const reject = (rec: CsvRecord, reason: string) => {
+  const reject = (batch: CsvBatch, r: number, reason: string) => {
     rejectedCount++;
     if (rejected.length < maxRejectedKept)
-      rejected.push({ line: rec.line, raw: rec.fields.map(csvQuoteField).join(','), reason });
+      rejected.push({
+        line: batch.line[r] as number,
+        raw: decodeRecord(batch, r).map(csvQuoteField).join(','),
+        reason,
+      });
   };
   const startMs = window.start.getTime();
   const endMs = window.end.getTime();
-  let yielded = 0;
+  const outside = (t: Date) =>
+    `${schema.eventTime} ${t.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`;
+  let accepted = 0;
   let nextProgress = 100_000;
-  const typeBatch = (records: readonly CsvRecord[]): TypedRow[] => {
-    const out: TypedRow[] = [];
-    for (const rec of records) {
-      const r = typeRow(rec.fields, rec.line);
-      if (!r.ok) {
-        reject(rec, r.reason);
+  const progress = () => {
+    if (accepted < nextProgress) return;
+    nextProgress += 100_000;
+    log.info('load progress', { stream: schema.name, rows: accepted, rejected: rejectedCount });
+  };
+  /** Types every record of a batch; `onRow` gets the accepted ones (values valid until it returns). */
+  const eachAccepted = (
+    batch: CsvBatch,
+    decodeText: boolean,
+    onRow: (r: number, values: CellValue[]) => void,
+  ) => {
+    const values: CellValue[] = new Array(typer.plan.length);
+    for (let r = 0; r < batch.count; r++) {
+      const reason = typer.type(batch, r, values, decodeText);
+      if (reason !== undefined) {
+        reject(batch, r, reason);
         continue;
       }
-      const t = r.eventTime.getTime();
-      if (t < startMs || t >= endMs) {
-        reject(
-          rec,
-          `${schema.eventTime} ${r.eventTime.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`,
-        );
+      const t = values[typer.eventSlot] as Date;
+      const ms = t.getTime();
+      if (ms < startMs || ms >= endMs) {
+        reject(batch, r, outside(t));
         continue;
       }
-      out.push(r.row);
+      accepted++;
+      onRow(r, values);
     }
-    yielded += out.length;
-    if (yielded >= nextProgress) {
-      nextProgress += 100_000;
-      log.info('load progress', { stream: schema.name, rows: yielded, rejected: rejectedCount });
-    }
-    return out;
+    progress();
   };
   async function* rows(): AsyncGenerator<TypedRow[]> {
-    if (firstRows.length) yield typeBatch(firstRows);
-    for await (const batch of batches) yield typeBatch(batch);
+    for await (const batch of batches) {
+      const out: TypedRow[] = [];
+      eachAccepted(batch, true, (r, values) =>
+        out.push({ values: values.slice(), line: batch.line[r] as number }),
+      );
+      yield out;
+    }
+  }
+  const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
+  async function* csvChunks(): AsyncGenerator<BulkCsvChunk> {
+    const writer = new BulkCsvWriter(typer.plan, delimiter, [
+      exportKey,
+      window.start,
+      window.end,
+      input.loadedAt,
+    ]);
+    for await (const batch of batches) {
+      eachAccepted(batch, false, (r, values) => writer.write(batch, r, values, batch.line[r] as number));
+      yield* writer.take();
+    }
   }
 
   let commitQueries: Awaited<ReturnType<typeof state.commitLoadQueries>> = [];
-  const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
-  const result = await destination.load({
+  const common = {
     schema,
     columns: loadedColumns(layout),
     exportKey,
     window,
     loadedAt: input.loadedAt,
-    rows: rows(),
+  };
+  const result = await destination.load({
+    ...common,
+    ...(destination.capabilities.copy ? { csv: { delimiter, chunks: csvChunks() } } : { rows: rows() }),
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {

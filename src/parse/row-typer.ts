@@ -1,6 +1,13 @@
 import type { ColumnSpec } from '../engine/stream-schema.js';
+import { type CsvBatch, decodeField, FieldKind } from './csv-scanner.js';
 import type { FileLayout } from './header-mapping.js';
-import { type CellValue, parseCell, ValueError } from './value-parsers.js';
+import {
+  type CellValue,
+  isPlainDecimalBytes,
+  isPlainIntegerBytes,
+  parseCell,
+  ValueError,
+} from './value-parsers.js';
 
 /** A typed row: one value per loaded column (in `loadedColumns(layout)` order) and its source line. */
 export interface TypedRow {
@@ -15,28 +22,99 @@ export function loadedColumns(layout: FileLayout): ColumnSpec[] {
   return layout.fields.filter((f): f is ColumnSpec => f !== null);
 }
 
-/**
- * Builds the typer for one file: CSV fields in, typed values out, or the reason the row is
- * rejected. Empty cells are NULL; the event time is required.
- */
-export function createRowTyper(layout: FileLayout, eventTime: string, zone: string) {
-  const plan: { index: number; col: ColumnSpec }[] = [];
+/** A loaded column and the index of the CSV field it comes from. */
+export interface FieldPlan {
+  readonly index: number;
+  readonly col: ColumnSpec;
+}
+
+export function fieldPlan(layout: FileLayout): FieldPlan[] {
+  const plan: FieldPlan[] = [];
   layout.fields.forEach((col, index) => {
     if (col) plan.push({ index, col });
   });
+  return plan;
+}
+
+/**
+ * Types one cell; every path goes through here. An empty cell (or a blank one, for a non-text
+ * column) is NULL; a required column's NULL and an unreadable value throw a `ValueError`.
+ */
+export function typeCell(col: ColumnSpec, raw: string, zone: string): CellValue {
+  if (raw === '' || (col.type !== 'text' && raw.trim() === '')) {
+    if (col.nullable === false) throw new ValueError('required value is empty');
+    return null;
+  }
+  return parseCell(col.type, raw, zone);
+}
+
+/**
+ * A value of the COPY path: the cell's bytes are already its canonical text (text, a plain
+ * integer, a plain decimal), so the writer copies them as they are.
+ */
+export const AS_IS = '';
+
+/**
+ * Builds the typer for one file's scanned batches: record `r` in, typed values out (in plan
+ * order), or the reason the record is rejected. With `decodeText` false (the COPY path), cells
+ * whose bytes are already canonical are not decoded: text, and integers and decimals in their
+ * plain form, get `AS_IS`; the rest are decoded and parsed like everywhere else.
+ */
+export function createBatchTyper(layout: FileLayout, eventTime: string, zone: string) {
+  const plan = fieldPlan(layout);
+  const eventSlot = plan.findIndex((p) => p.col.name === eventTime);
+  return {
+    plan,
+    eventSlot,
+    type(batch: CsvBatch, r: number, values: CellValue[], decodeText: boolean): string | undefined {
+      const base = r * batch.width;
+      for (let j = 0; j < plan.length; j++) {
+        const { index, col } = plan[j]!;
+        const i = base + index;
+        if (!decodeText) {
+          const s = batch.start[i] as number;
+          const e = batch.end[i] as number;
+          if (col.type === 'text') {
+            if (s === e) {
+              if (col.nullable === false) return `${col.name}: required value is empty`;
+              values[j] = null;
+            } else {
+              values[j] = AS_IS;
+            }
+            continue;
+          }
+          const kind = batch.kind[i];
+          if (
+            (kind === FieldKind.plain || kind === FieldKind.quoted) &&
+            ((col.type === 'integer' && isPlainIntegerBytes(batch.buf, s, e)) ||
+              (col.type === 'number' && isPlainDecimalBytes(batch.buf, s, e)))
+          ) {
+            values[j] = AS_IS;
+            continue;
+          }
+        }
+        try {
+          values[j] = typeCell(col, decodeField(batch, i), zone);
+        } catch (err) {
+          if (err instanceof ValueError) return `${col.name}: ${err.message}`;
+          throw err;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The typer for records as strings (`load-file`'s event span): the same cells, the same rules. */
+export function createRowTyper(layout: FileLayout, eventTime: string, zone: string) {
+  const plan = fieldPlan(layout);
   const eventSlot = plan.findIndex((p) => p.col.name === eventTime);
   return (fields: readonly string[], line: number): TypeResult => {
     const values: CellValue[] = new Array(plan.length);
     for (let i = 0; i < plan.length; i++) {
       const { index, col } = plan[i]!;
-      const raw = fields[index] ?? '';
-      if (raw === '' || (col.type !== 'text' && raw.trim() === '')) {
-        if (col.nullable === false) return { ok: false, reason: `${col.name}: required value is empty` };
-        values[i] = null;
-        continue;
-      }
       try {
-        values[i] = parseCell(col.type, raw, zone);
+        values[i] = typeCell(col, fields[index] ?? '', zone);
       } catch (err) {
         if (err instanceof ValueError) return { ok: false, reason: `${col.name}: ${err.message}` };
         throw err;

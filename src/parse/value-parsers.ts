@@ -36,6 +36,8 @@ function fraction(digits: string | undefined): number {
   return digits ? Math.floor(Number(`0.${digits}`) * 1000) : 0;
 }
 
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function checkRanges(w: WallClock, raw: string): void {
   if (
     w.month < 1 ||
@@ -48,7 +50,12 @@ function checkRanges(w: WallClock, raw: string): void {
   ) {
     throw new ValueError(`not a valid date-time: ${JSON.stringify(raw)}`);
   }
-  const dim = new Date(Date.UTC(w.year, w.month, 0)).getUTCDate();
+  const dim =
+    w.month === 2
+      ? (w.year % 4 === 0 && w.year % 100 !== 0) || w.year % 400 === 0
+        ? 29
+        : 28
+      : daysInMonth[w.month - 1]!;
   if (w.day > dim) throw new ValueError(`not a valid date-time: ${JSON.stringify(raw)} (day out of range)`);
 }
 
@@ -64,10 +71,33 @@ export function ianaZone(name: string): IANAZone | undefined {
   return z;
 }
 
+/**
+ * Instants of wall-clock minutes already resolved, per zone: offsets change on minute
+ * boundaries, so the seconds of a minute add linearly. Bounded; cleared when full.
+ */
+const minuteCache = new Map<string, Map<number, number>>();
+const minuteCacheMax = 200_000;
+
 /** Converts a wall-clock time in `zone` to an instant, with the compatible DST rule. */
 export function wallClockToInstant(w: WallClock, zone: string): Date {
   const utcGuess = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
   if (zone === 'UTC' || zone === 'Etc/UTC') return new Date(utcGuess);
+  const withinMinute = w.second * 1000 + w.millisecond;
+  const minuteKey = utcGuess - withinMinute;
+  let cache = minuteCache.get(zone);
+  if (!cache) {
+    cache = new Map();
+    minuteCache.set(zone, cache);
+  }
+  const known = cache.get(minuteKey);
+  if (known !== undefined) return new Date(known + withinMinute);
+  const instant = resolveWallClock({ ...w, second: 0, millisecond: 0 }, zone);
+  if (cache.size >= minuteCacheMax) cache.clear();
+  cache.set(minuteKey, instant);
+  return new Date(instant + withinMinute);
+}
+
+function resolveWallClock(w: WallClock, zone: string): number {
   const z = ianaZone(zone);
   if (!z) throw new ValueError(`unknown time zone ${zone}`);
   // Luxon resolves a gap forward (as we want) but a repeated time to its later occurrence;
@@ -81,13 +111,48 @@ export function wallClockToInstant(w: WallClock, zone: string): Date {
     const earlier = ms - shift;
     const e = DateTime.fromMillis(earlier, { zone: z });
     if (e.hour === w.hour && e.minute === w.minute && e.day === w.day && e.second === w.second) {
-      return new Date(earlier);
+      return earlier;
     }
   }
-  return new Date(ms);
+  return ms;
+}
+
+/** The value of `n` ASCII digits of `s` from `at`, or -1 when one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `YYYY-MM-DD HH:mm:ss` (or with `T`), the commonest form, read without regular expressions;
+ * undefined for anything else, which the general rules then read.
+ */
+function fastWallClock(s: string): WallClock | undefined {
+  if (s.length !== 19) return undefined;
+  const sep = s.charCodeAt(10);
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 32 && sep !== 84)) return undefined;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  const second = digits(s, 17, 2);
+  if ((year | month | day | hour | minute | second) < 0) return undefined;
+  return { year, month, day, hour, minute, second, millisecond: 0 };
 }
 
 export function parseTimestamp(raw: string, zone: string): Date {
+  const fast = fastWallClock(raw);
+  if (fast) {
+    checkRanges(fast, raw);
+    return wallClockToInstant(fast, zone);
+  }
   const s = raw.trim();
   let m = isoWithZone.exec(s);
   if (m) {
@@ -172,7 +237,59 @@ function numberText(raw: string): string {
   return s;
 }
 
+/**
+ * True for `-?\d{1,15}` without a leading zero (but `0`): an integer that is its own canonical
+ * text. Reads character codes through `at`, so that strings and raw bytes share one rule.
+ */
+function plainInteger(at: (i: number) => number, from: number, to: number): boolean {
+  let i = at(from) === 45 ? from + 1 : from;
+  const digits = to - i;
+  if (digits < 1 || digits > 15) return false;
+  if (at(i) === 48 && (digits > 1 || i > from)) return false;
+  for (; i < to; i++) {
+    const d = at(i) - 48;
+    if (d < 0 || d > 9) return false;
+  }
+  return true;
+}
+
+/**
+ * True for `-?\d+(\.\d+)?` of at most 16 characters: a decimal that any correct reader (Number,
+ * PostgreSQL's float8in) turns into the same double, so its text can go to the loader as it is.
+ */
+function plainDecimal(at: (i: number) => number, from: number, to: number): boolean {
+  if (to - from > 16) return false;
+  let i = at(from) === 45 ? from + 1 : from;
+  const first = i;
+  let dot = false;
+  for (; i < to; i++) {
+    const c = at(i);
+    if (c === 46 && !dot && i > first && i < to - 1) dot = true;
+    else if (c < 48 || c > 57) return false;
+  }
+  return to > first;
+}
+
+export function isPlainInteger(s: string): boolean {
+  return plainInteger((i) => s.charCodeAt(i), 0, s.length);
+}
+
+export function isPlainDecimal(s: string): boolean {
+  return plainDecimal((i) => s.charCodeAt(i), 0, s.length);
+}
+
+/** `isPlainInteger` of the bytes `buf[from, to)`. */
+export function isPlainIntegerBytes(buf: Buffer, from: number, to: number): boolean {
+  return plainInteger((i) => buf[i] ?? -1, from, to);
+}
+
+/** `isPlainDecimal` of the bytes `buf[from, to)`. */
+export function isPlainDecimalBytes(buf: Buffer, from: number, to: number): boolean {
+  return plainDecimal((i) => buf[i] ?? -1, from, to);
+}
+
 export function parseNumber(raw: string): number {
+  if (isPlainDecimal(raw)) return Number(raw);
   const n = Number(numberText(raw));
   if (!Number.isFinite(n)) throw new ValueError(`not a finite number: ${JSON.stringify(raw)}`);
   return n;
@@ -182,6 +299,7 @@ const int64Max = 9223372036854775807n;
 
 /** Integers stay strings so that 64-bit values survive; `12.0` is accepted, `12.5` is not. */
 export function parseInteger(raw: string): string {
+  if (isPlainInteger(raw)) return raw;
   const s = numberText(raw);
   if (/^[+-]?\d+$/.test(s)) {
     const b = BigInt(s);

@@ -95,3 +95,86 @@ describe('parseNumber and parseInteger', () => {
     expect(() => parseInteger('9223372036854775808')).toThrow(/out of range/);
   });
 });
+
+describe('fast paths agree with the general rules (shared vectors)', () => {
+  // A leading space keeps a value off every fast path; the general rules trim it.
+  const both = <T>(parse: (raw: string) => T, raw: string): [T | string, T | string] => {
+    const run = (r: string) => {
+      try {
+        return parse(r);
+      } catch (err) {
+        return `error: ${(err as Error).message.replace(/" ?/g, '"').replace(/" /g, '"')}`;
+      }
+    };
+    return [run(raw), run(` ${raw}`)];
+  };
+  const norm = (v: unknown) =>
+    v instanceof Date ? v.toISOString() : typeof v === 'string' ? v.replace(/"\s+/, '"') : v;
+
+  it.each([
+    '0',
+    '7',
+    '-7',
+    '007',
+    '-0',
+    '+5',
+    '123456789012345',
+    '1234567890123456',
+    '9223372036854775807',
+    '12.0',
+    '1,234',
+  ])('integer %s', (raw) => {
+    const [fast, general] = both(parseInteger, raw);
+    expect(norm(fast)).toEqual(norm(general));
+  });
+
+  it.each([
+    '0',
+    '1.5',
+    '-1.5',
+    '1234.56',
+    '00.5',
+    '1.',
+    '.5',
+    '-0.0',
+    '123456789012.345',
+    '12345678901234567',
+    '3%',
+  ])('number %s', (raw) => {
+    const [fast, general] = both(parseNumber, raw);
+    expect(norm(fast)).toEqual(norm(general));
+  });
+
+  const stamps = [
+    '2026-11-14 00:00:01',
+    '2026-11-14T23:59:59',
+    '2024-02-29 10:00:00',
+    '2026-02-29 10:00:00',
+    '2026-13-01 00:00:00',
+    '2026-11-01 01:30:00',
+    '2026-11-01 01:30:59',
+    '2026-03-08 02:30:00',
+    '2026-03-08 02:30:45',
+    '2026-03-29 02:30:00',
+    '2026-10-25 02:30:30',
+  ];
+  const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata'];
+  it.each(zones.flatMap((z) => stamps.map((s) => [s, z])))('timestamp %s in %s', (raw, zone) => {
+    const [fast, general] = both((r) => parseTimestamp(r, zone), raw);
+    expect(norm(fast)).toEqual(norm(general));
+  });
+
+  it('resolves every second of a repeated or skipped minute like its first second', () => {
+    // 01:30:59 on the New York fall-back night is the first (daylight) occurrence, 59 s on.
+    expect(parseTimestamp('2026-11-01 01:30:00', 'America/New_York').toISOString()).toBe(
+      '2026-11-01T05:30:00.000Z',
+    );
+    expect(parseTimestamp('2026-11-01 01:30:59', 'America/New_York').toISOString()).toBe(
+      '2026-11-01T05:30:59.000Z',
+    );
+    // 02:30:45 on the spring-forward night does not exist: forward by the gap, to 03:30:45 EDT.
+    expect(parseTimestamp('2026-03-08 02:30:45', 'America/New_York').toISOString()).toBe(
+      '2026-03-08T07:30:45.000Z',
+    );
+  });
+});
