@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BigQuery, type BigQueryOptions, type Dataset, type Job } from '@google-cloud/bigquery';
+import type { BigQuery, BigQueryOptions, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
   DestinationCapabilities,
@@ -80,20 +80,26 @@ export class BigQueryDestination implements Destination {
     windowReplace: true,
     copy: false,
   };
-  private readonly bq: BigQuery;
-  private readonly dataset: Dataset;
+  private api?: Promise<{ bq: BigQuery; dataset: Dataset }>;
   private datasetReady = false;
   private readonly prepared = new Map<string, Set<string>>();
 
-  constructor(private readonly options: BigQueryDestinationOptions) {
-    this.bq = new BigQuery({
-      projectId: options.projectId,
-      location: options.location,
-      ...(options.keyFile ? { keyFilename: options.keyFile } : {}),
-      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-      ...(options.authClient ? { authClient: options.authClient } : {}),
+  constructor(private readonly options: BigQueryDestinationOptions) {}
+
+  /** The client library, loaded on first use: PostgreSQL-only runs never pay for it. */
+  private client(): Promise<{ bq: BigQuery; dataset: Dataset }> {
+    this.api ??= import('@google-cloud/bigquery').then(({ BigQuery }) => {
+      const o = this.options;
+      const bq = new BigQuery({
+        projectId: o.projectId,
+        location: o.location,
+        ...(o.keyFile ? { keyFilename: o.keyFile } : {}),
+        ...(o.apiEndpoint ? { apiEndpoint: o.apiEndpoint } : {}),
+        ...(o.authClient ? { authClient: o.authClient } : {}),
+      });
+      return { bq, dataset: bq.dataset(o.dataset, { location: o.location }) };
     });
-    this.dataset = this.bq.dataset(options.dataset, { location: options.location });
+    return this.api;
   }
 
   private get datasetName(): string {
@@ -101,9 +107,10 @@ export class BigQueryDestination implements Destination {
   }
 
   async check(streams: readonly StreamSchema[]): Promise<string> {
+    const { bq, dataset } = await this.client();
     let exists: boolean;
     try {
-      [exists] = await this.dataset.exists();
+      [exists] = await dataset.exists();
     } catch (err) {
       throw this.error(
         `cannot read dataset ${this.datasetName} (destination.projectId, destination.dataset)`,
@@ -112,7 +119,7 @@ export class BigQueryDestination implements Destination {
     }
     // A dry run checks that this identity may run jobs in the project, and costs nothing.
     try {
-      await this.bq.createQueryJob({ query: 'SELECT 1', dryRun: true, location: this.options.location });
+      await bq.createQueryJob({ query: 'SELECT 1', dryRun: true, location: this.options.location });
     } catch (err) {
       throw this.error(
         `cannot run query jobs in project ${this.options.projectId} (destination.projectId); grant roles/bigquery.jobUser`,
@@ -123,7 +130,7 @@ export class BigQueryDestination implements Destination {
       return `dataset ${this.datasetName} does not exist yet; the first sync creates it in ${this.options.location} (needs bigquery.datasets.create, e.g. roles/bigquery.dataEditor on the project)`;
     const missing: string[] = [];
     for (const s of streams) {
-      const table = this.dataset.table(s.name);
+      const table = dataset.table(s.name);
       try {
         const [found] = await table.exists();
         if (!found) continue;
@@ -143,16 +150,17 @@ export class BigQueryDestination implements Destination {
   }
 
   async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {
+    const { dataset } = await this.client();
     await this.ensureDataset();
     const known = this.prepared.get(schema.name);
     if (known && added.every((c) => known.has(c.name))) return;
     const def = tableDefinition(schema, added);
-    const table = this.dataset.table(schema.name);
+    const table = dataset.table(schema.name);
     try {
       const [found] = await table.exists();
       if (!found) {
         try {
-          await this.dataset.createTable(schema.name, { ...def, location: this.options.location });
+          await dataset.createTable(schema.name, { ...def, location: this.options.location });
         } catch (err) {
           if ((err as ApiError).code !== 409) throw err;
         }
@@ -172,6 +180,7 @@ export class BigQueryDestination implements Destination {
   }
 
   async load(job: LoadJob): Promise<LoadResult> {
+    const { bq, dataset } = await this.client();
     const ids = loadJobIds(this.options.dataset, job.schema, job.exportKey, job.loadedAt);
     const stagingId = stagingTableId(job.schema, job.exportKey);
     const columns = [
@@ -195,9 +204,9 @@ export class BigQueryDestination implements Destination {
       // The ratio of rejected rows is known now: abandon before spending a load job.
       await job.beforeCommit(staged);
 
-      const staging = this.dataset.table(stagingId);
+      const staging = dataset.table(stagingId);
       try {
-        await this.dataset.createTable(stagingId, {
+        await dataset.createTable(stagingId, {
           schema: { fields: stagingFields },
           expirationTime: String(job.loadedAt.getTime() + stagingTtlMs),
           description: `cxone-od-sync staging for export ${job.exportKey}; dropped after the load`,
@@ -236,7 +245,7 @@ export class BigQueryDestination implements Destination {
         window: job.window,
       });
       const replaceJob = await this.insertJob(ids.replace, async () => {
-        const [j] = await this.bq.createJob({
+        const [j] = await bq.createJob({
           jobId: ids.replace,
           location: this.options.location,
           configuration: { query: { query: script, useLegacySql: false } },
@@ -259,12 +268,13 @@ export class BigQueryDestination implements Destination {
   }
 
   private async ensureDataset(): Promise<void> {
+    const { dataset } = await this.client();
     if (this.datasetReady) return;
     try {
-      const [exists] = await this.dataset.exists();
+      const [exists] = await dataset.exists();
       if (!exists) {
         try {
-          await this.dataset.create({
+          await dataset.create({
             location: this.options.location,
             description: 'NICE CXone Observability Dashboard exports, loaded by cxone-od-sync.',
           });
@@ -283,6 +293,7 @@ export class BigQueryDestination implements Destination {
    * 409 means an earlier attempt created the job, which is then re-attached, never run twice.
    */
   private async insertJob(id: string, insert: () => Promise<Job>): Promise<Job> {
+    const { bq } = await this.client();
     const attempts = this.options.insertAttempts ?? 4;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -291,7 +302,7 @@ export class BigQueryDestination implements Destination {
         // 409: an earlier attempt created it. A job that failed at once also exists: its
         // errors are read by waitForJob like any other job's.
         if ((err as ApiError).code === 409 || (err as ApiError).response?.jobReference?.jobId === id)
-          return this.bq.job(id, { location: this.options.location });
+          return bq.job(id, { location: this.options.location });
         if (attempt >= attempts || !isRetryable(err))
           throw this.error(`cannot start BigQuery job ${id}`, err);
         await sleep(Math.min(8_000, 250 * 2 ** attempt));
@@ -331,8 +342,9 @@ export class BigQueryDestination implements Destination {
 
   /** Rows the replace deleted, from its DELETE child job (informational: 0 when unavailable). */
   private async deletedRows(parentJobId: string): Promise<number> {
+    const { bq } = await this.client();
     try {
-      const [children] = await this.bq.getJobs({ parentJobId, autoPaginate: false });
+      const [children] = await bq.getJobs({ parentJobId, autoPaginate: false });
       let deleted = 0;
       for (const c of children) {
         const stats = c.metadata?.statistics?.query?.dmlStats;

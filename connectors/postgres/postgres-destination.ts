@@ -1,9 +1,6 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type {
-  BulkCsv,
   Destination,
   DestinationCapabilities,
   LoadJob,
@@ -13,6 +10,10 @@ import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
+import type { TypedBatch } from '../../src/parse/typed-batch.js';
+import { binaryColumnTypes, binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
+import { CopyCsvWriter } from './copy-csv.js';
+import { feedCopy } from './copy-stream.js';
 import type { SqlClient, SqlPool } from './pglite-pool.js';
 import {
   addColumnStatements,
@@ -136,8 +137,8 @@ export class PostgresDestination implements Destination {
         job.window.start,
         job.window.end,
       ]);
-      const loaded = job.csv
-        ? await copyCsv(client, table, colList, job.csv)
+      const loaded = job.batches
+        ? await copyBatches(client, table, colList, job, meta)
         : await insertRows(client, table, colList, cols.length, job.rows, meta);
       const statements = await job.beforeCommit(loaded);
       if (this.capabilities.transactionalState) {
@@ -176,21 +177,52 @@ export class PostgresDestination implements Destination {
 
 type Meta = readonly [string, Date, Date, Date];
 
-async function copyCsv(client: SqlClient, table: string, colList: string, csv: BulkCsv): Promise<number> {
-  let loaded = 0;
-  async function* bytes() {
-    for await (const chunk of csv.chunks) {
-      loaded += chunk.rows;
-      yield chunk.bytes;
-    }
+/** Column types the binary encoder writes, for the metadata columns after the stream's own. */
+const metadataTypes = ['bigint', 'text', ...Array(3).fill(binaryColumnTypes.timestamp)] as const;
+
+/**
+ * Streams the batches through COPY: in PostgreSQL's binary format when the table's columns have
+ * exactly the types this connector creates (the server then parses nothing), else as CSV.
+ */
+async function copyBatches(
+  client: SqlClient,
+  table: string,
+  colList: string,
+  job: LoadJob & { batches: AsyncIterable<TypedBatch> },
+  meta: Meta,
+): Promise<number> {
+  const typesNow = await client.query(
+    `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
+      where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+    [table],
+  );
+  const actual = new Map((typesNow.rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
+  const expected = [
+    ...job.columns.map((c) => [c.name, binaryColumnTypes[c.type]] as const),
+    ...['_source_line', '_export_id', '_window_start', '_window_end', '_loaded_at'].map(
+      (n, i) => [n, metadataTypes[i]] as const,
+    ),
+  ];
+  const binary = expected.every(([n, t]) => actual.get(n) === t);
+  const first = await job.batches[Symbol.asyncIterator]().next();
+  async function* all(): AsyncGenerator<TypedBatch> {
+    if (first.done) return;
+    yield first.value;
+    yield* job.batches;
   }
+  const delimiter = first.done ? ',' : first.value.source.delimiter;
+  const plan = first.done ? [] : first.value.plan;
+  const options = binary ? 'format binary' : `format csv, delimiter ${quoteLiteral(delimiter)}`;
   // COPY needs node-postgres' own client (pg-copy-streams).
   const copy = (client as unknown as pg.PoolClient).query(
-    copyFrom(
-      `copy ${table} (${colList}) from stdin with (format csv, delimiter ${quoteLiteral(csv.delimiter)})`,
-    ),
+    copyFrom(`copy ${table} (${colList}) from stdin with (${options})`),
   );
-  await pipeline(Readable.from(bytes()), copy);
+  const loaded = binary
+    ? await feedCopy(copy, new CopyBinaryWriter(plan, meta), all(), {
+        header: binaryCopyHeader(),
+        trailer: binaryCopyTrailer(),
+      })
+    : await feedCopy(copy, new CopyCsvWriter(plan, delimiter, meta), all());
   return loaded;
 }
 

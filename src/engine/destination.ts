@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely';
-import type { BulkCsvChunk } from '../parse/bulk-csv.js';
 import type { TypedRow } from '../parse/row-typer.js';
+import type { TypedBatch } from '../parse/typed-batch.js';
 import type { Window } from './planner.js';
 import type { ColumnSpec, StreamSchema } from './stream-schema.js';
 
@@ -14,16 +14,11 @@ export interface DestinationCapabilities {
   /** Replacing a window is atomic: readers never see it half-loaded. */
   readonly windowReplace: boolean;
   /**
-   * Bulk load through COPY: the job carries the rows as bulk-load CSV (`csv`), written straight
-   * from the downloaded bytes. Otherwise it carries typed row batches (`rows`).
+   * Bulk load (PostgreSQL COPY): the job carries the scanned batches with their typed values
+   * (`batches`), and the destination encodes them for its loader, copying bytes where it can.
+   * Otherwise the job carries typed row batches (`rows`).
    */
   readonly copy: boolean;
-}
-
-/** Rows as CSV for `COPY ... (FORMAT csv, DELIMITER d)`: the job's columns, `_source_line`, then the metadata. */
-export interface BulkCsv {
-  readonly delimiter: string;
-  readonly chunks: AsyncIterable<BulkCsvChunk>;
 }
 
 interface LoadJobCommon {
@@ -43,11 +38,11 @@ interface LoadJobCommon {
   beforeCommit(stagedRows: number): Promise<CompiledQuery[]>;
 }
 
-/** A load: the rows as typed batches (one await per batch, not per row), or as bulk CSV for a `copy` destination. */
+/** A load: the rows as typed row batches (one await per batch, not per row), or as typed scanned batches for a `copy` destination. */
 export type LoadJob = LoadJobCommon &
   (
-    | { readonly rows: AsyncIterable<readonly TypedRow[]>; readonly csv?: undefined }
-    | { readonly csv: BulkCsv; readonly rows?: undefined }
+    | { readonly rows: AsyncIterable<readonly TypedRow[]>; readonly batches?: undefined }
+    | { readonly batches: AsyncIterable<TypedBatch>; readonly rows?: undefined }
   );
 
 export interface LoadResult {

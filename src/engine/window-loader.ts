@@ -1,11 +1,11 @@
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { type BulkCsvChunk, BulkCsvWriter } from '../parse/bulk-csv.js';
 import { readHead } from '../parse/csv-records.js';
 import { type CsvBatch, decodeRecord, scanCsvFile, sniffDelimiter } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
+import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
 import type { CellValue } from '../parse/value-parsers.js';
 import type { RejectedRowInput, StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
@@ -92,54 +92,49 @@ export async function loadWindowFile(
   const progress = () => {
     if (accepted < nextProgress) return;
     nextProgress += 100_000;
-    log.info('load progress', { stream: schema.name, rows: accepted, rejected: rejectedCount });
+    const mem = process.memoryUsage();
+    log.info('load progress', {
+      stream: schema.name,
+      rows: accepted,
+      rejected: rejectedCount,
+      rssMb: Math.round(mem.rss / 2 ** 20),
+      heapMb: Math.round(mem.heapUsed / 2 ** 20),
+      externalMb: Math.round((mem.external + mem.arrayBuffers) / 2 ** 20),
+    });
   };
-  /** Types every record of a batch; `onRow` gets the accepted ones (values valid until it returns). */
-  const eachAccepted = (
-    batch: CsvBatch,
-    decodeText: boolean,
-    onRow: (r: number, values: CellValue[]) => void,
-  ) => {
-    const values: CellValue[] = new Array(typer.plan.length);
-    for (let r = 0; r < batch.count; r++) {
-      const reason = typer.type(batch, r, values, decodeText);
+  const width = typer.plan.length;
+  /** Types every record of a scanned batch; the accepted ones make the typed batch. */
+  const typeBatch = (source: CsvBatch): TypedBatch => {
+    const values: CellValue[] = new Array(source.count * width);
+    const records = new Int32Array(source.count);
+    let count = 0;
+    for (let r = 0; r < source.count; r++) {
+      const at = count * width;
+      const reason = typer.type(source, r, values, at);
       if (reason !== undefined) {
-        reject(batch, r, reason);
+        reject(source, r, reason);
         continue;
       }
-      const t = values[typer.eventSlot] as Date;
+      const t = values[at + typer.eventSlot] as Date;
       const ms = t.getTime();
       if (ms < startMs || ms >= endMs) {
-        reject(batch, r, outside(t));
+        reject(source, r, outside(t));
         continue;
       }
-      accepted++;
-      onRow(r, values);
+      records[count++] = r;
     }
+    values.length = count * width;
+    accepted += count;
     progress();
+    return { source, plan: typer.plan, count, records, values };
   };
+  async function* typedBatches(): AsyncGenerator<TypedBatch> {
+    for await (const source of batches) yield typeBatch(source);
+  }
   async function* rows(): AsyncGenerator<TypedRow[]> {
-    for await (const batch of batches) {
-      const out: TypedRow[] = [];
-      eachAccepted(batch, true, (r, values) =>
-        out.push({ values: values.slice(), line: batch.line[r] as number }),
-      );
-      yield out;
-    }
+    for await (const tb of typedBatches()) yield typedRows(tb);
   }
   const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
-  async function* csvChunks(): AsyncGenerator<BulkCsvChunk> {
-    const writer = new BulkCsvWriter(typer.plan, delimiter, [
-      exportKey,
-      window.start,
-      window.end,
-      input.loadedAt,
-    ]);
-    for await (const batch of batches) {
-      eachAccepted(batch, false, (r, values) => writer.write(batch, r, values, batch.line[r] as number));
-      yield* writer.take();
-    }
-  }
 
   let commitQueries: Awaited<ReturnType<typeof state.commitLoadQueries>> = [];
   const common = {
@@ -151,7 +146,7 @@ export async function loadWindowFile(
   };
   const result = await destination.load({
     ...common,
-    ...(destination.capabilities.copy ? { csv: { delimiter, chunks: csvChunks() } } : { rows: rows() }),
+    ...(destination.capabilities.copy ? { batches: typedBatches() } : { rows: rows() }),
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {

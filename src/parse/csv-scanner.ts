@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /**
  * The one CSV reader of the project: a byte-level scanner (RFC 4180, as tolerant as SPEC
@@ -46,6 +46,8 @@ export const FieldKind = {
  */
 export interface CsvBatch {
   readonly buf: Buffer;
+  /** The file's field delimiter. */
+  readonly delimiter: string;
   readonly width: number;
   readonly count: number;
   readonly start: Int32Array;
@@ -237,6 +239,7 @@ class Scanner {
     if (count === 0) return { batch: undefined, next: i };
     const batch: CsvBatch = {
       buf,
+      delimiter: String.fromCharCode(D),
       width: this.width,
       count,
       start: this.starts.subarray(0, count * this.width),
@@ -269,52 +272,57 @@ class Scanner {
 }
 
 /**
- * Scans a CSV file into batches of records; the first batch is the header alone. Reads in
- * 1 MiB chunks: memory stays flat whatever the file's size.
+ * Scans a CSV file into batches of records; the first batch is the header alone. Reads into two
+ * buffers of `chunkBytes` (1 MiB) that take turns, so memory stays flat whatever the file's size
+ * and nothing is allocated per chunk. A batch is valid until the next one is requested: its
+ * buffer is then reused.
  */
 export async function* scanCsvFile(
   path: string,
   options: { delimiter: string; maxRecords?: number; chunkBytes?: number },
 ): AsyncGenerator<CsvBatch> {
   const scanner = new Scanner(options.delimiter.charCodeAt(0), options.maxRecords ?? 4096);
-  const input = createReadStream(path, { highWaterMark: options.chunkBytes ?? 1 << 20 });
-  let pending: Buffer | undefined;
+  const size = options.chunkBytes ?? 1 << 20;
+  const buffers: Buffer[] = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let cur = 0;
+  let filled = 0;
+  let start = 0;
+  let eof = false;
   let first = true;
+  const fh = await open(path, 'r');
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-      let pos = 0;
+    for (;;) {
+      // The unconsumed tail (a record cut by the end of the buffer) moves to the front of the
+      // other buffer; the read goes after it. A record larger than half a buffer grows it.
+      const tail = filled - start;
+      let into = buffers[cur ^ 1] as Buffer;
+      if (tail * 2 > into.length) {
+        into = Buffer.allocUnsafe(Math.max(into.length, tail) * 2);
+        buffers[cur ^ 1] = into;
+      }
+      (buffers[cur] as Buffer).copy(into, 0, start, filled);
+      cur ^= 1;
+      filled = tail;
+      start = 0;
+      const { bytesRead } = await fh.read(into, filled, into.length - filled, null);
+      if (bytesRead === 0) eof = true;
+      filled += bytesRead;
+      const view = into.subarray(0, filled);
       if (first) {
         // The BOM check needs the first three bytes.
-        if (buf.length < 3) {
-          pending = buf;
-          continue;
-        }
+        if (filled < 3 && !eof) continue;
         first = false;
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+        if (view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) start = 3;
       }
       for (;;) {
-        const { batch, next } = scanner.scan(buf, pos, false);
-        pos = next;
+        const { batch, next } = scanner.scan(view, start, eof);
+        start = next;
         if (!batch) break;
         yield batch;
       }
-      pending = pos < buf.length ? buf.subarray(pos) : undefined;
-      // Copy a small remainder so that the 1 MiB chunk behind it can be freed.
-      if (pending && pending.length < buf.length / 4) pending = Buffer.from(pending);
-      buf = Buffer.alloc(0);
-    }
-    if (pending) {
-      let pos = 0;
-      if (first && pending[0] === 0xef && pending[1] === 0xbb && pending[2] === 0xbf) pos = 3;
-      for (;;) {
-        const { batch, next } = scanner.scan(pending, pos, true);
-        pos = next;
-        if (!batch) break;
-        yield batch;
-      }
+      if (eof) return;
     }
   } finally {
-    input.destroy();
+    await fh.close();
   }
 }

@@ -56,9 +56,9 @@ export const AS_IS = '';
 
 /**
  * Builds the typer for one file's scanned batches: record `r` in, typed values out (in plan
- * order), or the reason the record is rejected. With `decodeText` false (the COPY path), cells
- * whose bytes are already canonical are not decoded: text, and integers and decimals in their
- * plain form, get `AS_IS`; the rest are decoded and parsed like everywhere else.
+ * order, from `at` in `values`), or the reason the record is rejected. Cells whose bytes are
+ * already canonical are not decoded: text, and integers and decimals in their plain form, get
+ * `AS_IS`; the rest are decoded and parsed by `typeCell` like everywhere else.
  */
 export function createBatchTyper(layout: FileLayout, eventTime: string, zone: string) {
   const plan = fieldPlan(layout);
@@ -66,20 +66,20 @@ export function createBatchTyper(layout: FileLayout, eventTime: string, zone: st
   return {
     plan,
     eventSlot,
-    type(batch: CsvBatch, r: number, values: CellValue[], decodeText: boolean): string | undefined {
+    type(batch: CsvBatch, r: number, values: CellValue[], at: number): string | undefined {
       const base = r * batch.width;
       for (let j = 0; j < plan.length; j++) {
         const { index, col } = plan[j]!;
         const i = base + index;
-        if (!decodeText) {
+        {
           const s = batch.start[i] as number;
           const e = batch.end[i] as number;
           if (col.type === 'text') {
             if (s === e) {
               if (col.nullable === false) return `${col.name}: required value is empty`;
-              values[j] = null;
+              values[at + j] = null;
             } else {
-              values[j] = AS_IS;
+              values[at + j] = AS_IS;
             }
             continue;
           }
@@ -89,12 +89,12 @@ export function createBatchTyper(layout: FileLayout, eventTime: string, zone: st
             ((col.type === 'integer' && isPlainIntegerBytes(batch.buf, s, e)) ||
               (col.type === 'number' && isPlainDecimalBytes(batch.buf, s, e)))
           ) {
-            values[j] = AS_IS;
+            values[at + j] = AS_IS;
             continue;
           }
         }
         try {
-          values[j] = typeCell(col, decodeField(batch, i), zone);
+          values[at + j] = typeCell(col, decodeField(batch, i), zone);
         } catch (err) {
           if (err instanceof ValueError) return `${col.name}: ${err.message}`;
           throw err;

@@ -254,11 +254,10 @@ function plainInteger(at: (i: number) => number, from: number, to: number): bool
 }
 
 /**
- * True for `-?\d+(\.\d+)?` of at most 16 characters: a decimal that any correct reader (Number,
- * PostgreSQL's float8in) turns into the same double, so its text can go to the loader as it is.
+ * True for `-?\d+(\.\d+)?` with at most 15 digits: a decimal that every correct reader (Number,
+ * PostgreSQL's float8in, `plainDecimalValue`) turns into the same double.
  */
 function plainDecimal(at: (i: number) => number, from: number, to: number): boolean {
-  if (to - from > 16) return false;
   let i = at(from) === 45 ? from + 1 : from;
   const first = i;
   let dot = false;
@@ -267,7 +266,7 @@ function plainDecimal(at: (i: number) => number, from: number, to: number): bool
     if (c === 46 && !dot && i > first && i < to - 1) dot = true;
     else if (c < 48 || c > 57) return false;
   }
-  return to > first;
+  return to > first && to - first - (dot ? 1 : 0) <= 15;
 }
 
 export function isPlainInteger(s: string): boolean {
@@ -286,6 +285,39 @@ export function isPlainIntegerBytes(buf: Buffer, from: number, to: number): bool
 /** `isPlainDecimal` of the bytes `buf[from, to)`. */
 export function isPlainDecimalBytes(buf: Buffer, from: number, to: number): boolean {
   return plainDecimal((i) => buf[i] ?? -1, from, to);
+}
+
+/** The value of bytes that `isPlainIntegerBytes` accepts (at most 15 digits: exact). */
+export function plainIntegerValue(buf: Buffer, from: number, to: number): number {
+  const neg = buf[from] === 45;
+  let v = 0;
+  for (let i = neg ? from + 1 : from; i < to; i++) v = v * 10 + ((buf[i] as number) - 48);
+  return neg ? -v : v;
+}
+
+const powersOf10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The value of bytes that `isPlainDecimalBytes` accepts. With at most 15 digits the digits and
+ * the power of ten are exact doubles, and one IEEE division rounds correctly: the same double as
+ * `Number` of the text (Clinger's fast path).
+ */
+export function plainDecimalValue(buf: Buffer, from: number, to: number): number {
+  const neg = buf[from] === 45;
+  let m = 0;
+  let scale = 0;
+  let dot = false;
+  for (let i = neg ? from + 1 : from; i < to; i++) {
+    const c = buf[i] as number;
+    if (c === 46) {
+      dot = true;
+      continue;
+    }
+    m = m * 10 + (c - 48);
+    if (dot) scale++;
+  }
+  const v = scale ? m / (powersOf10[scale] as number) : m;
+  return neg ? -v : v;
 }
 
 export function parseNumber(raw: string): number {

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isPlainDecimal,
+  isPlainDecimalBytes,
+  isPlainInteger,
+  isPlainIntegerBytes,
   parseBoolean,
   parseInteger,
   parseNumber,
   parseTimestamp,
+  plainDecimalValue,
+  plainIntegerValue,
   ValueError,
 } from '../../src/parse/value-parsers.js';
 
@@ -176,5 +182,53 @@ describe('fast paths agree with the general rules (shared vectors)', () => {
     expect(parseTimestamp('2026-03-08 02:30:45', 'America/New_York').toISOString()).toBe(
       '2026-03-08T07:30:45.000Z',
     );
+  });
+});
+
+describe('byte-level readers agree with the string parsers (shared vectors)', () => {
+  let seed = 42;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rnd() * 10))).join('');
+  const vectors: string[] = [
+    '0',
+    '-0',
+    '0.0',
+    '-0.0',
+    '1.5',
+    '999999999999999',
+    '0.000000000000001',
+    '123456789.012345',
+  ];
+  for (let i = 0; i < 20_000; i++) {
+    const intPart = digits(1 + Math.floor(rnd() * 10));
+    const frac = rnd() < 0.6 ? `.${digits(1 + Math.floor(rnd() * 8))}` : '';
+    vectors.push(`${rnd() < 0.3 ? '-' : ''}${intPart}${frac}`);
+  }
+
+  it('plain decimals: the bytes give the same double as parseNumber', () => {
+    let checked = 0;
+    for (const s of vectors) {
+      const b = Buffer.from(s);
+      expect(isPlainDecimalBytes(b, 0, b.length), s).toBe(isPlainDecimal(s));
+      if (!isPlainDecimal(s)) continue;
+      expect(Object.is(plainDecimalValue(b, 0, b.length), parseNumber(s)), s).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(15_000);
+  });
+
+  it('plain integers: the bytes give the same value as parseInteger', () => {
+    let checked = 0;
+    for (const s of vectors) {
+      const b = Buffer.from(s);
+      expect(isPlainIntegerBytes(b, 0, b.length), s).toBe(isPlainInteger(s));
+      if (!isPlainInteger(s)) continue;
+      expect(String(plainIntegerValue(b, 0, b.length)), s).toBe(parseInteger(s));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(4_000);
   });
 });

@@ -1,0 +1,190 @@
+import { FieldKind } from '../../src/parse/csv-scanner.js';
+import { AS_IS, type FieldPlan } from '../../src/parse/row-typer.js';
+import type { TypedBatch } from '../../src/parse/typed-batch.js';
+import type { CellValue } from '../../src/parse/value-parsers.js';
+import type { EncodeProgress } from './copy-stream.js';
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+function quoteText(s: string): string {
+  return /[",\r\n;\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Writes an ASCII string; faster than `Buffer#write` for the short texts of typed cells. */
+function writeAscii(out: Buffer, pos: number, s: string): number {
+  for (let k = 0; k < s.length; k++) out[pos + k] = s.charCodeAt(k);
+  return pos + s.length;
+}
+
+function write2(out: Buffer, pos: number, n: number): void {
+  out[pos] = 48 + ((n / 10) | 0);
+  out[pos + 1] = 48 + (n % 10);
+}
+
+/** The day part (`YYYY-MM-DDT`) of the last instant written: rows of an export share few days. */
+let lastDay = Number.NaN;
+let lastDayText = '';
+
+/**
+ * Writes an instant as ISO 8601 UTC with milliseconds (`Date#toISOString`'s form) for years
+ * 0000-9999; other years go through `toISOString`.
+ */
+function writeInstant(out: Buffer, pos: number, d: Date): number {
+  const ms = d.getTime();
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== lastDay) {
+    const text = d.toISOString();
+    if (text.length !== 24) return writeAscii(out, pos, text);
+    lastDay = day;
+    lastDayText = text.slice(0, 11);
+  }
+  pos = writeAscii(out, pos, lastDayText);
+  let rest = ms - day * 86_400_000;
+  const h = (rest / 3_600_000) | 0;
+  rest -= h * 3_600_000;
+  const m = (rest / 60_000) | 0;
+  rest -= m * 60_000;
+  const s = (rest / 1000) | 0;
+  const milli = rest - s * 1000;
+  write2(out, pos, h);
+  out[pos + 2] = 58;
+  write2(out, pos + 3, m);
+  out[pos + 5] = 58;
+  write2(out, pos + 6, s);
+  out[pos + 8] = 46;
+  out[pos + 9] = 48 + ((milli / 100) | 0);
+  write2(out, pos + 10, milli % 100);
+  out[pos + 12] = 90;
+  return pos + 13;
+}
+
+/** Writes a typed value in its canonical text: ISO 8601 UTC instants, `true`/`false`, plain numbers. */
+function writeTyped(out: Buffer, pos: number, v: Exclude<CellValue, null>): number {
+  if (v instanceof Date) return writeInstant(out, pos, v);
+  if (typeof v === 'boolean') return writeAscii(out, pos, v ? 'true' : 'false');
+  return writeAscii(out, pos, typeof v === 'string' ? v : String(v));
+}
+
+/** Copies `buf[s, e)`; a loop beats `Buffer#copy` for the short fields of a CSV. */
+function copyBytes(buf: Buffer, s: number, e: number, out: Buffer, pos: number): number {
+  if (e - s > 48) return pos + buf.copy(out, pos, s, e);
+  for (let p = s; p < e; p++) out[pos++] = buf[p] as number;
+  return pos;
+}
+
+/**
+ * Encodes typed batches as CSV for `COPY ... (FORMAT csv, DELIMITER d)`, d being the downloaded
+ * file's own delimiter: the plan's columns, then `_source_line` and the constant metadata
+ * columns. NULL is an unquoted empty field; text is never empty (an empty cell is NULL), so a
+ * quoted empty field never occurs. Runs of cells whose bytes are already canonical (`AS_IS`) are
+ * copied from the downloaded file at once, quotes and delimiters included; other typed cells are
+ * written in their canonical text. A batch whose bytes are not valid UTF-8 has its text decoded
+ * (invalid bytes become U+FFFD, as on every other path) and written quoted. The fallback of the
+ * binary format, for tables whose column types were changed by hand.
+ */
+export class CopyCsvWriter {
+  private readonly delimiter: number;
+  private readonly tail: Buffer;
+
+  /** @param metadata `_export_id`, `_window_start`, `_window_end`, `_loaded_at`. */
+  constructor(
+    private readonly plan: readonly FieldPlan[],
+    delimiter: string,
+    metadata: readonly [string, Date, Date, Date],
+  ) {
+    this.delimiter = delimiter.charCodeAt(0);
+    const [exportKey, ...instants] = metadata;
+    this.tail = Buffer.from(
+      `${[quoteText(exportKey), ...instants.map((d) => d.toISOString())].map((v) => delimiter + v).join('')}\n`,
+    );
+  }
+
+  /**
+   * Writes the batch's rows from `from` into `out` at `pos`, as many as fit; returns the next
+   * row and position, and the room the next row needs.
+   */
+  encodeInto(tb: TypedBatch, from: number, out: Buffer, pos: number): EncodeProgress {
+    const batch = tb.source;
+    const buf = batch.buf;
+    const plan = this.plan;
+    for (let k = from; k < tb.count; k++) {
+      const r = tb.records[k] as number;
+      const base = r * batch.width;
+      const at = k * plan.length;
+      // Worst case: every text byte doubled and quoted, 34 bytes per typed cell.
+      let bound = this.tail.length + 24 + plan.length * 34;
+      for (let j = 0; j < plan.length; j++) {
+        const i = base + plan[j]!.index;
+        bound += 3 * ((batch.end[i] as number) - (batch.start[i] as number));
+      }
+      if (pos + bound > out.length) return { next: k, pos, need: bound };
+      // Consecutive cells that need no change are one run of source bytes, copied at once.
+      let runStart = -1;
+      let runEnd = -1;
+      let lastIndex = -2;
+      for (let j = 0; j < plan.length; j++) {
+        const { index, col } = plan[j]!;
+        const i = base + index;
+        const v = tb.values[at + j];
+        const kind = batch.kind[i];
+        // Typed cells marked AS_IS are ASCII digits, plain or simply quoted: always verbatim.
+        const verbatim =
+          v === AS_IS && (col.type !== 'text' || (batch.utf8 && kind !== FieldKind.plainWithQuote));
+        if (verbatim) {
+          const s = batch.start[i] as number;
+          const e = batch.end[i] as number;
+          const quoted = kind !== FieldKind.plain && kind !== FieldKind.plainWithQuote;
+          const from = quoted ? s - 1 : s;
+          const to = quoted ? e + 1 : e;
+          if (runStart >= 0 && index === lastIndex + 1) {
+            runEnd = to;
+          } else {
+            if (runStart >= 0) pos = copyBytes(buf, runStart, runEnd, out, pos);
+            if (j > 0) out[pos++] = this.delimiter;
+            runStart = from;
+            runEnd = to;
+          }
+          lastIndex = index;
+          continue;
+        }
+        if (runStart >= 0) {
+          pos = copyBytes(buf, runStart, runEnd, out, pos);
+          runStart = -1;
+        }
+        lastIndex = -2;
+        if (j > 0) out[pos++] = this.delimiter;
+        if (v === null || v === undefined) continue;
+        if (v !== AS_IS) {
+          pos = col.type === 'text' ? writeQuoted(out, pos, v as string) : writeTyped(out, pos, v);
+          continue;
+        }
+        const s = batch.start[i] as number;
+        const e = batch.end[i] as number;
+        if (!batch.utf8) {
+          const text = buf.toString('utf8', s, e);
+          pos = writeQuoted(out, pos, kind === FieldKind.quotedEscaped ? text.replaceAll('""', '"') : text);
+        } else {
+          // An unquoted field with a quote inside: quote it, doubling its quotes.
+          out[pos++] = QUOTE;
+          for (let p = s; p < e; p++) {
+            const b = buf[p] as number;
+            out[pos++] = b;
+            if (b === QUOTE) out[pos++] = QUOTE;
+          }
+          out[pos++] = QUOTE;
+        }
+      }
+      if (runStart >= 0) pos = copyBytes(buf, runStart, runEnd, out, pos);
+      out[pos++] = this.delimiter;
+      pos = writeAscii(out, pos, String(batch.line[r]));
+      pos = copyBytes(this.tail, 0, this.tail.length, out, pos);
+      if (out[pos - 1] !== LF) throw new Error('COPY CSV record not terminated');
+    }
+    return { next: tb.count, pos, need: 0 };
+  }
+}
+
+function writeQuoted(out: Buffer, pos: number, text: string): number {
+  return pos + out.write(`"${text.replace(/"/g, '""')}"`, pos, 'utf8');
+}
