@@ -201,51 +201,6 @@ async function main() {
         if (p.code !== 0) throw new Error(`psql exited ${p.code}: ${p.stderr}`);
         psql.push(p.ms);
       }
-      if (flag('sql-design')) {
-        // A probe of the next design (issue 6): PostgreSQL parses the CSV (COPY into an unlogged
-        // all-text staging table), then one INSERT … SELECT converts and validates with regular
-        // expressions, as generated SQL would. Not the product path; printed for comparison.
-        const n = copilotKb.columns.length;
-        const stageCols = Array.from({ length: n }, (_, i) => `c${i} text`).join(', ');
-        const conv = copilotKb.columns
-          .map((c, i) => {
-            const v = `c${i}`;
-            switch (c.type) {
-              case 'timestamp':
-                return `case when ${v} ~ '^\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?$' then ${v}::timestamp at time zone 'UTC' end`;
-              case 'integer':
-                return `case when ${v} ~ '^[+-]?\\d+$' then ${v}::bigint end`;
-              case 'number':
-                return `case when replace(rtrim(${v}, '%'), ',', '') ~ '^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$' then replace(rtrim(${v}, '%'), ',', '')::float8 end`;
-              case 'boolean':
-                return `case when lower(${v}) in ('true','yes','y','1','t') then true when lower(${v}) in ('false','no','n','0','f') then false end`;
-              default:
-                return `nullif(${v}, '')`;
-            }
-          })
-          .join(', ');
-        const sqlMs: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          await db.query(`drop schema if exists bench_sql cascade; create schema bench_sql`);
-          for (const stmt of createTableStatements('bench_sql', copilotKb).slice(1)) await db.query(stmt);
-          await db.query(`create unlogged table bench_sql.stage (${stageCols})`);
-          const p = await run('psql', [
-            benchUrl,
-            '-v',
-            'ON_ERROR_STOP=1',
-            '-c',
-            `\\copy bench_sql.stage from '${csv}' with (format csv, header true)`,
-            '-c',
-            `insert into bench_sql.copilot_kb (${cols}, _export_id) select ${conv}, 'sql' from bench_sql.stage`,
-          ]);
-          if (p.code !== 0) throw new Error(`sql design probe: ${p.stderr}`);
-          sqlMs.push(p.ms);
-        }
-        const m = median(sqlMs);
-        console.log(
-          `sql_design_probe rows=${rows} median_s=${(m / 1000).toFixed(2)} ratio_vs_psql_copy=${(median(psql) / m).toFixed(3)}`,
-        );
-      }
       await sim.close();
       const syncMs = median(sync.map((s) => s.ms));
       const psqlMs = median(psql);

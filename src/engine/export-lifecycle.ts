@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DownloadUrlExpiredError, type ExportClient } from '../../connectors/cxone/export-client.js';
 import type { StreamConfig } from '../config/load-config.js';
 import { ApiError, DownloadError, ExportFailedError, isSyncError, SchemaError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { CsvFormatError } from '../parse/csv-records.js';
 import type { StateStore } from '../state/state-store.js';
@@ -97,7 +97,7 @@ export async function driveExport(
         const dl = await deps.client.download(ready.url, dest, (bytes) => {
           if (Date.now() - lastProgress >= 2000) {
             lastProgress = Date.now();
-            log.info('download progress', { bytes });
+            log.info('download progress', { bytes, ...memoryFields() });
           }
         });
         current = await state.updateExport(
@@ -112,7 +112,7 @@ export async function driveExport(
           },
           clock.now(),
         );
-        log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256 });
+        log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256, ...memoryFields() });
       } catch (err) {
         if (!(err instanceof DownloadError) || !err.retryable) {
           if (err instanceof DownloadError) {
@@ -253,7 +253,12 @@ export async function loadDownloaded(
       log,
     );
     const loaded = (await state.getExport(row.id))!;
-    log.info('loaded', { rows: load.rows, rejected: load.rejected, replaced: load.replaced });
+    log.info('loaded', {
+      rows: load.rows,
+      rejected: load.rejected,
+      replaced: load.replaced,
+      ...memoryFields(),
+    });
     return { kind: 'loaded', exportRow: loaded, load };
   } catch (err) {
     if (err instanceof CsvFormatError && row.vendor_export_id && options.refetchMalformed) {

@@ -1,5 +1,5 @@
 import { SchemaError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import { type Logger, memoryFields } from '../log/logger.js';
 import { readHead } from '../parse/csv-records.js';
 import { type CsvBatch, decodeRecord, scanCsvFile, sniffDelimiter } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
@@ -92,21 +92,25 @@ export async function loadWindowFile(
   const progress = () => {
     if (accepted < nextProgress) return;
     nextProgress += 100_000;
-    const mem = process.memoryUsage();
     log.info('load progress', {
       stream: schema.name,
       rows: accepted,
       rejected: rejectedCount,
-      rssMb: Math.round(mem.rss / 2 ** 20),
-      heapMb: Math.round(mem.heapUsed / 2 ** 20),
-      externalMb: Math.round((mem.external + mem.arrayBuffers) / 2 ** 20),
+      ...memoryFields(),
     });
   };
   const width = typer.plan.length;
   /** Types every record of a scanned batch; the accepted ones make the typed batch. */
+  // One values array and one index for every batch: a typed batch, like the scanned batch it
+  // comes from, is valid until the next one is requested. Nothing per batch reaches the old
+  // generation, so the heap stays flat.
+  let values: CellValue[] = [];
+  let records = new Int32Array(0);
   const typeBatch = (source: CsvBatch): TypedBatch => {
-    const values: CellValue[] = new Array(source.count * width);
-    const records = new Int32Array(source.count);
+    if (records.length < source.count) {
+      values = new Array(source.count * width).fill(null);
+      records = new Int32Array(source.count);
+    }
     let count = 0;
     for (let r = 0; r < source.count; r++) {
       const at = count * width;
@@ -123,7 +127,6 @@ export async function loadWindowFile(
       }
       records[count++] = r;
     }
-    values.length = count * width;
     accepted += count;
     progress();
     return { source, plan: typer.plan, count, records, values };

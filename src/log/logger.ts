@@ -63,3 +63,10 @@ export const silentLogger: Logger = {
   error: () => {},
   child: () => silentLogger,
 };
+
+/** The process's memory, in MiB, for progress logs: resident set, JS heap in use, buffers. */
+export function memoryFields(): { rssMb: number; heapMb: number; buffersMb: number } {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  return { rssMb: mb(m.rss), heapMb: mb(m.heapUsed), buffersMb: mb(m.external + m.arrayBuffers) };
+}

@@ -7,6 +7,7 @@ import type { CellValue } from './value-parsers.js';
  * of the k-th accepted record (`records[k]` in `source`), or `AS_IS` when the cell's bytes are
  * already its canonical text (text; integers and decimals in plain form). A bulk writer copies
  * or converts those bytes without making a string; `typedRows` decodes them for everyone else.
+ * Valid until the next batch is requested: its arrays and buffers are then reused.
  */
 export interface TypedBatch {
   readonly source: CsvBatch;
