@@ -79,7 +79,8 @@ export async function loadWindowFile(
     if (rejected.length < maxRejectedKept)
       rejected.push({
         line: batch.line[r] as number,
-        raw: decodeRecord(batch, r).map(csvQuoteField).join(','),
+        // The state store's text cannot hold NUL either: shown as the symbol for null.
+        raw: decodeRecord(batch, r).map(csvQuoteField).join(',').replaceAll('\0', '\u2400'),
         reason,
       });
   };

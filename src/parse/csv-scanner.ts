@@ -56,6 +56,8 @@ export interface CsvBatch {
   readonly line: Int32Array;
   /** False when the bytes of this batch are not valid UTF-8 (decoding then replaces them). */
   readonly utf8: boolean;
+  /** True when some field of this batch holds a NUL byte (no database text can hold one). */
+  readonly nul: boolean;
 }
 
 const QUOTE = 0x22;
@@ -247,6 +249,7 @@ class Scanner {
       kind: this.kinds.subarray(0, count * this.width),
       line: this.lines.subarray(0, count),
       utf8: isUtf8(buf.subarray(from, i)),
+      nul: buf.subarray(from, i).indexOf(0) !== -1,
     };
     if (header) {
       // Fresh arrays sized for full batches; the header batch keeps its own.

@@ -36,6 +36,8 @@ export function fieldPlan(layout: FileLayout): FieldPlan[] {
   return plan;
 }
 
+const nulReason = 'holds a NUL character, which database text cannot store';
+
 /**
  * Types one cell; every path goes through here. An empty cell (or a blank one, for a non-text
  * column) is NULL; a required column's NULL and an unreadable value throw a `ValueError`.
@@ -45,6 +47,7 @@ export function typeCell(col: ColumnSpec, raw: string, zone: string): CellValue 
     if (col.nullable === false) throw new ValueError('required value is empty');
     return null;
   }
+  if (col.type === 'text' && raw.includes('\0')) throw new ValueError(nulReason);
   return parseCell(col.type, raw, zone);
 }
 
@@ -75,6 +78,7 @@ export function createBatchTyper(layout: FileLayout, eventTime: string, zone: st
           const s = batch.start[i] as number;
           const e = batch.end[i] as number;
           if (col.type === 'text') {
+            if (batch.nul && batch.buf.subarray(s, e).indexOf(0) !== -1) return `${col.name}: ${nulReason}`;
             if (s === e) {
               if (col.nullable === false) return `${col.name}: required value is empty`;
               values[at + j] = null;

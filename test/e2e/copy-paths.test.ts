@@ -73,6 +73,7 @@ describe('bulk load paths agree (e2e)', () => {
     const invalid = Buffer.from(at(10, 'Cat\u0001egory').join(','));
     invalid[invalid.indexOf(1)] = 0xff;
     lines.push(invalid);
+    row(at(10, 'Nul\u0000byte')); // no database text holds NUL: rejected
     // Enough rows to cross scanner batches and COPY buffers.
     for (let i = 0; i < 9000; i++) {
       const t = new Date(start.getTime() + i * 9_000).toISOString().replace('T', ' ').slice(0, 19);
@@ -132,6 +133,7 @@ describe('bulk load paths agree (e2e)', () => {
       );
     };
     const inserted = await load('via_insert', false);
+
     expect(inserted.code, inserted.stderr).toBe(0);
     const binary = await load('via_binary', true);
     expect(binary.code, binary.stderr).toBe(0);
@@ -170,13 +172,15 @@ describe('bulk load paths agree (e2e)', () => {
     expect(byLine.get(22)?.category).toBe('Cat\uFFFDegory');
 
     // Every path rejected the same two lines, for the same reasons.
-    const rejected = await db.query<{ line: string; reason: string }>(
-      `select line, reason from cxone_od_sync.rejected_rows order by export_id, line`,
+    const rejected = await db.query<{ line: string; reason: string; raw: string }>(
+      `select line, reason, raw from cxone_od_sync.rejected_rows order by export_id, line`,
     );
+    expect(rejected.find((r) => r.line === '23')?.raw).toContain('Nul\u2400byte');
     expect(rejected.map((r) => [Number(r.line), r.reason.split(':')[0]])).toEqual(
       [0, 1, 2].flatMap(() => [
         [18, 'suggestions_shown'],
         [19, 'interaction_time 2026-11-12T00'],
+        [23, 'category'],
       ]),
     );
   });
