@@ -112,12 +112,10 @@ export class CopyCsvWriter {
       const r = tb.records[k] as number;
       const base = r * batch.width;
       const at = k * plan.length;
-      // Worst case: every text byte doubled and quoted, 34 bytes per typed cell.
-      let bound = this.tail.length + 24 + plan.length * 34;
-      for (let j = 0; j < plan.length; j++) {
-        const i = base + plan[j]!.index;
-        bound += 3 * ((batch.end[i] as number) - (batch.start[i] as number));
-      }
+      // Every field lies within the record's bytes; worst case, every text byte doubled (or
+      // tripled, re-encoded from invalid UTF-8) and quoted, 34 bytes per typed cell.
+      const span = (batch.end[base + batch.width - 1] as number) - (batch.start[base] as number) + 2;
+      const bound = this.tail.length + 24 + plan.length * 36 + 3 * span;
       if (pos + bound > out.length) return { next: k, pos, need: bound };
       // Consecutive cells that need no change are one run of source bytes, copied at once.
       let runStart = -1;
