@@ -92,7 +92,7 @@ export async function driveExport(
       const dest = archivePath(deps.archiveDir, current);
       try {
         await mkdir(join(deps.archiveDir, current.stream), { recursive: true });
-        log.info('downloading');
+        log.info('downloading', memoryFields());
         let lastProgress = Date.now();
         const dl = await deps.client.download(ready.url, dest, (bytes) => {
           if (Date.now() - lastProgress >= 2000) {
