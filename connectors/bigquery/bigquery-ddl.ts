@@ -3,6 +3,8 @@ import type { Window } from '../../src/engine/planner.js';
 import {
   type ColumnSpec,
   type ColumnType,
+  loadMetadataColumns,
+  type MetadataColumn,
   metadataColumns,
   type StreamSchema,
 } from '../../src/engine/stream-schema.js';
@@ -46,12 +48,11 @@ export function quoteBq(...parts: string[]): string {
   return `\`${parts.join('.')}\``;
 }
 
-export function bigQueryField(
-  c: ColumnSpec | (typeof metadataColumns)[number],
-  required: boolean,
-): BigQueryField {
+/** A column as a BigQuery field; the event time and `_export_id` are required. */
+function bigQueryField(stream: StreamSchema, c: ColumnSpec | MetadataColumn): BigQueryField {
   if (!columnName.test(c.name))
     throw new Error(`not a valid BigQuery column name: ${JSON.stringify(c.name)}`);
+  const required = c.name === stream.eventTime || c.name === '_export_id';
   return {
     name: c.name,
     type: bigQueryTypes[c.type],
@@ -62,10 +63,12 @@ export function bigQueryField(
 
 /** Every field of the stream's table: its columns, columns added by drift, then the metadata columns. */
 export function tableFields(stream: StreamSchema, added: readonly ColumnSpec[] = []): BigQueryField[] {
-  return [
-    ...[...stream.columns, ...added].map((c) => bigQueryField(c, c.name === stream.eventTime)),
-    ...metadataColumns.map((c) => bigQueryField(c, c.name === '_export_id')),
-  ];
+  return [...stream.columns, ...added, ...metadataColumns].map((c) => bigQueryField(stream, c));
+}
+
+/** The fields of a load, in the order its rows carry them: the file's columns, then the metadata. */
+export function loadFields(stream: StreamSchema, columns: readonly ColumnSpec[]): BigQueryField[] {
+  return [...columns, ...loadMetadataColumns].map((c) => bigQueryField(stream, c));
 }
 
 /**

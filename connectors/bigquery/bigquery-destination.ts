@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery, BigQueryOptions, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
@@ -15,12 +16,12 @@ import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import {
   type BigQueryField,
+  loadFields,
   loadJobIds,
   missingFields,
   replaceWindowScript,
   stagingTableId,
   tableDefinition,
-  tableFields,
 } from './bigquery-ddl.js';
 
 export interface BigQueryDestinationOptions {
@@ -183,20 +184,8 @@ export class BigQueryDestination implements Destination {
     const { bq, dataset } = await this.client();
     const ids = loadJobIds(this.options.dataset, job.schema, job.exportKey, job.loadedAt);
     const stagingId = stagingTableId(job.schema, job.exportKey);
-    const columns = [
-      ...job.columns.map((c) => c.name),
-      '_source_line',
-      '_export_id',
-      '_window_start',
-      '_window_end',
-      '_loaded_at',
-    ];
-    const fieldsByName = new Map(tableFields(job.schema, job.columns).map((f) => [f.name, f]));
-    const stagingFields = columns.map((c) => {
-      const f = fieldsByName.get(c);
-      if (!f) throw new Error(`column ${c} has no field definition`);
-      return f;
-    });
+    const stagingFields = loadFields(job.schema, job.columns);
+    const columns = stagingFields.map((f) => f.name);
     const dir = await mkdtemp(join(tmpdir(), 'cxone-od-sync-bq-'));
     try {
       const file = join(dir, `${stagingId}.ndjson`);
@@ -366,10 +355,6 @@ function isRetryable(err: unknown): boolean {
   if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
   if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
   return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Writes the job's rows as newline-delimited JSON, in `columns` order, and counts them. */

@@ -1,8 +1,9 @@
-import { FieldKind } from '../../src/parse/csv-scanner.js';
-import { AS_IS, type FieldPlan } from '../../src/parse/row-typer.js';
+import { loadMetadataColumns } from '../../src/engine/stream-schema.js';
+import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
+import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import { plainDecimalValue, plainIntegerValue } from '../../src/parse/value-parsers.js';
-import type { EncodeProgress } from './copy-stream.js';
+import { copyBytes, type EncodeProgress } from './copy-stream.js';
 
 /**
  * PostgreSQL's binary COPY format (`COPY ... FROM STDIN WITH (FORMAT binary)`): every value goes
@@ -66,13 +67,9 @@ function instantField(out: Buffer, p: number, d: Date): number {
 /** Encodes typed batches as binary COPY tuples: the plan's columns, `_source_line`, then the metadata. */
 export class CopyBinaryWriter {
   private readonly tail: Buffer;
-  private readonly fieldCount: number;
 
   /** @param metadata `_export_id`, `_window_start`, `_window_end`, `_loaded_at`. */
-  constructor(
-    private readonly plan: readonly FieldPlan[],
-    metadata: readonly [string, Date, Date, Date],
-  ) {
+  constructor(metadata: readonly [string, Date, Date, Date]) {
     const [exportKey, ...instants] = metadata;
     const key = Buffer.from(exportKey, 'utf8');
     this.tail = Buffer.alloc(4 + key.length + 3 * 12);
@@ -80,7 +77,6 @@ export class CopyBinaryWriter {
     key.copy(this.tail, 4);
     let p = 4 + key.length;
     for (const d of instants) p = instantField(this.tail, p, d);
-    this.fieldCount = plan.length + 5;
   }
 
   /**
@@ -90,18 +86,18 @@ export class CopyBinaryWriter {
   encodeInto(tb: TypedBatch, from: number, out: Buffer, pos: number): EncodeProgress {
     const src = tb.source;
     const buf = src.buf;
-    const plan = this.plan;
+    const plan = tb.plan;
     const width = plan.length;
+    const fieldCount = width + loadMetadataColumns.length;
     for (let k = from; k < tb.count; k++) {
       const r = tb.records[k] as number;
       const base = r * src.width;
       // Every field lies within the record's bytes; worst case, text re-encoded from invalid
       // UTF-8 triples in size.
-      const span = (src.end[base + src.width - 1] as number) - (src.start[base] as number) + 2;
-      const bound = 2 + width * 12 + 12 + this.tail.length + 3 * span;
+      const bound = 2 + width * 12 + 12 + this.tail.length + 3 * recordBytes(src, r);
       if (pos + bound > out.length) return { next: k, pos, need: bound };
-      out[pos] = this.fieldCount >>> 8;
-      out[pos + 1] = this.fieldCount & 255;
+      out[pos] = fieldCount >>> 8;
+      out[pos + 1] = fieldCount & 255;
       pos += 2;
       const at = k * width;
       for (let j = 0; j < width; j++) {
@@ -140,9 +136,7 @@ export class CopyBinaryWriter {
             pos = q;
           } else {
             int32(out, pos, e - s);
-            pos += 4;
-            if (e - s > 48) pos += buf.copy(out, pos, s, e);
-            else for (let p = s; p < e; p++) out[pos++] = buf[p] as number;
+            pos = copyBytes(buf, s, e, out, pos + 4);
           }
           continue;
         }

@@ -1,8 +1,8 @@
-import { FieldKind } from '../../src/parse/csv-scanner.js';
-import { AS_IS, type FieldPlan } from '../../src/parse/row-typer.js';
+import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
+import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import type { CellValue } from '../../src/parse/value-parsers.js';
-import type { EncodeProgress } from './copy-stream.js';
+import { copyBytes, type EncodeProgress } from './copy-stream.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -17,60 +17,11 @@ function writeAscii(out: Buffer, pos: number, s: string): number {
   return pos + s.length;
 }
 
-function write2(out: Buffer, pos: number, n: number): void {
-  out[pos] = 48 + ((n / 10) | 0);
-  out[pos + 1] = 48 + (n % 10);
-}
-
-/** The day part (`YYYY-MM-DDT`) of the last instant written: rows of an export share few days. */
-let lastDay = Number.NaN;
-let lastDayText = '';
-
-/**
- * Writes an instant as ISO 8601 UTC with milliseconds (`Date#toISOString`'s form) for years
- * 0000-9999; other years go through `toISOString`.
- */
-function writeInstant(out: Buffer, pos: number, d: Date): number {
-  const ms = d.getTime();
-  const day = Math.floor(ms / 86_400_000);
-  if (day !== lastDay) {
-    const text = d.toISOString();
-    if (text.length !== 24) return writeAscii(out, pos, text);
-    lastDay = day;
-    lastDayText = text.slice(0, 11);
-  }
-  pos = writeAscii(out, pos, lastDayText);
-  let rest = ms - day * 86_400_000;
-  const h = (rest / 3_600_000) | 0;
-  rest -= h * 3_600_000;
-  const m = (rest / 60_000) | 0;
-  rest -= m * 60_000;
-  const s = (rest / 1000) | 0;
-  const milli = rest - s * 1000;
-  write2(out, pos, h);
-  out[pos + 2] = 58;
-  write2(out, pos + 3, m);
-  out[pos + 5] = 58;
-  write2(out, pos + 6, s);
-  out[pos + 8] = 46;
-  out[pos + 9] = 48 + ((milli / 100) | 0);
-  write2(out, pos + 10, milli % 100);
-  out[pos + 12] = 90;
-  return pos + 13;
-}
-
 /** Writes a typed value in its canonical text: ISO 8601 UTC instants, `true`/`false`, plain numbers. */
 function writeTyped(out: Buffer, pos: number, v: Exclude<CellValue, null>): number {
-  if (v instanceof Date) return writeInstant(out, pos, v);
+  if (v instanceof Date) return writeAscii(out, pos, v.toISOString());
   if (typeof v === 'boolean') return writeAscii(out, pos, v ? 'true' : 'false');
   return writeAscii(out, pos, typeof v === 'string' ? v : String(v));
-}
-
-/** Copies `buf[s, e)`; a loop beats `Buffer#copy` for the short fields of a CSV. */
-function copyBytes(buf: Buffer, s: number, e: number, out: Buffer, pos: number): number {
-  if (e - s > 48) return pos + buf.copy(out, pos, s, e);
-  for (let p = s; p < e; p++) out[pos++] = buf[p] as number;
-  return pos;
 }
 
 /**
@@ -88,11 +39,7 @@ export class CopyCsvWriter {
   private readonly tail: Buffer;
 
   /** @param metadata `_export_id`, `_window_start`, `_window_end`, `_loaded_at`. */
-  constructor(
-    private readonly plan: readonly FieldPlan[],
-    delimiter: string,
-    metadata: readonly [string, Date, Date, Date],
-  ) {
+  constructor(delimiter: string, metadata: readonly [string, Date, Date, Date]) {
     this.delimiter = delimiter.charCodeAt(0);
     const [exportKey, ...instants] = metadata;
     this.tail = Buffer.from(
@@ -107,15 +54,14 @@ export class CopyCsvWriter {
   encodeInto(tb: TypedBatch, from: number, out: Buffer, pos: number): EncodeProgress {
     const batch = tb.source;
     const buf = batch.buf;
-    const plan = this.plan;
+    const plan = tb.plan;
     for (let k = from; k < tb.count; k++) {
       const r = tb.records[k] as number;
       const base = r * batch.width;
       const at = k * plan.length;
       // Every field lies within the record's bytes; worst case, every text byte doubled (or
       // tripled, re-encoded from invalid UTF-8) and quoted, 34 bytes per typed cell.
-      const span = (batch.end[base + batch.width - 1] as number) - (batch.start[base] as number) + 2;
-      const bound = this.tail.length + 24 + plan.length * 36 + 3 * span;
+      const bound = this.tail.length + 24 + plan.length * 36 + 3 * recordBytes(batch, r);
       if (pos + bound > out.length) return { next: k, pos, need: bound };
       // Consecutive cells that need no change are one run of source bytes, copied at once.
       let runStart = -1;

@@ -6,7 +6,7 @@ import type {
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
-import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
+import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/engine/stream-schema.js';
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
@@ -114,14 +114,7 @@ export class PostgresDestination implements Destination {
 
   async load(job: LoadJob): Promise<LoadResult> {
     const table = qualified(this.options.schema, job.schema.name);
-    const cols = [
-      ...job.columns.map((c) => c.name),
-      '_source_line',
-      '_export_id',
-      '_window_start',
-      '_window_end',
-      '_loaded_at',
-    ];
+    const cols = [...job.columns, ...loadMetadataColumns].map((c) => c.name);
     const colList = cols.map(quoteIdent).join(', ');
     const evt = quoteIdent(job.schema.eventTime);
     const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt] as const;
@@ -177,9 +170,6 @@ export class PostgresDestination implements Destination {
 
 type Meta = readonly [string, Date, Date, Date];
 
-/** Column types the binary encoder writes, for the metadata columns after the stream's own. */
-const metadataTypes = ['bigint', 'text', ...Array(3).fill(binaryColumnTypes.timestamp)] as const;
-
 /**
  * Streams the batches through COPY: in PostgreSQL's binary format when the table's columns have
  * exactly the types this connector creates (the server then parses nothing), else as CSV.
@@ -188,7 +178,7 @@ async function copyBatches(
   client: SqlClient,
   table: string,
   colList: string,
-  job: LoadJob & { batches: AsyncIterable<TypedBatch> },
+  job: Extract<LoadJob, { batches: AsyncIterable<TypedBatch> }>,
   meta: Meta,
 ): Promise<number> {
   const typesNow = await client.query(
@@ -197,33 +187,20 @@ async function copyBatches(
     [table],
   );
   const actual = new Map((typesNow.rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
-  const expected = [
-    ...job.columns.map((c) => [c.name, binaryColumnTypes[c.type]] as const),
-    ...['_source_line', '_export_id', '_window_start', '_window_end', '_loaded_at'].map(
-      (n, i) => [n, metadataTypes[i]] as const,
-    ),
-  ];
-  const binary = expected.every(([n, t]) => actual.get(n) === t);
-  const first = await job.batches[Symbol.asyncIterator]().next();
-  async function* all(): AsyncGenerator<TypedBatch> {
-    if (first.done) return;
-    yield first.value;
-    yield* job.batches;
-  }
-  const delimiter = first.done ? ',' : first.value.source.delimiter;
-  const plan = first.done ? [] : first.value.plan;
-  const options = binary ? 'format binary' : `format csv, delimiter ${quoteLiteral(delimiter)}`;
+  const binary = [...job.columns, ...loadMetadataColumns].every(
+    (c) => actual.get(c.name) === binaryColumnTypes[c.type],
+  );
+  const options = binary ? 'format binary' : `format csv, delimiter ${quoteLiteral(job.delimiter)}`;
   // COPY needs node-postgres' own client (pg-copy-streams).
   const copy = (client as unknown as pg.PoolClient).query(
     copyFrom(`copy ${table} (${colList}) from stdin with (${options})`),
   );
-  const loaded = binary
-    ? await feedCopy(copy, new CopyBinaryWriter(plan, meta), all(), {
+  return binary
+    ? feedCopy(copy, new CopyBinaryWriter(meta), job.batches, {
         header: binaryCopyHeader(),
         trailer: binaryCopyTrailer(),
       })
-    : await feedCopy(copy, new CopyCsvWriter(plan, delimiter, meta), all());
-  return loaded;
+    : feedCopy(copy, new CopyCsvWriter(job.delimiter, meta), job.batches);
 }
 
 async function insertRows(

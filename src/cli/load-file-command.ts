@@ -87,9 +87,8 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
         .replace(/\.csv$/i, '')
         .replace(/[^A-Za-z0-9_-]/g, '_')
         .slice(0, 80) || 'file';
-    const inserted = await ctx.state.db
-      .insertInto('exports')
-      .values({
+    const inserted = await ctx.state.recordLocalFile(
+      {
         account: config.accountKey,
         stream: stream.schema.name,
         api_path: 'load-file',
@@ -97,16 +96,11 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
         window_end: window.end,
         time_zone: zone,
         request_body: JSON.stringify({ file: basename(file), sha256: digest }),
-        status: 'downloaded',
-        counts_quota: false,
-        reserved_at: now,
         file_name: safeName,
-        claimed_by: ctx.owner,
-        claim_expires_at: new Date(now.getTime() + 600_000),
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+      },
+      ctx.owner,
+      now,
+    );
     const dest = archivePath(config.raw.archive.dir, inserted);
     await mkdir(join(config.raw.archive.dir, stream.schema.name), { recursive: true });
     await copyFile(file, dest);

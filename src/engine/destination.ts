@@ -42,7 +42,12 @@ interface LoadJobCommon {
 export type LoadJob = LoadJobCommon &
   (
     | { readonly rows: AsyncIterable<readonly TypedRow[]>; readonly batches?: undefined }
-    | { readonly batches: AsyncIterable<TypedBatch>; readonly rows?: undefined }
+    | {
+        readonly batches: AsyncIterable<TypedBatch>;
+        /** The file's delimiter (the batches' text bytes are written with it). */
+        readonly delimiter: string;
+        readonly rows?: undefined;
+      }
   );
 
 export interface LoadResult {

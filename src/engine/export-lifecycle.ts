@@ -325,14 +325,7 @@ export async function pruneArchive(
   now: Date,
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - keepDays * 86_400_000);
-  const old = await state.db
-    .selectFrom('exports')
-    .select(['id', 'archive_path'])
-    .where('account', '=', account)
-    .where('status', '=', 'loaded')
-    .where('loaded_at', '<', cutoff)
-    .where('archive_path', 'is not', null)
-    .execute();
+  const old = await state.archivedLoadedBefore(account, cutoff);
   for (const e of old) {
     await rm(e.archive_path!, { force: true });
     await state.updateExport(e.id, { archive_path: null }, now);

@@ -42,6 +42,21 @@ export const metadataColumns = [
   { name: '_source_line', type: 'integer', description: 'Line number of the record in the raw CSV.' },
 ] as const satisfies readonly { name: string; type: ColumnType; description: string }[];
 
+export type MetadataColumn = (typeof metadataColumns)[number];
+
+/**
+ * The metadata columns in the order a load sends them, after the file's columns: the record's
+ * line, then the values constant for the load (`_export_id`, `_window_start`, `_window_end`,
+ * `_loaded_at`).
+ */
+export const loadMetadataColumns: readonly MetadataColumn[] = [
+  '_source_line',
+  '_export_id',
+  '_window_start',
+  '_window_end',
+  '_loaded_at',
+].map((name) => metadataColumns.find((c) => c.name === name) as MetadataColumn);
+
 export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
   const col = schema.columns.find((c) => c.name === schema.eventTime);
   if (!col)

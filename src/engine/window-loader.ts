@@ -1,7 +1,6 @@
 import { SchemaError } from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
-import { readHead } from '../parse/csv-records.js';
-import { type CsvBatch, decodeRecord, scanCsvFile, sniffDelimiter } from '../parse/csv-scanner.js';
+import { type CsvBatch, decodeRecord, scanCsvFile } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
@@ -45,8 +44,7 @@ export async function loadWindowFile(
   log: Logger,
 ): Promise<WindowLoadResult> {
   const { schema, window } = input;
-  const delimiter = sniffDelimiter(await readHead(input.file));
-  const batches = scanCsvFile(input.file, { delimiter });
+  const batches = scanCsvFile(input.file);
   const first = await batches.next();
   const header = first.done ? undefined : decodeRecord(first.value, 0);
   // An empty file (no header at all) is an export with no rows: the window is replaced by nothing.
@@ -101,12 +99,12 @@ export async function loadWindowFile(
     });
   };
   const width = typer.plan.length;
-  /** Types every record of a scanned batch; the accepted ones make the typed batch. */
   // One values array and one index for every batch: a typed batch, like the scanned batch it
   // comes from, is valid until the next one is requested. Nothing per batch reaches the old
   // generation, so the heap stays flat.
   let values: CellValue[] = [];
   let records = new Int32Array(0);
+  /** Types every record of a scanned batch; the accepted ones make the typed batch. */
   const typeBatch = (source: CsvBatch): TypedBatch => {
     if (records.length < source.count) {
       values = new Array(source.count * width).fill(null);
@@ -141,16 +139,15 @@ export async function loadWindowFile(
   const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
 
   let commitQueries: Awaited<ReturnType<typeof state.commitLoadQueries>> = [];
-  const common = {
+  const result = await destination.load({
     schema,
     columns: loadedColumns(layout),
     exportKey,
     window,
     loadedAt: input.loadedAt,
-  };
-  const result = await destination.load({
-    ...common,
-    ...(destination.capabilities.copy ? { batches: typedBatches() } : { rows: rows() }),
+    ...(destination.capabilities.copy
+      ? { batches: typedBatches(), delimiter: first.done ? ',' : first.value.delimiter }
+      : { rows: rows() }),
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { CsvFormatError, decodeRecord, scanCsvFile, sniffDelimiter } from './csv-scanner.js';
 
 export { CsvFormatError, sniffDelimiter };
@@ -7,21 +6,6 @@ export { CsvFormatError, sniffDelimiter };
 export interface CsvRecord {
   readonly fields: string[];
   readonly line: number;
-}
-
-/** The file's first 64 KiB as text, without a BOM: enough to see its header line. */
-export async function readHead(path: string, bytes = 65_536): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf
-      .subarray(0, bytesRead)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '');
-  } finally {
-    await fh.close();
-  }
 }
 
 /**
@@ -34,8 +18,7 @@ export async function* readCsvBatches(
   batchSize = 2000,
   chunkBytes?: number,
 ): AsyncGenerator<CsvRecord[]> {
-  const delimiter = sniffDelimiter(await readHead(path));
-  for await (const batch of scanCsvFile(path, { delimiter, maxRecords: batchSize, chunkBytes })) {
+  for await (const batch of scanCsvFile(path, { maxRecords: batchSize, chunkBytes })) {
     const out: CsvRecord[] = new Array(batch.count);
     for (let r = 0; r < batch.count; r++)
       out[r] = { fields: decodeRecord(batch, r), line: batch.line[r] as number };

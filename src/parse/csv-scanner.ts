@@ -73,6 +73,12 @@ export function decodeField(b: CsvBatch, i: number): string {
   return b.kind[i] === FieldKind.quotedEscaped ? text.replaceAll('""', '"') : text;
 }
 
+/** The bytes record `r` spans, from its first field to its last, quotes included. */
+export function recordBytes(b: CsvBatch, r: number): number {
+  const base = r * b.width;
+  return (b.end[base + b.width - 1] as number) - (b.start[base] as number) + 2;
+}
+
 /** Decodes every field of record `r`. */
 export function decodeRecord(b: CsvBatch, r: number): string[] {
   const out = new Array<string>(b.width);
@@ -274,24 +280,26 @@ class Scanner {
   }
 }
 
+/** The head of a file the delimiter is sniffed from. */
+const sniffBytes = 65_536;
+
 /**
- * Scans a CSV file into batches of records; the first batch is the header alone. Reads into two
- * buffers of `chunkBytes` (1 MiB) that take turns, so memory stays flat whatever the file's size
- * and nothing is allocated per chunk. A batch is valid until the next one is requested: its
- * buffer is then reused.
+ * Scans a CSV file into batches of records, its delimiter sniffed from its head; the first
+ * batch is the header alone. Reads into two buffers of `chunkBytes` (1 MiB) that take turns, so
+ * memory stays flat whatever the file's size and nothing is allocated per chunk. A batch is
+ * valid until the next one is requested: its buffer is then reused.
  */
 export async function* scanCsvFile(
   path: string,
-  options: { delimiter: string; maxRecords?: number; chunkBytes?: number },
+  options: { maxRecords?: number; chunkBytes?: number } = {},
 ): AsyncGenerator<CsvBatch> {
-  const scanner = new Scanner(options.delimiter.charCodeAt(0), options.maxRecords ?? 4096);
+  let scanner: Scanner | undefined;
   const size = options.chunkBytes ?? 1 << 20;
   const buffers: Buffer[] = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   let cur = 0;
   let filled = 0;
   let start = 0;
   let eof = false;
-  let first = true;
   const fh = await open(path, 'r');
   try {
     for (;;) {
@@ -311,11 +319,12 @@ export async function* scanCsvFile(
       if (bytesRead === 0) eof = true;
       filled += bytesRead;
       const view = into.subarray(0, filled);
-      if (first) {
-        // The BOM check needs the first three bytes.
-        if (filled < 3 && !eof) continue;
-        first = false;
+      if (!scanner) {
+        // The BOM check and the delimiter need the head of the file.
+        if (filled < sniffBytes && !eof) continue;
         if (view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) start = 3;
+        const head = view.toString('utf8', start, Math.min(filled, start + sniffBytes));
+        scanner = new Scanner(sniffDelimiter(head).charCodeAt(0), options.maxRecords ?? 4096);
       }
       for (;;) {
         const { batch, next } = scanner.scan(view, start, eof);

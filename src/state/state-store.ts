@@ -238,6 +238,45 @@ export class StateStore {
   }
 
   /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
+  /** Loaded exports of the account whose archived file is still kept, loaded before `cutoff`. */
+  async archivedLoadedBefore(
+    account: string,
+    cutoff: Date,
+  ): Promise<{ id: string; archive_path: string | null }[]> {
+    return this.db
+      .selectFrom('exports')
+      .select(['id', 'archive_path'])
+      .where('account', '=', account)
+      .where('status', '=', 'loaded')
+      .where('loaded_at', '<', cutoff)
+      .where('archive_path', 'is not', null)
+      .execute();
+  }
+
+  /** Records a file loaded by hand (`load-file`): downloaded already, counting no quota, claimed by `owner`. */
+  async recordLocalFile(
+    row: Omit<
+      NewExport,
+      'status' | 'counts_quota' | 'reserved_at' | 'claimed_by' | 'claim_expires_at' | 'updated_at'
+    >,
+    owner: string,
+    now: Date,
+  ): Promise<ExportRow> {
+    return this.db
+      .insertInto('exports')
+      .values({
+        ...row,
+        status: 'downloaded',
+        counts_quota: false,
+        reserved_at: now,
+        claimed_by: owner,
+        claim_expires_at: new Date(now.getTime() + claimTtlMs),
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
   async loadedExportFor(
     account: string,
     stream: string,
