@@ -1,4 +1,4 @@
-import type { StreamSchema } from '../src/engine/stream-schema.js';
+import type { StreamSchema } from '../src/model/stream-schema.js';
 
 /** Autopilot Knowledge generative responses (AutopilotKnowledge/GRTable, alias autopilot/GRTable). */
 export const autopilotGr: StreamSchema = {

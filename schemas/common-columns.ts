@@ -1,4 +1,4 @@
-import type { ColumnSpec } from '../src/engine/stream-schema.js';
+import type { ColumnSpec } from '../src/model/stream-schema.js';
 
 /** Columns several Copilot tables share: one definition, so that aliases and docs stay in step. */
 export const contactId: ColumnSpec = {

@@ -1,4 +1,4 @@
-import type { StreamSchema } from '../src/engine/stream-schema.js';
+import type { StreamSchema } from '../src/model/stream-schema.js';
 import { agentName, agentNumber, contactId, copilotProfileId } from './common-columns.js';
 
 /** Copilot agent Q&A (Observability Dashboard, Copilot/AQTable). */

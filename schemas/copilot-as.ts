@@ -1,4 +1,4 @@
-import type { StreamSchema } from '../src/engine/stream-schema.js';
+import type { StreamSchema } from '../src/model/stream-schema.js';
 import {
   agentName,
   agentNumber,

@@ -1,4 +1,4 @@
-import type { StreamSchema } from '../src/engine/stream-schema.js';
+import type { StreamSchema } from '../src/model/stream-schema.js';
 import { autopilotGr } from './autopilot-gr.js';
 import { copilotAq } from './copilot-aq.js';
 import { copilotAs } from './copilot-as.js';

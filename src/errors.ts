@@ -49,6 +49,12 @@ export class QuotaExhaustedError extends SyncError {
   }
 }
 
+/** A command line that yargs cannot take (unknown option, missing argument): see `--help`. */
+export class UsageError extends ConfigError {}
+
+/** A window that cannot be requested as asked (`--start/--end` outside the 4-month rule, say). */
+export class PlanError extends ConfigError {}
+
 /** The vendor's 4-month rule refused the window (or the planner did, before asking). */
 export class HorizonError extends SyncError {
   readonly retryable = false;
@@ -96,6 +102,29 @@ export class SchemaError extends SyncError {
 /** The state store or destination cannot be reached or refused a statement. */
 export class StoreError extends SyncError {
   readonly retryable = true;
+}
+
+/**
+ * A file that is not well-formed CSV: the message names the line. Not retryable as such: a
+ * downloaded file is fetched again by the export lifecycle, a local file needs fixing.
+ */
+export class CsvFormatError extends SyncError {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly line: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * One cell that cannot be read as its column's type. Never leaves the typer: its message becomes
+ * the rejected row's reason.
+ */
+export class ValueError extends SyncError {
+  readonly retryable = false;
 }
 
 export function isSyncError(err: unknown): err is SyncError {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Window } from '../../src/engine/planner.js';
 import {
   type ColumnSpec,
   type ColumnType,
@@ -7,7 +6,8 @@ import {
   type MetadataColumn,
   metadataColumns,
   type StreamSchema,
-} from '../../src/engine/stream-schema.js';
+} from '../../src/model/stream-schema.js';
+import type { Window } from '../../src/model/window.js';
 
 /** A field of a BigQuery table schema (REST `TableFieldSchema`). */
 export interface BigQueryField {

@@ -11,9 +11,9 @@ import type {
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
-import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
+import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import {
   type BigQueryField,
   loadFields,

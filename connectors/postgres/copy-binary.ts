@@ -1,4 +1,4 @@
-import { loadMetadataColumns } from '../../src/engine/stream-schema.js';
+import { loadMetadataColumns } from '../../src/model/stream-schema.js';
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';

@@ -1,18 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-
-/** The part of node-postgres' pool that the state store (through kysely) and the destination use. */
-export interface SqlClient {
-  query(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<{ rows: unknown[]; rowCount: number | null; command?: string }>;
-  release(destroy?: boolean): void;
-}
-
-export interface SqlPool {
-  connect(): Promise<SqlClient>;
-  end(): Promise<void>;
-}
+import type { SqlClient, SqlPool } from '../../src/state/sql-pool.js';
 
 /**
  * A pool over one embedded PGlite database, for `demo` and for tests on machines without a

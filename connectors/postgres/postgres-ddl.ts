@@ -3,7 +3,7 @@ import {
   type ColumnType,
   metadataColumns,
   type StreamSchema,
-} from '../../src/engine/stream-schema.js';
+} from '../../src/model/stream-schema.js';
 
 /** Quotes an identifier for PostgreSQL; nothing is concatenated into SQL unquoted. */
 export function quoteIdent(name: string): string {

@@ -6,15 +6,15 @@ import type {
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
-import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/engine/stream-schema.js';
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
+import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
+import type { SqlClient, SqlPool } from '../../src/state/sql-pool.js';
 import { binaryColumnTypes, binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
-import type { SqlClient, SqlPool } from './pglite-pool.js';
 import {
   addColumnStatements,
   createTableStatements,

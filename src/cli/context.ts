@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
-import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
 import { PostgresDestination } from '../../connectors/postgres/postgres-destination.js';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
@@ -10,6 +9,7 @@ import type { Destination } from '../engine/destination.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { SqlPool } from '../state/sql-pool.js';
 import { processOwner, StateStore } from '../state/state-store.js';
 
 /** Everything a command needs, composed from the config. The only place that names concrete destinations. */

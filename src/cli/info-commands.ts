@@ -1,8 +1,8 @@
 import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { horizon, planExplicit, planStream, stalestFirst } from '../engine/planner.js';
-import { rowJsonSchema } from '../engine/row-schema.js';
 import type { Logger } from '../log/logger.js';
+import { rowJsonSchema } from '../model/row-schema.js';
 import { createContext, withContext } from './context.js';
 import { ago, emit, table } from './output.js';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode, isSyncError } from '../errors.js';
+import { ExitCode, isSyncError, UsageError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { inferSchemaCommand } from './infer-schema-command.js';
@@ -232,16 +232,13 @@ async function run(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-class UsageError extends Error {}
-
 run(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
     const json = process.argv.includes('--json');
-    const code =
-      err instanceof UsageError ? ExitCode.usage : isSyncError(err) ? err.exitCode : ExitCode.failed;
+    const code = isSyncError(err) ? err.exitCode : ExitCode.failed;
     const message = redact(err instanceof Error ? err.message : String(err));
     if (json) {
       process.stdout.write(

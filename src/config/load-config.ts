@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
-import type { StreamSchema } from '../engine/stream-schema.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
+import type { StreamSchema } from '../model/stream-schema.js';
 import type { SchemaDrift } from '../parse/header-mapping.js';
 import { type Config, configSchema } from './config-schema.js';
 

@@ -1,8 +1,8 @@
 import type { CompiledQuery } from 'kysely';
+import type { ColumnSpec, StreamSchema } from '../model/stream-schema.js';
+import type { Window } from '../model/window.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { TypedBatch } from '../parse/typed-batch.js';
-import type { Window } from './planner.js';
-import type { ColumnSpec, StreamSchema } from './stream-schema.js';
 
 /**
  * What a destination can do, as data (dlt's destination capabilities): the engine asks, it never

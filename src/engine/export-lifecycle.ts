@@ -3,10 +3,16 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DownloadUrlExpiredError, type ExportClient } from '../../connectors/cxone/export-client.js';
 import type { StreamConfig } from '../config/load-config.js';
-import { ApiError, DownloadError, ExportFailedError, isSyncError, SchemaError } from '../errors.js';
+import {
+  ApiError,
+  CsvFormatError,
+  DownloadError,
+  ExportFailedError,
+  isSyncError,
+  SchemaError,
+} from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { CsvFormatError } from '../parse/csv-records.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { Clock } from './clock.js';

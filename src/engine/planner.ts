@@ -1,11 +1,9 @@
 import { DateTime } from 'luxon';
-import { ConfigError } from '../errors.js';
+import { PlanError } from '../errors.js';
 
-/** A half-open UTC window [start, end). */
-export interface Window {
-  readonly start: Date;
-  readonly end: Date;
-}
+import type { Window } from '../model/window.js';
+
+export type { Window };
 
 export interface StreamPlanInput {
   readonly stream: string;
@@ -37,9 +35,6 @@ export interface StreamPlan {
   /** Why nothing is due, when nothing is. */
   readonly note?: string;
 }
-
-/** A window that cannot be requested as asked (a usage error: exit 2). */
-export class PlanError extends ConfigError {}
 
 const dayMs = 86_400_000;
 

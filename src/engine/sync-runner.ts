@@ -6,19 +6,13 @@ import {
   ExitCode,
   HorizonError,
   isSyncError,
+  PlanError,
   QuotaExhaustedError,
 } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { ExportRow } from '../state/state-tables.js';
 import { type DriveOutcome, driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
-import {
-  PlanError,
-  planExplicit,
-  planStream,
-  type StreamPlan,
-  stalestFirst,
-  type Window,
-} from './planner.js';
+import { planExplicit, planStream, type StreamPlan, stalestFirst, type Window } from './planner.js';
 
 export interface SyncOptions {
   /** Only these streams (default: every enabled stream). */

@@ -1,5 +1,7 @@
 import { SchemaError } from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
+import type { StreamSchema } from '../model/stream-schema.js';
+import type { Window } from '../model/window.js';
 import { type CsvBatch, decodeRecord, scanCsvFile } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
@@ -9,8 +11,6 @@ import type { CellValue } from '../parse/value-parsers.js';
 import type { RejectedRowInput, StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { Destination, LoadResult } from './destination.js';
-import type { Window } from './planner.js';
-import type { StreamSchema } from './stream-schema.js';
 
 export interface WindowLoadInput {
   readonly file: string;

@@ -1,6 +1,6 @@
-import { CsvFormatError, decodeRecord, scanCsvFile, sniffDelimiter } from './csv-scanner.js';
+import { decodeRecord, scanCsvFile, sniffDelimiter } from './csv-scanner.js';
 
-export { CsvFormatError, sniffDelimiter };
+export { sniffDelimiter };
 
 /** One CSV record with the line it starts on (1-based; the header is line 1). */
 export interface CsvRecord {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { CsvFormatError } from '../errors.js';
 
 /**
  * The one CSV reader of the project: a byte-level scanner (RFC 4180, as tolerant as SPEC
@@ -15,18 +16,6 @@ import { open } from 'node:fs/promises';
  * the first (the header). Lines are physical lines, 1-based, CRLF counting once; a record's line
  * is the one it starts on.
  */
-
-/** A file that is not well-formed CSV: the message names the line. */
-export class CsvFormatError extends Error {
-  constructor(
-    message: string,
-    readonly line: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CsvFormatError';
-  }
-}
 
 /** How a field was written. */
 export const FieldKind = {

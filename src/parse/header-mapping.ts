@@ -1,5 +1,5 @@
-import type { ColumnSpec, StreamSchema } from '../engine/stream-schema.js';
 import { SchemaError } from '../errors.js';
+import type { ColumnSpec, StreamSchema } from '../model/stream-schema.js';
 
 export type SchemaDrift = 'evolve' | 'ignore' | 'fail';
 

@@ -1,4 +1,4 @@
-import type { ColumnType } from '../engine/stream-schema.js';
+import type { ColumnType } from '../model/stream-schema.js';
 import { columnNameForHeader } from './header-mapping.js';
 import { parseInteger, parseNumber, parseTimestamp } from './value-parsers.js';
 

@@ -1,13 +1,8 @@
-import type { ColumnSpec } from '../engine/stream-schema.js';
+import { ValueError } from '../errors.js';
+import type { ColumnSpec } from '../model/stream-schema.js';
 import { type CsvBatch, decodeField, FieldKind } from './csv-scanner.js';
 import type { FileLayout } from './header-mapping.js';
-import {
-  type CellValue,
-  isPlainDecimalBytes,
-  isPlainIntegerBytes,
-  parseCell,
-  ValueError,
-} from './value-parsers.js';
+import { type CellValue, isPlainDecimalBytes, isPlainIntegerBytes, parseCell } from './value-parsers.js';
 
 /** A typed row: one value per loaded column (in `loadedColumns(layout)` order) and its source line. */
 export interface TypedRow {

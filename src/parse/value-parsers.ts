@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { ColumnType } from '../engine/stream-schema.js';
+import { ValueError } from '../errors.js';
+import type { ColumnType } from '../model/stream-schema.js';
 
 /**
  * Value parsing per SPEC section 2. Each parser takes the raw cell (never empty: an empty cell is
@@ -11,7 +12,6 @@ import type { ColumnType } from '../engine/stream-schema.js';
  * first occurrence (daylight time); a time that does not exist when clocks go forward is moved
  * forward by the gap (02:30 becomes 03:30 daylight time).
  */
-export class ValueError extends Error {}
 
 /** Typed value of a cell: Date for timestamps, string for integers (bigint-safe), number, boolean, text. */
 export type CellValue = Date | string | number | boolean | null;

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { type CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { SqlPool } from '../../connectors/postgres/pglite-pool.js';
 import { stateMigrations } from '../../migrations/index.js';
 import { QuotaExhaustedError, StoreError } from '../errors.js';
 import { redact } from '../log/redact.js';
+import type { SqlPool } from './sql-pool.js';
 import {
   type ExportPatch,
   type ExportRow,

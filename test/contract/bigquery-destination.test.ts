@@ -5,7 +5,7 @@ import { loadJobIds, stagingTableId } from '../../connectors/bigquery/bigquery-d
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
 import type { LoadJob } from '../../src/engine/destination.js';
-import type { ColumnSpec, StreamSchema } from '../../src/engine/stream-schema.js';
+import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
 

@@ -5,12 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import {
-  CsvFormatError,
-  readCsvBatches,
-  readCsvRecords,
-  sniffDelimiter,
-} from '../../src/parse/csv-records.js';
+import { CsvFormatError } from '../../src/errors.js';
+import { readCsvBatches, readCsvRecords, sniffDelimiter } from '../../src/parse/csv-records.js';
 
 const spectrum = dirname(createRequire(import.meta.url).resolve('csv-spectrum/package.json'));
 

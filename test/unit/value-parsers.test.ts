@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValueError } from '../../src/errors.js';
 import {
   isPlainDecimal,
   isPlainDecimalBytes,
@@ -10,7 +11,6 @@ import {
   parseTimestamp,
   plainDecimalValue,
   plainIntegerValue,
-  ValueError,
 } from '../../src/parse/value-parsers.js';
 
 const iso = (d: Date) => d.toISOString();

@@ -35,7 +35,12 @@ export interface StreamSchema {
 
 /** Metadata columns every destination table carries, after the stream's own columns. */
 export const metadataColumns = [
-  { name: '_export_id', type: 'text', description: 'Ledger id of the export that loaded this row.' },
+  {
+    name: '_export_id',
+    type: 'text',
+    description:
+      "The vendor's id of the export that loaded this row (exports.vendor_export_id in the state store; local-<ledger id> for a file loaded by load-file).",
+  },
   { name: '_window_start', type: 'timestamp', description: 'Start (inclusive, UTC) of the loaded window.' },
   { name: '_window_end', type: 'timestamp', description: 'End (exclusive, UTC) of the loaded window.' },
   { name: '_loaded_at', type: 'timestamp', description: 'When the row was committed.' },
