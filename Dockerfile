@@ -9,6 +9,7 @@ COPY src src
 COPY connectors connectors
 COPY schemas schemas
 COPY migrations migrations
+COPY simulator simulator
 COPY bench bench
 RUN npm run build && npm prune --omit=dev
 

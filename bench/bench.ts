@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { rng } from '../connectors/cxone/simulator/simulator-data.js';
-import { startSimulator } from '../connectors/cxone/simulator/simulator-server.js';
 import { createTableStatements } from '../connectors/postgres/postgres-ddl.js';
 import { copilotKb } from '../schemas/copilot-kb.js';
+import { rng } from '../simulator/simulator-data.js';
+import { startSimulator } from '../simulator/simulator-server.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);

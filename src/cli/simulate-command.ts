@@ -1,4 +1,4 @@
-import { startSimulator } from '../../connectors/cxone/simulator/simulator-server.js';
+import { startSimulator } from '../../simulator/simulator-server.js';
 import type { Logger } from '../log/logger.js';
 import { emit } from './output.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorFaults, SimulatorOptions } from '../../connectors/cxone/simulator/simulator-server.js';
 import { copilotAq } from '../../schemas/copilot-aq.js';
+import type { SimulatorFaults, SimulatorOptions } from '../../simulator/simulator-server.js';
 import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateRows } from '../../connectors/cxone/simulator/simulator-data.js';
-import type { SimulatorOptions } from '../../connectors/cxone/simulator/simulator-server.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
+import { generateRows } from '../../simulator/simulator-data.js';
+import type { SimulatorOptions } from '../../simulator/simulator-server.js';
 import { createWorkspace, runCli, simEnv } from '../support/cli-harness.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import { createTestDatabase } from '../support/test-database.js';

@@ -7,7 +7,7 @@ import {
   type RunningSimulator,
   type SimulatorOptions,
   startSimulator,
-} from '../../connectors/cxone/simulator/simulator-server.js';
+} from '../../simulator/simulator-server.js';
 
 export const cliPath = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime, IANAZone } from 'luxon';
-import { findStreamSchema } from '../../../schemas/index.js';
+import { findStreamSchema } from '../schemas/index.js';
 import { csvQuote, type DataOptions, displayHeaders, formatCell, generateRows } from './simulator-data.js';
 
 /** Switchable faults (SPEC section 9). Every field can be changed at run time over `POST /_sim/faults`. */

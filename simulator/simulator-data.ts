@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { findStreamSchema } from '../../../schemas/index.js';
+import { findStreamSchema } from '../schemas/index.js';
 
 /**
  * Deterministic seeded data for the simulator (SPEC section 9). Every stream has one event in
