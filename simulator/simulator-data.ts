@@ -88,6 +88,29 @@ const answers = [
   '',
 ] as const;
 
+/**
+ * The leading columns that Copilot's KB and AS tables share. It draws from `r` in column order,
+ * so a caller must draw anything it needs before the interaction first, as the KB row does.
+ */
+function copilotInteraction(
+  time: Date,
+  contactId: string,
+  agentNumber: string,
+  agentName: string,
+  r: () => number,
+): CanonicalRow {
+  return {
+    interaction_time: time,
+    contact_id: contactId,
+    agent_number: agentNumber,
+    agent_name: agentName,
+    team: pick(r, teams),
+    skill: pick(r, skills),
+    channel: pick(r, channels),
+    copilot_profile_id: pick(r, profiles),
+  };
+}
+
 function baseRow(stream: string, time: Date, r: () => number, k: number): CanonicalRow {
   const [agentNumber, agentName] = pick(r, agents);
   const contactId = String(600000000000 + k * 7 + Math.floor(r() * 7));
@@ -95,14 +118,7 @@ function baseRow(stream: string, time: Date, r: () => number, k: number): Canoni
     case 'copilot_kb': {
       const shown = 1 + Math.floor(r() * 5);
       return {
-        interaction_time: time,
-        contact_id: contactId,
-        agent_number: agentNumber,
-        agent_name: agentName,
-        team: pick(r, teams),
-        skill: pick(r, skills),
-        channel: pick(r, channels),
-        copilot_profile_id: pick(r, profiles),
+        ...copilotInteraction(time, contactId, agentNumber, agentName, r),
         suggestion_id: `sug-${hash32(stream, k).toString(16)}`,
         knowledge_article: pick(r, articles),
         category: pick(r, categories),
@@ -115,14 +131,7 @@ function baseRow(stream: string, time: Date, r: () => number, k: number): Canoni
     }
     case 'copilot_as':
       return {
-        interaction_time: time,
-        contact_id: contactId,
-        agent_number: agentNumber,
-        agent_name: agentName,
-        team: pick(r, teams),
-        skill: pick(r, skills),
-        channel: pick(r, channels),
-        copilot_profile_id: pick(r, profiles),
+        ...copilotInteraction(time, contactId, agentNumber, agentName, r),
         summary_generated: r() < 0.9,
         summary_edited: r() < 0.4,
         edit_percentage: Math.round(r() * 1000) / 10,
