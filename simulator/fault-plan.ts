@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { json } from './http-reply.js';
+
+/** Switchable faults (SPEC section 9). Every field can be changed at run time over `POST /_sim/faults`. */
+export interface SimulatorFaults {
+  /** Extra latency on every API answer. */
+  latencyMs?: number;
+  /** The next N calls of a kind answer this status (503 or 429, with Retry-After seconds). */
+  failNext?: FailureFault | FailureFault[];
+  /** The next N status answers give a download URL that has already expired. */
+  expireNextUrls?: number;
+  /** Invalidates every token issued so far (the next API call gets a 401). */
+  revokeTokens?: boolean;
+  /** Serves downloads at this many bytes per second (for tests that stop a process mid-download). */
+  downloadBytesPerSecond?: number;
+  /** Lifetime of issued tokens. */
+  tokenTtlSeconds?: number;
+  /** Lifetime of signed download URLs. */
+  urlTtlMs?: number;
+  /** Time an export stays Pending. */
+  processingMs?: number;
+  /** The next N downloads are cut off in the middle of a record; with or without Content-Length. */
+  truncateDownloads?: { count: number; withContentLength: boolean };
+  /** Every Nth data row gets a bad value in a typed column. */
+  malformedEvery?: number;
+  /** Adds an extra column `Sentiment Score` to every file. */
+  driftExtraHeader?: boolean;
+  /** The simulator's own rolling 24h quota. */
+  quota?: number;
+}
+
+export interface FailureFault {
+  kind: 'token' | 'export' | 'status' | 'download';
+  status: number;
+  count: number;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The faults in force, with their defaults, and the counted ones spent as they fire. Counters
+ * (`failNext`, `expireNextUrls`, `truncateDownloads`) are decremented in the objects the caller
+ * passed, so a test can watch them run down.
+ */
+export class FaultPlan {
+  #faults: SimulatorFaults;
+
+  /** `revokeTokens` is how a `revokeTokens: true` update invalidates the tokens issued so far. */
+  constructor(
+    initial: SimulatorFaults | undefined,
+    private readonly revokeTokens: () => void,
+  ) {
+    this.#faults = { ...initial };
+  }
+
+  /** The faults as they stand (the answer to `POST /_sim/faults`). */
+  get current(): SimulatorFaults {
+    return this.#faults;
+  }
+
+  /** Merges `update` into the faults in force; `revokeTokens` acts once and is not kept. */
+  update(update: SimulatorFaults): void {
+    if (update.revokeTokens) this.revokeTokens();
+    const { revokeTokens: _ignored, ...rest } = update;
+    this.#faults = { ...this.#faults, ...rest };
+  }
+
+  /**
+   * Answers the request with the next pending failure of `kind` (its status, and Retry-After
+   * when set) and spends it; false, answering nothing, when none is pending.
+   */
+  takeFailure(kind: FailureFault['kind'], res: ServerResponse): boolean {
+    const failNext = this.#faults.failNext;
+    const list = Array.isArray(failNext) ? failNext : failNext ? [failNext] : [];
+    const f = list.find((x) => x.kind === kind && x.count > 0);
+    if (!f) return false;
+    f.count--;
+    const headers: Record<string, string> =
+      f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {};
+    json(
+      res,
+      f.status,
+      { message: `simulated ${f.status}`, statusCode: f.status, traceId: randomUUID() },
+      headers,
+    );
+    return true;
+  }
+
+  /** Whether the next download URL must be already expired; spends one when it must. */
+  takeExpiredUrl(): boolean {
+    if (!this.#faults.expireNextUrls || this.#faults.expireNextUrls <= 0) return false;
+    this.#faults.expireNextUrls--;
+    return true;
+  }
+
+  /** The truncation the next download must suffer, if any; spends one. */
+  takeTruncation(): { withContentLength: boolean } | undefined {
+    const t = this.#faults.truncateDownloads;
+    if (!t || t.count <= 0) return undefined;
+    t.count--;
+    return { withContentLength: t.withContentLength };
+  }
+
+  get latencyMs(): number | undefined {
+    return this.#faults.latencyMs;
+  }
+
+  get tokenTtlSeconds(): number {
+    return this.#faults.tokenTtlSeconds ?? 3600;
+  }
+
+  get urlTtlMs(): number {
+    return this.#faults.urlTtlMs ?? 60_000;
+  }
+
+  get processingMs(): number {
+    return this.#faults.processingMs ?? 0;
+  }
+
+  get quota(): number {
+    return this.#faults.quota ?? 3;
+  }
+
+  get downloadBytesPerSecond(): number | undefined {
+    return this.#faults.downloadBytesPerSecond;
+  }
+
+  get malformedEvery(): number | undefined {
+    return this.#faults.malformedEvery;
+  }
+
+  get driftExtraHeader(): boolean {
+    return this.#faults.driftExtraHeader === true;
+  }
+}

@@ -1,0 +1,63 @@
+import type { ExportFiles } from './export-files.js';
+import type { FaultPlan } from './fault-plan.js';
+import type { SimulatorCredentials, TokenStore } from './token-route.js';
+
+/** An accepted export request, as the simulator keeps it (and as `stats.exportRequests` shows it). */
+export interface ExportRecord {
+  id: string;
+  path: string;
+  stream: string;
+  startDate: string;
+  endDate: string;
+  timeZone: string;
+  body: unknown;
+  createdAt: number;
+}
+
+/** Counters a test reads to prove what the connector asked for (also `GET /_sim/stats`). */
+export interface SimulatorStats {
+  tokenRequests: number;
+  exportRequests: ExportRecord[];
+  rejectedExportRequests: { path: string; status: number; message: string }[];
+  statusRequests: number;
+  downloads: number;
+  /** Download requests that carried an Authorization header (the bearer token must never go there). */
+  downloadsWithAuthorization: number;
+  /** Every access token issued (for tests that check none leaks). */
+  issuedTokens: string[];
+  /** Every download URL handed out (their query strings must never leak). */
+  downloadUrls: string[];
+}
+
+export function emptyStats(): SimulatorStats {
+  return {
+    tokenRequests: 0,
+    exportRequests: [],
+    rejectedExportRequests: [],
+    statusRequests: 0,
+    downloads: 0,
+    downloadsWithAuthorization: 0,
+    issuedTokens: [],
+    downloadUrls: [],
+  };
+}
+
+/**
+ * Everything the route handlers of one running simulator share, passed to each of them
+ * explicitly: no module state, so several simulators can run in one process.
+ */
+export interface SimulatorState {
+  readonly now: () => number;
+  readonly credentials: SimulatorCredentials;
+  readonly faults: FaultPlan;
+  readonly tokens: TokenStore;
+  readonly exports: Map<string, ExportRecord>;
+  readonly stats: SimulatorStats;
+  readonly files: ExportFiles;
+  /** Key of the HMAC that signs download URLs. */
+  readonly signKey: Buffer;
+  /** Write Location as an absolute URL rather than a path. */
+  readonly absoluteLocation: boolean;
+  /** The two origins as written into URLs; known once both servers listen. */
+  readonly origins: { api: string; download: string };
+}
