@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { type CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
 import { stateMigrations } from '../../migrations/index.js';
 import { QuotaExhaustedError, StoreError } from '../errors.js';
 import { redact } from '../log/redact.js';
-import type { SqlPool } from './sql-pool.js';
+import { asKyselyPool, createSqlPool, isUniqueViolation, type SqlPool } from './sql-pool.js';
 import {
   type ExportPatch,
   type ExportRow,
@@ -59,18 +58,9 @@ export class StateStore {
   readonly db: Kysely<StateDatabase>;
   /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
   constructor(target: string | SqlPool) {
-    let pool: SqlPool;
-    if (typeof target === 'string') {
-      const p = new pg.Pool({ connectionString: target, max: 4 });
-      p.on('error', () => {
-        // idle client errors (server restart): the next query reports them
-      });
-      pool = p as unknown as SqlPool;
-    } else {
-      pool = target;
-    }
+    const pool = typeof target === 'string' ? createSqlPool(target, 4) : target;
     this.db = new Kysely<StateDatabase>({
-      dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }),
+      dialect: new PostgresDialect({ pool: asKyselyPool(pool) }),
     }).withSchema(stateSchema);
   }
 
@@ -80,8 +70,7 @@ export class StateStore {
       await this.db.executeQuery(sql`create schema if not exists ${sql.id(stateSchema)}`.compile(this.db));
     } catch (err) {
       // Two processes creating the schema at once: the loser sees a unique violation.
-      if ((err as { code?: string }).code !== '23505')
-        throw this.storeError('cannot create the state schema', err);
+      if (!isUniqueViolation(err)) throw StoreError.wrap('cannot create the state schema', err);
     }
     const migrator = new Migrator({
       db: this.db,
@@ -89,7 +78,7 @@ export class StateStore {
       migrationTableSchema: stateSchema,
     });
     const { error, results } = await migrator.migrateToLatest();
-    if (error) throw this.storeError('state-store migration failed', error);
+    if (error) throw StoreError.wrap('state-store migration failed', error);
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
 
@@ -97,7 +86,7 @@ export class StateStore {
     try {
       await sql`select 1`.execute(this.db);
     } catch (err) {
-      throw this.storeError(
+      throw StoreError.wrap(
         'cannot reach the state store (state.url, or destination.url when state.url is not set)',
         err,
       );
@@ -106,10 +95,6 @@ export class StateStore {
 
   async close(): Promise<void> {
     await this.db.destroy();
-  }
-
-  private storeError(what: string, err: unknown): StoreError {
-    return new StoreError(`${what}: ${redact((err as Error).message ?? String(err))}`, { cause: err });
   }
 
   // ---- quota -------------------------------------------------------------------------------
