@@ -13,6 +13,7 @@ export interface SqlClient {
   release(destroy?: boolean): void;
 }
 
+/** A pool of {@link SqlClient}s; `end` closes it (kysely calls it when the state store closes). */
 export interface SqlPool {
   connect(): Promise<SqlClient>;
   end(): Promise<void>;
