@@ -1,3 +1,5 @@
+import { redact } from './log/redact.js';
+
 /**
  * The error taxonomy. Every error says whether a retry can help (`retryable`) and which exit code
  * the CLI maps it to, and keeps its cause. Messages name the setting or command that fixes them.
@@ -102,6 +104,15 @@ export class SchemaError extends SyncError {
 /** The state store or destination cannot be reached or refused a statement. */
 export class StoreError extends SyncError {
   readonly retryable = true;
+
+  /**
+   * `what` failed because of a driver error: its message is redacted (a database URL can carry a
+   * password, a statement can carry a secret) and the original is kept as the cause.
+   */
+  static wrap(what: string, err: unknown): StoreError {
+    const message = (err as { message?: string } | null)?.message ?? String(err);
+    return new StoreError(`${what}: ${redact(message)}`, { cause: err });
+  }
 }
 
 /**

@@ -346,7 +346,7 @@ export class BigQueryDestination implements Destination {
   }
 
   private error(what: string, err: unknown): StoreError {
-    return new StoreError(`${what}: ${redact((err as Error).message ?? String(err))}`, { cause: err });
+    return StoreError.wrap(what, err);
   }
 }
 

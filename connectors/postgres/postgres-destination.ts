@@ -7,11 +7,10 @@ import type {
   LoadResult,
 } from '../../src/engine/destination.js';
 import { StoreError } from '../../src/errors.js';
-import { redact } from '../../src/log/redact.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
-import type { SqlClient, SqlPool } from '../../src/state/sql-pool.js';
+import { createSqlPool, type SqlClient, type SqlPool } from '../../src/state/sql-pool.js';
 import { binaryColumnTypes, binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
@@ -51,15 +50,7 @@ export class PostgresDestination implements Destination {
   private readonly pool: SqlPool;
 
   constructor(private readonly options: PostgresDestinationOptions) {
-    if (typeof options.url === 'string') {
-      const p = new pg.Pool({ connectionString: options.url, max: 4 });
-      p.on('error', () => {
-        // idle client errors (server restart): the next query reports them
-      });
-      this.pool = p as unknown as SqlPool;
-    } else {
-      this.pool = options.url;
-    }
+    this.pool = typeof options.url === 'string' ? createSqlPool(options.url, 4) : options.url;
     this.capabilities = {
       transactionalState: options.sharesStateDatabase,
       windowReplace: true,
@@ -106,7 +97,7 @@ export class PostgresDestination implements Destination {
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => {});
-      throw this.error(`cannot create table ${this.options.schema}.${schema.name}`, err);
+      throw StoreError.wrap(`cannot create table ${this.options.schema}.${schema.name}`, err);
     } finally {
       client.release();
     }
@@ -159,12 +150,8 @@ export class PostgresDestination implements Destination {
       if (client instanceof pg.Client && client.listenerCount('error') === 0) client.on('error', () => {});
       return client;
     } catch (err) {
-      throw this.error('cannot reach the destination database (destination.url)', err);
+      throw StoreError.wrap('cannot reach the destination database (destination.url)', err);
     }
-  }
-
-  private error(what: string, err: unknown): StoreError {
-    return new StoreError(`${what}: ${redact((err as Error).message ?? String(err))}`, { cause: err });
   }
 }
 

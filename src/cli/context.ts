@@ -9,8 +9,9 @@ import type { Destination } from '../engine/destination.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
-import { processOwner, StateStore } from '../state/state-store.js';
+import { StateStore } from '../state/state-store.js';
 
 /** Everything a command needs, composed from the config. The only place that names concrete destinations. */
 export interface Context extends SyncDeps {

@@ -76,14 +76,14 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
     const now = ctx.clock.now();
     const account = config.accountKey;
     const [watermarks, gaps, inFlight, runs, quota] = await Promise.all([
-      ctx.state.watermarks(account),
-      ctx.state.gaps(account),
-      ctx.state.unfinishedExports(
+      ctx.state.watermarks.byStream(account),
+      ctx.state.watermarks.gaps(account),
+      ctx.state.exports.unfinished(
         account,
         config.streams.map((s) => s.schema.name),
       ),
-      ctx.state.lastRuns(account, 1),
-      ctx.state.quota(account, config.raw.account.exportsPer24h, now),
+      ctx.state.runs.last(account, 1),
+      ctx.state.quota.view(account, config.raw.account.exportsPer24h, now),
     ]);
     const streams = config.streams.map((s) => {
       const name = s.schema.name;
@@ -156,12 +156,12 @@ export async function planCommand(
       historyAuthorized: config.raw.account.historyAuthorized,
       marginDays: config.raw.account.horizonMarginDays,
     };
-    const watermarks = await ctx.state.watermarks(account);
-    const inFlight = await ctx.state.unfinishedExports(
+    const watermarks = await ctx.state.watermarks.byStream(account);
+    const inFlight = await ctx.state.exports.unfinished(
       account,
       config.streams.map((s) => s.schema.name),
     );
-    const quota = await ctx.state.quota(account, config.raw.account.exportsPer24h, now);
+    const quota = await ctx.state.quota.view(account, config.raw.account.exportsPer24h, now);
     const selected = config.streams.filter(
       (s) => !args.stream?.length || args.stream.includes(s.schema.name),
     );

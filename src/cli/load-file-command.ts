@@ -87,7 +87,7 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
         .replace(/\.csv$/i, '')
         .replace(/[^A-Za-z0-9_-]/g, '_')
         .slice(0, 80) || 'file';
-    const inserted = await ctx.state.recordLocalFile(
+    const inserted = await ctx.state.exports.recordLocalFile(
       {
         account: config.accountKey,
         stream: stream.schema.name,
@@ -104,7 +104,7 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
     const dest = archivePath(config.raw.archive.dir, inserted);
     await mkdir(join(config.raw.archive.dir, stream.schema.name), { recursive: true });
     await copyFile(file, dest);
-    const row = await ctx.state.updateExport(
+    const row = await ctx.state.exports.update(
       inserted.id,
       { archive_path: dest, sha256: digest, bytes: statSync(dest).size, downloaded_at: now },
       now,

@@ -16,8 +16,8 @@ export async function replayCommand(
   return withContext(args.config, log, async (ctx) => {
     const config = ctx.config;
     const row = /^\d+$/.test(args.export)
-      ? await ctx.state.getExport(args.export)
-      : await ctx.state.findExportByVendorId(args.export);
+      ? await ctx.state.exports.get(args.export)
+      : await ctx.state.exports.findByVendorId(args.export);
     if (!row || row.account !== config.accountKey) {
       throw new ConfigError(
         `--export ${args.export}: no such export in the ledger of account ${config.accountKey} (see status, or the sync summary's ledgerId)`,
@@ -33,7 +33,7 @@ export async function replayCommand(
       throw new ConfigError(
         `export ${row.id} is of stream ${row.stream}, which is not enabled in the config`,
       );
-    const claimed = await ctx.state.claim(row.id, ctx.owner, ctx.clock.now());
+    const claimed = await ctx.state.exports.claim(row.id, ctx.owner, ctx.clock.now());
     if (!claimed)
       throw new ConfigError(
         `export ${row.id} is being worked on by another process; try again when it is done`,

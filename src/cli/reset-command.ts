@@ -21,7 +21,7 @@ export async function resetCommand(
   const ctx = createContext(config, log);
   try {
     await ctx.state.migrate();
-    const before = await ctx.state.watermarks(config.accountKey);
+    const before = await ctx.state.watermarks.byStream(config.accountKey);
     const changes = args.stream.map((s) => ({
       stream: s,
       from: before.get(s)?.toISOString() ?? null,
@@ -44,7 +44,7 @@ export async function resetCommand(
         return 0;
       }
     }
-    for (const c of changes) await ctx.state.setWatermark(config.accountKey, c.stream, to, ctx.clock.now());
+    for (const c of changes) await ctx.state.watermarks.set(config.accountKey, c.stream, to, ctx.clock.now());
     emit({ command: 'reset', outcome: 'done', changes }, args.json, () =>
       changes
         .map(

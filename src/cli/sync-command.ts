@@ -34,7 +34,7 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   }
   return withContext(args.config, log, async (ctx) => {
     const config = ctx.config;
-    const runId = await ctx.state.startRun('sync', config.accountKey, ctx.clock.now());
+    const runId = await ctx.state.runs.start('sync', config.accountKey, ctx.clock.now());
     let summary: SyncSummary;
     try {
       summary = await runSync(ctx, {
@@ -43,12 +43,12 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
         ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
       });
     } catch (err) {
-      await ctx.state
-        .finishRun(runId, 'error', 1, { error: (err as Error).message }, ctx.clock.now())
+      await ctx.state.runs
+        .finish(runId, 'error', 1, { error: (err as Error).message }, ctx.clock.now())
         .catch(() => {});
       throw err;
     }
-    await ctx.state.finishRun(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
+    await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
     emit({ ...summary, runId }, args.json, () => humanSummary(summary));
     return summary.exitCode;
   });

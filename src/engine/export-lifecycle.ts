@@ -61,14 +61,14 @@ export async function driveExport(
   const log = baseLog.child({ stream: row.stream, export: row.id });
   let current = row;
   const heartbeat = setInterval(() => {
-    state.renewClaim(current.id, deps.owner, clock.now()).catch(() => {});
+    state.exports.renewClaim(current.id, deps.owner, clock.now()).catch(() => {});
   }, 60_000);
   heartbeat.unref();
   try {
     if (current.status === 'reserved') {
       // The process that reserved it died before recording the vendor's answer: the request may
       // have been spent. It stays counted; the window is free to be planned again.
-      current = await state.updateExport(
+      current = await state.exports.update(
         current.id,
         {
           status: 'failed',
@@ -85,7 +85,7 @@ export async function driveExport(
           `download failed ${current.attempts} times: ${current.error ?? ''}`,
           false,
         );
-        current = await state.updateExport(
+        current = await state.exports.update(
           current.id,
           { status: 'failed', error: error.message, retryable: true },
           clock.now(),
@@ -106,7 +106,7 @@ export async function driveExport(
             log.info('download progress', { bytes, ...memoryFields() });
           }
         });
-        current = await state.updateExport(
+        current = await state.exports.update(
           current.id,
           {
             status: 'downloaded',
@@ -122,7 +122,7 @@ export async function driveExport(
       } catch (err) {
         if (!(err instanceof DownloadError) || !err.retryable) {
           if (err instanceof DownloadError) {
-            current = await state.updateExport(
+            current = await state.exports.update(
               current.id,
               { status: 'failed', error: redact(err.message), retryable: false },
               clock.now(),
@@ -139,7 +139,7 @@ export async function driveExport(
             error: err.message,
           },
         );
-        current = await state.updateExport(
+        current = await state.exports.update(
           current.id,
           {
             status: 'submitted',
@@ -184,7 +184,7 @@ async function pollUntilReady(
     }
     if (status.state === 'done') {
       const host = safeHost(status.downloadUrl!);
-      const updated = await state.updateExport(
+      const updated = await state.exports.update(
         row.id,
         { status: 'ready', ready_at: clock.now(), download_host: host },
         clock.now(),
@@ -193,7 +193,7 @@ async function pollUntilReady(
     }
     if (status.state === 'failed') {
       const message = `the API reports the export ${status.vendorStatus}${status.message ? `: ${redact(status.message)}` : ''}`;
-      const updated = await state.updateExport(
+      const updated = await state.exports.update(
         row.id,
         { status: 'failed', error: message, retryable: true },
         clock.now(),
@@ -219,7 +219,7 @@ async function pollUntilReady(
     announced = true;
     log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: interval });
     await sleep(interval);
-    await state.renewClaim(row.id, deps.owner, clock.now());
+    await state.exports.renewClaim(row.id, deps.owner, clock.now());
     interval = Math.min(deps.poll.maxIntervalMs, Math.round(interval * 1.5));
   }
 }
@@ -258,7 +258,7 @@ export async function loadDownloaded(
       state,
       log,
     );
-    const loaded = (await state.getExport(row.id))!;
+    const loaded = (await state.exports.get(row.id))!;
     log.info('loaded', {
       rows: load.rows,
       rejected: load.rejected,
@@ -270,7 +270,7 @@ export async function loadDownloaded(
     if (err instanceof CsvFormatError && row.vendor_export_id && options.refetchMalformed) {
       log.warn('downloaded file is malformed; fetching it again', { error: err.message });
       await rm(row.archive_path!, { force: true });
-      const again = await state.updateExport(
+      const again = await state.exports.update(
         row.id,
         { status: 'submitted', archive_path: null, attempts: row.attempts + 1, error: redact(err.message) },
         clock.now(),
@@ -281,7 +281,7 @@ export async function loadDownloaded(
     const message = redact((err as Error).message);
     if (err instanceof SchemaError || err instanceof CsvFormatError) {
       // The file is kept: fix the schema (or the file) and `replay --export ID`.
-      const failed = await state.updateExport(
+      const failed = await state.exports.update(
         row.id,
         { status: 'failed', error: message, retryable: false },
         clock.now(),
@@ -289,7 +289,7 @@ export async function loadDownloaded(
       return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
     }
     // The destination or state store failed: the file stays downloaded, a rerun loads it.
-    await state.updateExport(row.id, { error: message }, clock.now()).catch(() => {});
+    await state.exports.update(row.id, { error: message }, clock.now()).catch(() => {});
     return { kind: 'failed', exportRow: row, error: err as Error, retryable };
   }
 }
@@ -319,7 +319,7 @@ export async function reloadArchived(
       return { ok: true, rows: outcome.load.rows, rejected: outcome.load.rejected };
     return { ok: false, error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind };
   } finally {
-    await deps.state.release(row.id, deps.owner);
+    await deps.state.exports.release(row.id, deps.owner);
   }
 }
 
@@ -331,10 +331,10 @@ export async function pruneArchive(
   now: Date,
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - keepDays * 86_400_000);
-  const old = await state.archivedLoadedBefore(account, cutoff);
+  const old = await state.exports.archivedLoadedBefore(account, cutoff);
   for (const e of old) {
     await rm(e.archive_path!, { force: true });
-    await state.updateExport(e.id, { archive_path: null }, now);
+    await state.exports.update(e.id, { archive_path: null }, now);
   }
   return old.length;
 }

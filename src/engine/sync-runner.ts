@@ -10,6 +10,7 @@ import {
   QuotaExhaustedError,
 } from '../errors.js';
 import { redact } from '../log/redact.js';
+import { claimHost } from '../state/export-ledger.js';
 import type { ExportRow } from '../state/state-tables.js';
 import { type DriveOutcome, driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
 import { planExplicit, planStream, type StreamPlan, stalestFirst, type Window } from './planner.js';
@@ -192,22 +193,22 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       const s = summary(row.stream);
       s.state = 'failed';
       s.error = redact((err as Error).message);
-      s.exports.push(exportSummary((await state.getExport(row.id)) ?? row, { error: s.error }));
+      s.exports.push(exportSummary((await state.exports.get(row.id)) ?? row, { error: s.error }));
       log.error('export failed', { stream: row.stream, export: row.id, error: s.error });
     } finally {
-      await state.release(row.id, deps.owner).catch(() => {});
+      await state.exports.release(row.id, deps.owner).catch(() => {});
     }
   };
 
   // 1. Resume: every unfinished export of these streams, before any quota is spent.
-  const unfinished = await state.unfinishedExports(account, [...byName.keys()]);
+  const unfinished = await state.exports.unfinished(account, [...byName.keys()]);
   const resumable: ExportRow[] = [];
   for (const row of unfinished) {
-    const claimed = await state.claim(row.id, deps.owner, clock.now());
+    const claimed = await state.exports.claim(row.id, deps.owner, clock.now());
     if (!claimed) {
       const s = summary(row.stream);
       s.state = 'deferred';
-      s.note = `export ${row.id} is being worked on by another process (${row.claimed_by?.split(':')[0] ?? 'unknown host'})`;
+      s.note = `export ${row.id} is being worked on by another process (${claimHost(row) ?? 'unknown host'})`;
       continue;
     }
     log.info('resuming unfinished export', { stream: row.stream, export: row.id, status: row.status });
@@ -217,7 +218,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   // 2. Plan, reserve and request, stalest stream first, until nothing more can be done.
   const plans = new Map<string, StreamPlan>();
-  const watermarks = await state.watermarks(account);
+  const watermarks = await state.watermarks.byStream(account);
   for (const s of streams) {
     const name = s.schema.name;
     if (summary(name).state === 'failed' || summary(name).state === 'deferred') continue;
@@ -242,7 +243,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       throw err;
     }
     for (const g of plan.gaps) {
-      await state.recordGap(account, name, g.start, g.end, g.reason, clock.now());
+      await state.watermarks.recordGap(account, name, g.start, g.end, g.reason, clock.now());
       summary(name).gaps.push({ start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason });
       log.warn('gap recorded', { stream: name, start: g.start, end: g.end, reason: g.reason });
     }
@@ -254,7 +255,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     for (const [name, plan] of plans) {
       const remaining = [];
       for (const w of plan.windows) {
-        const prior = await state.loadedExportFor(account, name, w);
+        const prior = await state.exports.loadedFor(account, name, w);
         if (prior) {
           summary(name).exports.push(exportSummary(prior));
           summary(name).note =
@@ -327,7 +328,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   const pruned = await pruneArchive(state, account, config.raw.archive.keepDays, clock.now());
   if (pruned) log.info('archive pruned', { files: pruned, keepDays: config.raw.archive.keepDays });
-  const quota = await state.quota(account, limit, clock.now());
+  const quota = await state.quota.view(account, limit, clock.now());
   nextSlotAt ??= quota.blockedUntil ?? quota.nextSlotAt;
   const list = [...summaries.values()];
   const failed = list.some((s) => s.state === 'failed');
@@ -368,34 +369,29 @@ async function requestOne(
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
   const body = requestBody(stream, window);
-  let row: ExportRow | null;
-  try {
-    row = await state.reserveExport(
-      {
-        account: config.accountKey,
-        stream: stream.schema.name,
-        api_path: stream.apiPath,
-        window_start: window.start,
-        window_end: window.end,
-        time_zone: stream.timeZone,
-        request_body: JSON.stringify(body),
-        file_name: exportFileName(stream.schema.name, window),
-      },
-      limit,
-      clock.now(),
-      deps.owner,
-    );
-  } catch (err) {
-    if (err instanceof QuotaExhaustedError) return { kind: 'quota', error: err };
-    if ((err as { code?: string }).code === '23505') return { kind: 'busy' };
-    throw err;
-  }
-  if (!row) return { kind: 'busy' };
+  const reservation = await state.quota.reserveExport(
+    {
+      account: config.accountKey,
+      stream: stream.schema.name,
+      api_path: stream.apiPath,
+      window_start: window.start,
+      window_end: window.end,
+      time_zone: stream.timeZone,
+      request_body: JSON.stringify(body),
+      file_name: exportFileName(stream.schema.name, window),
+    },
+    limit,
+    clock.now(),
+    deps.owner,
+  );
+  if (reservation.kind === 'exhausted') return { kind: 'quota', error: reservation.error };
+  if (reservation.kind === 'busy') return { kind: 'busy' };
+  let row = reservation.row;
   log.info('requesting export', { stream: row.stream, export: row.id, start: window.start, end: window.end });
   try {
     const submitted = await client.requestExport(stream.apiPath, body, row.file_name);
     const now = clock.now();
-    row = await state.updateExport(
+    row = await state.exports.update(
       row.id,
       {
         status: 'submitted',
@@ -412,17 +408,13 @@ async function requestOne(
     const now = clock.now();
     if (err instanceof QuotaExhaustedError) {
       // The vendor refused: nothing was created, so the slot is not ours; stop until one frees.
-      await state.updateExport(
+      await state.exports.update(
         row.id,
         { status: 'failed', counts_quota: false, error: message, retryable: true },
         now,
       );
-      const q = await state.quota(config.accountKey, limit, now);
-      const until = q.oldestAt
-        ? new Date(q.oldestAt.getTime() + 86_400_000)
-        : new Date(now.getTime() + 3_600_000);
-      await state.recordQuotaBlock(config.accountKey, until, message, now);
-      log.warn('the API reports its export quota used up', { until, usedHere: q.used });
+      const { until, used } = await state.quota.recordVendorRefusal(config.accountKey, message, now);
+      log.warn('the API reports its export quota used up', { until, usedHere: used });
       return {
         kind: 'quota',
         error: new QuotaExhaustedError(
@@ -435,7 +427,7 @@ async function requestOne(
     // A refusal (4xx) created nothing; an unconfirmed request (network, 5xx) may have.
     const refused =
       err instanceof HorizonError || (err instanceof ApiError && err.status !== null && err.status < 500);
-    row = await state.updateExport(
+    row = await state.exports.update(
       row.id,
       {
         status: 'failed',

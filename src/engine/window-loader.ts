@@ -8,8 +8,9 @@ import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
 import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
 import type { CellValue } from '../parse/value-parsers.js';
-import type { RejectedRowInput, StateStore } from '../state/state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
+import type { RejectedRowInput } from '../state/watermark-store.js';
 import type { Destination, LoadResult } from './destination.js';
 
 export interface WindowLoadInput {
@@ -138,7 +139,7 @@ export async function loadWindowFile(
   }
   const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
 
-  let commitQueries: Awaited<ReturnType<typeof state.commitLoadQueries>> = [];
+  let commitQueries: Awaited<ReturnType<typeof state.watermarks.commitLoadQueries>> = [];
   const result = await destination.load({
     schema,
     columns: loadedColumns(layout),
@@ -159,7 +160,7 @@ export async function loadWindowFile(
           `stream ${schema.name}: ${rejectedCount} of ${total} rows rejected, above maxRejectedRatio ${input.maxRejectedRatio}; nothing loaded, watermark unchanged (${sample}). Fix schemas/${schema.name} and run replay --export ${input.exportRow.id}`,
         );
       }
-      commitQueries = state.commitLoadQueries({
+      commitQueries = state.watermarks.commitLoadQueries({
         exportRow: input.exportRow,
         rows: staged,
         rejected,

@@ -1,8 +1,17 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-/** Lifecycle of an export in the ledger (SPEC section 3). */
-export type ExportStatus = 'reserved' | 'submitted' | 'ready' | 'downloaded' | 'loaded' | 'failed';
-export const unfinishedStatuses = ['reserved', 'submitted', 'ready', 'downloaded'] as const;
+/**
+ * Lifecycle of an export in the ledger (SPEC section 3): what this connector has done with it,
+ * not the vendor's status of the export (which the source parses into its own type).
+ */
+export type LedgerStatus = 'reserved' | 'submitted' | 'ready' | 'downloaded' | 'loaded' | 'failed';
+/** The statuses of an export still to be driven on: at most one per stream window (a unique index). */
+export const unfinishedStatuses = [
+  'reserved',
+  'submitted',
+  'ready',
+  'downloaded',
+] as const satisfies readonly LedgerStatus[];
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type BigIntCol = ColumnType<string, number | string | bigint, number | string | bigint>;
@@ -16,7 +25,7 @@ export interface ExportsTable {
   window_end: Timestamp;
   time_zone: string;
   request_body: ColumnType<unknown, string, string>;
-  status: ExportStatus;
+  status: LedgerStatus;
   counts_quota: Generated<boolean>;
   reserved_at: Timestamp;
   submitted_at: Timestamp | null;

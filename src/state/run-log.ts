@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import { redact } from '../log/redact.js';
+import type { StateDatabase } from './state-tables.js';
+
+/**
+ * One row per command run (`runs`): what ran, for which account, how it ended and its summary,
+ * so that `status` can show the last run without a log. Summaries are redacted before storing.
+ */
+export class RunLog {
+  constructor(private readonly db: Kysely<StateDatabase>) {}
+
+  /** Records the start of a command; returns the run id for {@link RunLog.finish}. */
+  async start(command: string, account: string | null, now: Date): Promise<string> {
+    const r = await this.db
+      .insertInto('runs')
+      .values({ command, account, started_at: now, summary: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return r.id;
+  }
+
+  async finish(id: string, outcome: string, exitCode: number, summary: unknown, now: Date): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ ended_at: now, outcome, exit_code: exitCode, summary: redact(JSON.stringify(summary)) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The account's latest runs, newest first. */
+  last(account: string, limit = 5) {
+    return this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('account', '=', account)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+}

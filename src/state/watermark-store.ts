@@ -1,0 +1,156 @@
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import { redact } from '../log/redact.js';
+import { rejectedRowsPerInsert, stateSchema } from './state-constants.js';
+import type { ExportRow, GapRow, StateDatabase } from './state-tables.js';
+
+/** A CSV row that could not be loaded: kept in `rejected_rows` with its export, its text redacted. */
+export interface RejectedRowInput {
+  readonly line: number;
+  readonly raw: string;
+  readonly reason: string;
+}
+
+/** What a load commits to the state store along with its data. */
+export interface LoadCommit {
+  readonly exportRow: ExportRow;
+  readonly rows: number;
+  readonly rejected: readonly RejectedRowInput[];
+  readonly now: Date;
+  /** Whether this load may move the watermark (a replay of an old export does not move it back). */
+  readonly moveWatermark: boolean;
+}
+
+/**
+ * Where each stream of an account has loaded up to, the windows it will never get (gaps), and
+ * the statements that move a watermark when a load commits. The watermark moves only inside the
+ * load's commit, so it never runs ahead of durable data (SPEC section 3, Meltano's signpost rule).
+ */
+export class WatermarkStore {
+  constructor(private readonly db: Kysely<StateDatabase>) {}
+
+  /** The account's watermark of each stream that has one. */
+  async byStream(account: string): Promise<Map<string, Date>> {
+    const rows = await this.db
+      .selectFrom('watermarks')
+      .select(['stream', 'watermark'])
+      .where('account', '=', account)
+      .execute();
+    return new Map(rows.map((r) => [r.stream, r.watermark]));
+  }
+
+  /** Sets a stream's watermark by hand (`reset`); null clears it, so the stream starts from its `start`. */
+  async set(account: string, stream: string, watermark: Date | null, now: Date): Promise<void> {
+    if (watermark === null) {
+      await this.db
+        .deleteFrom('watermarks')
+        .where('account', '=', account)
+        .where('stream', '=', stream)
+        .execute();
+      return;
+    }
+    await this.db
+      .insertInto('watermarks')
+      .values({ account, stream, watermark, updated_at: now, export_id: null })
+      .onConflict((oc) =>
+        oc.columns(['account', 'stream']).doUpdateSet({ watermark, updated_at: now, export_id: null }),
+      )
+      .execute();
+  }
+
+  /** Records a window the vendor can no longer export (the 4-month rule); recording it twice is a no-op. */
+  async recordGap(
+    account: string,
+    stream: string,
+    start: Date,
+    end: Date,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
+    await this.db
+      .insertInto('gaps')
+      .values({ account, stream, gap_start: start, gap_end: end, reason, recorded_at: now })
+      .onConflict((oc) => oc.columns(['account', 'stream', 'gap_start', 'gap_end']).doNothing())
+      .execute();
+  }
+
+  /** The account's gaps, earliest first. */
+  gaps(account: string): Promise<GapRow[]> {
+    return this.db
+      .selectFrom('gaps')
+      .selectAll()
+      .where('account', '=', account)
+      .orderBy('gap_start')
+      .execute();
+  }
+
+  /**
+   * The statements that commit a load in the state store: rejected rows, the ledger row marked
+   * loaded, and the watermark moved forward when the window is contiguous with it. Compiled, so
+   * that a destination sharing the database runs them inside its own data transaction.
+   */
+  commitLoadQueries(input: LoadCommit): CompiledQuery[] {
+    const { exportRow: e, now } = input;
+    const queries: CompiledQuery[] = [];
+    queries.push(this.db.deleteFrom('rejected_rows').where('export_id', '=', e.id).compile());
+    for (let i = 0; i < input.rejected.length; i += rejectedRowsPerInsert) {
+      const chunk = input.rejected.slice(i, i + rejectedRowsPerInsert);
+      queries.push(
+        this.db
+          .insertInto('rejected_rows')
+          .values(
+            chunk.map((r) => ({
+              export_id: e.id,
+              stream: e.stream,
+              line: r.line,
+              raw: redact(r.raw),
+              reason: r.reason,
+              recorded_at: now,
+            })),
+          )
+          .compile(),
+      );
+    }
+    queries.push(
+      this.db
+        .updateTable('exports')
+        .set({
+          status: 'loaded',
+          rows: input.rows,
+          rejected_rows: input.rejected.length,
+          loaded_at: now,
+          updated_at: now,
+          error: null,
+          retryable: null,
+          claimed_by: null,
+          claim_expires_at: null,
+        })
+        .where('id', '=', e.id)
+        .compile(),
+    );
+    if (input.moveWatermark) {
+      // Never past the time the export was requested (signpost rule).
+      const requested = e.submitted_at ?? e.reserved_at;
+      const target = new Date(Math.min(e.window_end.getTime(), requested.getTime()));
+      queries.push(
+        this.db
+          .insertInto('watermarks')
+          .values({
+            account: e.account,
+            stream: e.stream,
+            watermark: target,
+            export_id: e.id,
+            updated_at: now,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['account', 'stream'])
+              .doUpdateSet({ watermark: target, export_id: e.id, updated_at: now })
+              .where(sql.ref(`${stateSchema}.watermarks.watermark`), '<', target)
+              .where(sql.ref(`${stateSchema}.watermarks.watermark`), '>=', e.window_start),
+          )
+          .compile(),
+      );
+    }
+    return queries;
+  }
+}
