@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +13,6 @@ import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import {
-  type BigQueryField,
   loadFields,
   loadJobIds,
   missingFields,
@@ -23,6 +20,8 @@ import {
   stagingTableId,
   tableDefinition,
 } from './bigquery-ddl.js';
+import { writeNdjson } from './bigquery-ndjson.js';
+import type { BigQueryField } from './bigquery-types.js';
 
 export interface BigQueryDestinationOptions {
   readonly projectId: string;
@@ -355,38 +354,4 @@ function isRetryable(err: unknown): boolean {
   if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
   if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
   return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');
-}
-
-/** Writes the job's rows as newline-delimited JSON, in `columns` order, and counts them. */
-async function writeNdjson(file: string, job: LoadJob, columns: readonly string[]): Promise<number> {
-  const out = createWriteStream(file);
-  const errored = once(out, 'error').then(([e]) => {
-    throw e;
-  });
-  errored.catch(() => {});
-  if (!job.rows) throw new Error('the BigQuery destination loads typed rows (it has no copy capability)');
-  const width = job.columns.length;
-  const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt];
-  let count = 0;
-  for await (const rows of job.rows) {
-    let chunk = '';
-    for (const row of rows) {
-      const obj: Record<string, unknown> = {};
-      for (let i = 0; i < width; i++) {
-        const v = row.values[i];
-        if (v !== null && v !== undefined) obj[columns[i] as string] = v;
-      }
-      obj._source_line = row.line;
-      obj._export_id = meta[0];
-      obj._window_start = meta[1];
-      obj._window_end = meta[2];
-      obj._loaded_at = meta[3];
-      chunk += `${JSON.stringify(obj)}\n`;
-    }
-    count += rows.length;
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), errored]);
-  }
-  out.end();
-  await Promise.race([once(out, 'finish'), errored]);
-  return count;
 }

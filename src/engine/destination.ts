@@ -1,5 +1,10 @@
 import type { CompiledQuery } from 'kysely';
-import type { ColumnSpec, StreamSchema } from '../model/stream-schema.js';
+import {
+  type ColumnSpec,
+  loadMetadataColumns,
+  type MetadataColumn,
+  type StreamSchema,
+} from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { TypedBatch } from '../parse/typed-batch.js';
@@ -16,7 +21,10 @@ export interface DestinationCapabilities {
   /**
    * Bulk load (PostgreSQL COPY): the job carries the scanned batches with their typed values
    * (`batches`), and the destination encodes them for its loader, copying bytes where it can.
-   * Otherwise the job carries typed row batches (`rows`).
+   * Otherwise the job carries typed row batches (`rows`). The destination decides it from its
+   * options and its connection (a PostgreSQL destination: its `copy` setting, on a server it
+   * reaches through node-postgres); the engine only reads it. Every destination replaces a
+   * window atomically (`Destination.load`), so that is no capability.
    */
   readonly copy: boolean;
 }
@@ -49,6 +57,32 @@ export type LoadJob = LoadJobCommon &
         readonly rows?: undefined;
       }
   );
+
+/** A metadata column whose value is the same for every row of a load, with that value. */
+export interface LoadConstant {
+  readonly column: MetadataColumn;
+  readonly value: string | Date;
+}
+
+type ConstantColumnName = Exclude<MetadataColumn['name'], '_source_line'>;
+
+/**
+ * The load's constant metadata values (`_export_id`, the window, `_loaded_at`) in
+ * `loadMetadataColumns` order, after `_source_line`, the one value a row brings itself: what
+ * every encoder appends to a row after its values and its line. The single place that maps the
+ * job to those columns.
+ */
+export function loadConstants(job: Pick<LoadJobCommon, 'exportKey' | 'window' | 'loadedAt'>): LoadConstant[] {
+  const values: Record<ConstantColumnName, string | Date> = {
+    _export_id: job.exportKey,
+    _window_start: job.window.start,
+    _window_end: job.window.end,
+    _loaded_at: job.loadedAt,
+  };
+  return loadMetadataColumns
+    .filter((c) => c.name !== '_source_line')
+    .map((c) => ({ column: c, value: values[c.name as ConstantColumnName] }));
+}
 
 export interface LoadResult {
   readonly rows: number;
