@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BigQuery, BigQueryOptions, Dataset, Job } from '@google-cloud/bigquery';
+import type { BigQuery, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
   DestinationCapabilities,
@@ -12,6 +12,8 @@ import type {
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
+import { checkDataset } from './bigquery-check.js';
+import type { BigQueryDestinationOptions } from './bigquery-config.js';
 import {
   loadFields,
   loadJobIds,
@@ -23,35 +25,8 @@ import {
 import { writeNdjson } from './bigquery-ndjson.js';
 import type { BigQueryField } from './bigquery-types.js';
 
-export interface BigQueryDestinationOptions {
-  readonly projectId: string;
-  readonly dataset: string;
-  /** Where the dataset and every job live (`US`, `EU`, `europe-west3`, ...). */
-  readonly location: string;
-  /** A service-account key file; without it, application default credentials. */
-  readonly keyFile?: string;
-  /** Another endpoint than Google's (an emulator, or the contract tests' server). */
-  readonly apiEndpoint?: string;
-  /** An auth client to use instead of the key file or ADC (tests). */
-  readonly authClient?: BigQueryOptions['authClient'];
-  /** How often a running job is polled (default 1 s, doubling to 10 s). */
-  readonly pollIntervalMs?: number;
-  /** How long a job may run before the load is abandoned (default 30 min). */
-  readonly jobTimeoutMs?: number;
-  /** Attempts of a job insertion whose response was lost or refused with 429/5xx (default 4). */
-  readonly insertAttempts?: number;
-}
-
 /** Staging tables disappear on their own a day after a crashed load. */
 const stagingTtlMs = 24 * 3_600_000;
-
-/** Permissions a sync needs on a stream's table (checked by `check` where the table exists). */
-const tablePermissions = [
-  'bigquery.tables.get',
-  'bigquery.tables.getData',
-  'bigquery.tables.updateData',
-  'bigquery.tables.update',
-];
 
 interface ApiError extends Error {
   code?: number | string;
@@ -77,7 +52,6 @@ export class BigQueryDestination implements Destination {
   readonly name = 'bigquery';
   readonly capabilities: DestinationCapabilities = {
     transactionalState: false,
-    windowReplace: true,
     copy: false,
   };
   private api?: Promise<{ bq: BigQuery; dataset: Dataset }>;
@@ -107,46 +81,7 @@ export class BigQueryDestination implements Destination {
   }
 
   async check(streams: readonly StreamSchema[]): Promise<string> {
-    const { bq, dataset } = await this.client();
-    let exists: boolean;
-    try {
-      [exists] = await dataset.exists();
-    } catch (err) {
-      throw this.error(
-        `cannot read dataset ${this.datasetName} (destination.projectId, destination.dataset)`,
-        err,
-      );
-    }
-    // A dry run checks that this identity may run jobs in the project, and costs nothing.
-    try {
-      await bq.createQueryJob({ query: 'SELECT 1', dryRun: true, location: this.options.location });
-    } catch (err) {
-      throw this.error(
-        `cannot run query jobs in project ${this.options.projectId} (destination.projectId); grant roles/bigquery.jobUser`,
-        err,
-      );
-    }
-    if (!exists)
-      return `dataset ${this.datasetName} does not exist yet; the first sync creates it in ${this.options.location} (needs bigquery.datasets.create, e.g. roles/bigquery.dataEditor on the project)`;
-    const missing: string[] = [];
-    for (const s of streams) {
-      const table = dataset.table(s.name);
-      try {
-        const [found] = await table.exists();
-        if (!found) continue;
-        const [resp] = await table.testIamPermissions(tablePermissions);
-        const granted = new Set(resp.permissions ?? []);
-        const lacking = tablePermissions.filter((p) => !granted.has(p));
-        if (lacking.length) missing.push(`${s.name}: ${lacking.join(', ')}`);
-      } catch (err) {
-        throw this.error(`cannot inspect table ${this.datasetName}.${s.name}`, err);
-      }
-    }
-    if (missing.length)
-      throw new StoreError(
-        `missing BigQuery permissions in dataset ${this.datasetName} (grant roles/bigquery.dataEditor): ${missing.join('; ')}`,
-      );
-    return `dataset ${this.datasetName} (${this.options.location}) readable and writable`;
+    return checkDataset(await this.client(), this.options, streams, (what, err) => this.error(what, err));
   }
 
   async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {

@@ -17,6 +17,7 @@ import type { SqlClient, SqlPool } from '../../src/state/sql-pool.js';
 import { binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
+import type { PostgresDestinationOptions } from './postgres-config.js';
 import {
   addColumnStatements,
   createTableStatements,
@@ -25,19 +26,6 @@ import {
   quoteLiteral,
 } from './postgres-ddl.js';
 import { postgresTypes } from './postgres-types.js';
-
-export interface PostgresDestinationOptions {
-  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
-  readonly url: string | SqlPool;
-  readonly schema: string;
-  /** True when the state store lives in the same database: state commits with the data. */
-  readonly sharesStateDatabase: boolean;
-  /**
-   * Whether the server takes COPY FROM STDIN (default true). Embedded PGlite behind
-   * pglite-socket does not; rows then go in as batched multi-row INSERTs.
-   */
-  readonly copy?: boolean;
-}
 
 /** Rows per INSERT when COPY is not available (PostgreSQL allows 65535 parameters). */
 const insertBatchParams = 5_000;
@@ -65,8 +53,8 @@ export class PostgresDestination implements Destination {
     }
     this.capabilities = {
       transactionalState: options.sharesStateDatabase,
-      windowReplace: true,
-      copy: options.copy ?? true,
+      // COPY needs node-postgres' own client: a pool passed in (embedded PGlite) never copies.
+      copy: (options.copy ?? true) && typeof options.url === 'string',
     };
   }
 
