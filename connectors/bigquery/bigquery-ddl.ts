@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
   type ColumnSpec,
-  type ColumnType,
   loadMetadataColumns,
   type MetadataColumn,
   metadataColumns,
   type StreamSchema,
 } from '../../src/model/stream-schema.js';
 import type { Window } from '../../src/model/window.js';
-
-/** A field of a BigQuery table schema (REST `TableFieldSchema`). */
-export interface BigQueryField {
-  readonly name: string;
-  readonly type: 'TIMESTAMP' | 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL';
-  readonly mode: 'NULLABLE' | 'REQUIRED';
-  readonly description: string;
-}
+import { type BigQueryField, bigQueryTypes } from './bigquery-types.js';
 
 /** The parts of a REST `Table` resource this connector sets. */
 export interface BigQueryTableDefinition {
@@ -24,14 +16,6 @@ export interface BigQueryTableDefinition {
   readonly timePartitioning: { readonly type: 'DAY'; readonly field: string };
   readonly clustering?: { fields: string[] };
 }
-
-export const bigQueryTypes: Record<ColumnType, BigQueryField['type']> = {
-  timestamp: 'TIMESTAMP',
-  integer: 'INT64',
-  number: 'FLOAT64',
-  boolean: 'BOOL',
-  text: 'STRING',
-};
 
 /** BigQuery clusters by at most four columns. */
 const maxClusteringFields = 4;

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BigQuery, BigQueryOptions, Dataset, Job } from '@google-cloud/bigquery';
+import type { BigQuery, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
   DestinationCapabilities,
@@ -14,8 +12,9 @@ import type {
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
+import { checkDataset } from './bigquery-check.js';
+import type { BigQueryDestinationOptions } from './bigquery-config.js';
 import {
-  type BigQueryField,
   loadFields,
   loadJobIds,
   missingFields,
@@ -23,36 +22,11 @@ import {
   stagingTableId,
   tableDefinition,
 } from './bigquery-ddl.js';
-
-export interface BigQueryDestinationOptions {
-  readonly projectId: string;
-  readonly dataset: string;
-  /** Where the dataset and every job live (`US`, `EU`, `europe-west3`, ...). */
-  readonly location: string;
-  /** A service-account key file; without it, application default credentials. */
-  readonly keyFile?: string;
-  /** Another endpoint than Google's (an emulator, or the contract tests' server). */
-  readonly apiEndpoint?: string;
-  /** An auth client to use instead of the key file or ADC (tests). */
-  readonly authClient?: BigQueryOptions['authClient'];
-  /** How often a running job is polled (default 1 s, doubling to 10 s). */
-  readonly pollIntervalMs?: number;
-  /** How long a job may run before the load is abandoned (default 30 min). */
-  readonly jobTimeoutMs?: number;
-  /** Attempts of a job insertion whose response was lost or refused with 429/5xx (default 4). */
-  readonly insertAttempts?: number;
-}
+import { writeNdjson } from './bigquery-ndjson.js';
+import type { BigQueryField } from './bigquery-types.js';
 
 /** Staging tables disappear on their own a day after a crashed load. */
 const stagingTtlMs = 24 * 3_600_000;
-
-/** Permissions a sync needs on a stream's table (checked by `check` where the table exists). */
-const tablePermissions = [
-  'bigquery.tables.get',
-  'bigquery.tables.getData',
-  'bigquery.tables.updateData',
-  'bigquery.tables.update',
-];
 
 interface ApiError extends Error {
   code?: number | string;
@@ -78,7 +52,6 @@ export class BigQueryDestination implements Destination {
   readonly name = 'bigquery';
   readonly capabilities: DestinationCapabilities = {
     transactionalState: false,
-    windowReplace: true,
     copy: false,
   };
   private api?: Promise<{ bq: BigQuery; dataset: Dataset }>;
@@ -108,46 +81,7 @@ export class BigQueryDestination implements Destination {
   }
 
   async check(streams: readonly StreamSchema[]): Promise<string> {
-    const { bq, dataset } = await this.client();
-    let exists: boolean;
-    try {
-      [exists] = await dataset.exists();
-    } catch (err) {
-      throw this.error(
-        `cannot read dataset ${this.datasetName} (destination.projectId, destination.dataset)`,
-        err,
-      );
-    }
-    // A dry run checks that this identity may run jobs in the project, and costs nothing.
-    try {
-      await bq.createQueryJob({ query: 'SELECT 1', dryRun: true, location: this.options.location });
-    } catch (err) {
-      throw this.error(
-        `cannot run query jobs in project ${this.options.projectId} (destination.projectId); grant roles/bigquery.jobUser`,
-        err,
-      );
-    }
-    if (!exists)
-      return `dataset ${this.datasetName} does not exist yet; the first sync creates it in ${this.options.location} (needs bigquery.datasets.create, e.g. roles/bigquery.dataEditor on the project)`;
-    const missing: string[] = [];
-    for (const s of streams) {
-      const table = dataset.table(s.name);
-      try {
-        const [found] = await table.exists();
-        if (!found) continue;
-        const [resp] = await table.testIamPermissions(tablePermissions);
-        const granted = new Set(resp.permissions ?? []);
-        const lacking = tablePermissions.filter((p) => !granted.has(p));
-        if (lacking.length) missing.push(`${s.name}: ${lacking.join(', ')}`);
-      } catch (err) {
-        throw this.error(`cannot inspect table ${this.datasetName}.${s.name}`, err);
-      }
-    }
-    if (missing.length)
-      throw new StoreError(
-        `missing BigQuery permissions in dataset ${this.datasetName} (grant roles/bigquery.dataEditor): ${missing.join('; ')}`,
-      );
-    return `dataset ${this.datasetName} (${this.options.location}) readable and writable`;
+    return checkDataset(await this.client(), this.options, streams, (what, err) => this.error(what, err));
   }
 
   async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {
@@ -355,38 +289,4 @@ function isRetryable(err: unknown): boolean {
   if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
   if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
   return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');
-}
-
-/** Writes the job's rows as newline-delimited JSON, in `columns` order, and counts them. */
-async function writeNdjson(file: string, job: LoadJob, columns: readonly string[]): Promise<number> {
-  const out = createWriteStream(file);
-  const errored = once(out, 'error').then(([e]) => {
-    throw e;
-  });
-  errored.catch(() => {});
-  if (!job.rows) throw new Error('the BigQuery destination loads typed rows (it has no copy capability)');
-  const width = job.columns.length;
-  const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt];
-  let count = 0;
-  for await (const rows of job.rows) {
-    let chunk = '';
-    for (const row of rows) {
-      const obj: Record<string, unknown> = {};
-      for (let i = 0; i < width; i++) {
-        const v = row.values[i];
-        if (v !== null && v !== undefined) obj[columns[i] as string] = v;
-      }
-      obj._source_line = row.line;
-      obj._export_id = meta[0];
-      obj._window_start = meta[1];
-      obj._window_end = meta[2];
-      obj._loaded_at = meta[3];
-      chunk += `${JSON.stringify(obj)}\n`;
-    }
-    count += rows.length;
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), errored]);
-  }
-  out.end();
-  await Promise.race([once(out, 'finish'), errored]);
-  return count;
 }

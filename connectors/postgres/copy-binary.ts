@@ -1,3 +1,4 @@
+import type { LoadConstant } from '../../src/engine/destination.js';
 import { loadMetadataColumns } from '../../src/model/stream-schema.js';
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
@@ -9,17 +10,8 @@ import { copyBytes, type EncodeProgress } from './copy-stream.js';
  * PostgreSQL's binary COPY format (`COPY ... FROM STDIN WITH (FORMAT binary)`): every value goes
  * in as the server's own representation, so the server parses nothing; text cells are copied
  * from the downloaded bytes. Used when the table's column types are exactly the ones this
- * connector creates (`binaryColumnTypes`); otherwise the destination sends CSV.
+ * connector creates (`postgresTypes`); otherwise the destination sends CSV.
  */
-
-/** The PostgreSQL type each column type is sent as, by name as `format_type` prints it. */
-export const binaryColumnTypes = {
-  timestamp: 'timestamp with time zone',
-  integer: 'bigint',
-  number: 'double precision',
-  boolean: 'boolean',
-  text: 'text',
-} as const;
 
 const signature = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]);
 /** PostgreSQL timestamps count microseconds from 2000-01-01T00:00:00Z. */
@@ -64,19 +56,27 @@ function instantField(out: Buffer, p: number, d: Date): number {
   return int8Field(out, p, (d.getTime() - pgEpochMs) * 1000);
 }
 
+/** A constant metadata value as a binary COPY field: text as UTF-8, instants as timestamps. */
+function constantField({ column, value }: LoadConstant): Buffer {
+  if (column.type === 'timestamp') {
+    const b = Buffer.alloc(12);
+    instantField(b, 0, value as Date);
+    return b;
+  }
+  const text = Buffer.from(value as string, 'utf8');
+  const b = Buffer.alloc(4 + text.length);
+  int32(b, 0, text.length);
+  text.copy(b, 4);
+  return b;
+}
+
 /** Encodes typed batches as binary COPY tuples: the plan's columns, `_source_line`, then the metadata. */
 export class CopyBinaryWriter {
   private readonly tail: Buffer;
 
-  /** @param metadata `_export_id`, `_window_start`, `_window_end`, `_loaded_at`. */
-  constructor(metadata: readonly [string, Date, Date, Date]) {
-    const [exportKey, ...instants] = metadata;
-    const key = Buffer.from(exportKey, 'utf8');
-    this.tail = Buffer.alloc(4 + key.length + 3 * 12);
-    int32(this.tail, 0, key.length);
-    key.copy(this.tail, 4);
-    let p = 4 + key.length;
-    for (const d of instants) p = instantField(this.tail, p, d);
+  /** @param constants the load's constant metadata values (`loadConstants`). */
+  constructor(constants: readonly LoadConstant[]) {
+    this.tail = Buffer.concat(constants.map(constantField));
   }
 
   /**

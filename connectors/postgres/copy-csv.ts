@@ -1,4 +1,6 @@
+import type { LoadConstant } from '../../src/engine/destination.js';
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
+import { csvQuote } from '../../src/parse/csv-write.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import type { CellValue } from '../../src/parse/value-parsers.js';
@@ -6,10 +8,6 @@ import { copyBytes, type EncodeProgress } from './copy-stream.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
-
-function quoteText(s: string): string {
-  return /[",\r\n;\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Writes an ASCII string; faster than `Buffer#write` for the short texts of typed cells. */
 function writeAscii(out: Buffer, pos: number, s: string): number {
@@ -38,13 +36,13 @@ export class CopyCsvWriter {
   private readonly delimiter: number;
   private readonly tail: Buffer;
 
-  /** @param metadata `_export_id`, `_window_start`, `_window_end`, `_loaded_at`. */
-  constructor(delimiter: string, metadata: readonly [string, Date, Date, Date]) {
+  /** @param constants the load's constant metadata values (`loadConstants`): text quoted, instants in ISO 8601. */
+  constructor(delimiter: string, constants: readonly LoadConstant[]) {
     this.delimiter = delimiter.charCodeAt(0);
-    const [exportKey, ...instants] = metadata;
-    this.tail = Buffer.from(
-      `${[quoteText(exportKey), ...instants.map((d) => d.toISOString())].map((v) => delimiter + v).join('')}\n`,
+    const fields = constants.map(({ value }) =>
+      value instanceof Date ? value.toISOString() : csvQuote(value),
     );
+    this.tail = Buffer.from(`${fields.map((v) => delimiter + v).join('')}\n`);
   }
 
   /**
@@ -130,5 +128,5 @@ export class CopyCsvWriter {
 }
 
 function writeQuoted(out: Buffer, pos: number, text: string): number {
-  return pos + out.write(`"${text.replace(/"/g, '""')}"`, pos, 'utf8');
+  return pos + out.write(csvQuote(text), pos, 'utf8');
 }

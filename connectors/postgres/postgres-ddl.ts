@@ -1,9 +1,5 @@
-import {
-  type ColumnSpec,
-  type ColumnType,
-  metadataColumns,
-  type StreamSchema,
-} from '../../src/model/stream-schema.js';
+import { type ColumnSpec, metadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
+import { postgresTypes } from './postgres-types.js';
 
 /** Quotes an identifier for PostgreSQL; nothing is concatenated into SQL unquoted. */
 export function quoteIdent(name: string): string {
@@ -15,14 +11,7 @@ export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-export const postgresTypes: Record<ColumnType, string> = {
-  timestamp: 'timestamptz',
-  integer: 'bigint',
-  number: 'double precision',
-  boolean: 'boolean',
-  text: 'text',
-};
-
+/** A table of a schema, both quoted. */
 export function qualified(schemaName: string, table: string): string {
   return `${quoteIdent(schemaName)}.${quoteIdent(table)}`;
 }
@@ -46,6 +35,7 @@ export function createTableStatements(schemaName: string, stream: StreamSchema):
   return stmts;
 }
 
+/** The statements that add columns found by drift to a stream's table, with their comments. */
 export function addColumnStatements(
   schemaName: string,
   stream: StreamSchema,

@@ -1,19 +1,22 @@
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type {
-  Destination,
-  DestinationCapabilities,
-  LoadJob,
-  LoadResult,
+import {
+  type Destination,
+  type DestinationCapabilities,
+  type LoadConstant,
+  type LoadJob,
+  type LoadResult,
+  loadConstants,
 } from '../../src/engine/destination.js';
 import { StoreError } from '../../src/errors.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import { createSqlPool, type SqlClient, type SqlPool } from '../../src/state/sql-pool.js';
-import { binaryColumnTypes, binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
+import { binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
+import type { PostgresDestinationOptions } from './postgres-config.js';
 import {
   addColumnStatements,
   createTableStatements,
@@ -21,19 +24,7 @@ import {
   quoteIdent,
   quoteLiteral,
 } from './postgres-ddl.js';
-
-export interface PostgresDestinationOptions {
-  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
-  readonly url: string | SqlPool;
-  readonly schema: string;
-  /** True when the state store lives in the same database: state commits with the data. */
-  readonly sharesStateDatabase: boolean;
-  /**
-   * Whether the server takes COPY FROM STDIN (default true). Embedded PGlite behind
-   * pglite-socket does not; rows then go in as batched multi-row INSERTs.
-   */
-  readonly copy?: boolean;
-}
+import { postgresTypes } from './postgres-types.js';
 
 /** Rows per INSERT when COPY is not available (PostgreSQL allows 65535 parameters). */
 const insertBatchParams = 5_000;
@@ -53,8 +44,8 @@ export class PostgresDestination implements Destination {
     this.pool = typeof options.url === 'string' ? createSqlPool(options.url, 4) : options.url;
     this.capabilities = {
       transactionalState: options.sharesStateDatabase,
-      windowReplace: true,
-      copy: options.copy ?? true,
+      // COPY needs node-postgres' own client: a pool passed in (embedded PGlite) never copies.
+      copy: (options.copy ?? true) && typeof options.url === 'string',
     };
   }
 
@@ -108,7 +99,7 @@ export class PostgresDestination implements Destination {
     const cols = [...job.columns, ...loadMetadataColumns].map((c) => c.name);
     const colList = cols.map(quoteIdent).join(', ');
     const evt = quoteIdent(job.schema.eventTime);
-    const meta = [job.exportKey, job.window.start, job.window.end, job.loadedAt] as const;
+    const meta = loadConstants(job);
     const client = await this.connect();
     try {
       // One transaction: the window's old rows go, the new rows stream straight into the table,
@@ -155,8 +146,6 @@ export class PostgresDestination implements Destination {
   }
 }
 
-type Meta = readonly [string, Date, Date, Date];
-
 /**
  * Streams the batches through COPY: in PostgreSQL's binary format when the table's columns have
  * exactly the types this connector creates (the server then parses nothing), else as CSV.
@@ -166,7 +155,7 @@ async function copyBatches(
   table: string,
   colList: string,
   job: Extract<LoadJob, { batches: AsyncIterable<TypedBatch> }>,
-  meta: Meta,
+  meta: readonly LoadConstant[],
 ): Promise<number> {
   const typesNow = await client.query(
     `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
@@ -175,7 +164,7 @@ async function copyBatches(
   );
   const actual = new Map((typesNow.rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
   const binary = [...job.columns, ...loadMetadataColumns].every(
-    (c) => actual.get(c.name) === binaryColumnTypes[c.type],
+    (c) => actual.get(c.name) === postgresTypes[c.type],
   );
   const options = binary ? 'format binary' : `format csv, delimiter ${quoteLiteral(job.delimiter)}`;
   // COPY needs node-postgres' own client (pg-copy-streams).
@@ -196,8 +185,9 @@ async function insertRows(
   colList: string,
   width: number,
   rows: AsyncIterable<readonly TypedRow[]>,
-  meta: Meta,
+  meta: readonly LoadConstant[],
 ): Promise<number> {
+  const constants = meta.map((c) => c.value);
   const perBatch = Math.max(1, Math.floor(insertBatchParams / width));
   let loaded = 0;
   let params: unknown[] = [];
@@ -212,7 +202,7 @@ async function insertRows(
     for (const row of batch) {
       const base = params.length;
       tuples.push(`(${Array.from({ length: width }, (_, i) => `$${base + i + 1}`).join(', ')})`);
-      params.push(...row.values, row.line, ...meta);
+      params.push(...row.values, row.line, ...constants);
       loaded++;
       if (tuples.length >= perBatch) await flush();
     }

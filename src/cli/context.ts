@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
-import { PostgresDestination } from '../../connectors/postgres/postgres-destination.js';
+import { destinationFactory } from '../../connectors/destinations.js';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { Destination } from '../engine/destination.js';
@@ -13,34 +11,22 @@ import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
 
-/** Everything a command needs, composed from the config. The only place that names concrete destinations. */
+/** Everything a command needs, composed from the config; the destination comes from the registry. */
 export interface Context extends SyncDeps {
   readonly tokens: TokenProvider;
   close(): Promise<void>;
 }
 
+/**
+ * The configured destination, created by its registered factory. `pool` (the embedded database)
+ * stands in for the destination's database, so only a destination that writes one takes it.
+ */
 export function createDestination(config: ResolvedConfig, pool?: SqlPool): Destination {
   const d = config.raw.destination;
-  switch (d.type) {
-    case 'postgres':
-      return new PostgresDestination({
-        url: pool ?? d.url,
-        schema: d.schema,
-        sharesStateDatabase: config.stateUrl === d.url,
-        copy: pool ? false : d.copy,
-      });
-    case 'bigquery':
-      if (pool) throw new ConfigError('the embedded database takes a postgres destination only');
-      if (d.keyFile && !existsSync(d.keyFile))
-        throw new ConfigError(`destination.keyFile: no such file: ${d.keyFile}`);
-      return new BigQueryDestination({
-        projectId: d.projectId,
-        dataset: d.dataset,
-        location: d.location,
-        ...(d.keyFile ? { keyFile: d.keyFile } : {}),
-        ...(d.apiEndpoint ? { apiEndpoint: d.apiEndpoint } : {}),
-      });
-  }
+  const factory = destinationFactory(d.type);
+  if (pool && factory.databaseUrl(d) === undefined)
+    throw new ConfigError('the embedded database takes a postgres destination only');
+  return factory.create(d, { stateUrl: config.stateUrl, ...(pool ? { pool } : {}) });
 }
 
 /** `pool` replaces both database URLs (embedded PGlite for `demo`). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { destinationFactories, destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ianaZone } from '../parse/value-parsers.js';
 import { parseDuration } from './duration.js';
@@ -79,25 +80,15 @@ const accountSchema = z
     path: ['apiBase'],
   });
 
-const postgresDestination = z.strictObject({
-  type: z.literal('postgres'),
-  url: z.string().min(1),
-  schema: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier')
-    .default('cxone'),
-  /** false for servers without COPY FROM STDIN (embedded PGlite): batched INSERTs instead. */
-  copy: z.boolean().default(true),
-});
+type ConfigSchemas<T extends readonly unknown[]> = {
+  -readonly [K in keyof T]: T[K] extends { configSchema: infer S } ? S : never;
+};
 
-const bigqueryDestination = z.strictObject({
-  type: z.literal('bigquery'),
-  projectId: z.string().min(1),
-  dataset: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/),
-  location: z.string().min(1).default('US'),
-  keyFile: z.string().optional(),
-  apiEndpoint: z.url().optional(),
-});
+/** The `destination` section: one of the registered destinations' own sections, told apart by `type`. */
+const destinationSchema = z.discriminatedUnion(
+  'type',
+  destinationFactories.map((f) => f.configSchema) as unknown as ConfigSchemas<typeof destinationFactories>,
+);
 
 export const configSchema = z
   .strictObject({
@@ -109,7 +100,7 @@ export const configSchema = z
       })
       .default({ dir: './.cxone-od-sync/archive', keepDays: 30 }),
     state: z.strictObject({ url: z.string().min(1).optional() }).default({}),
-    destination: z.discriminatedUnion('type', [postgresDestination, bigqueryDestination]),
+    destination: destinationSchema,
     defaults: z
       .strictObject({
         lookback: duration.default(86_400_000),
@@ -128,7 +119,10 @@ export const configSchema = z
     streams: z.record(z.string(), streamOptions.default({ enabled: true })).optional(),
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.destination.type !== 'postgres' && !cfg.state.url) {
+    if (
+      !cfg.state.url &&
+      destinationFactory(cfg.destination.type).databaseUrl(cfg.destination) === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['state', 'url'],

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
@@ -83,8 +84,9 @@ export function resolveConfig(
   }
   const cfg = parsed.data;
   for (const s of [cfg.account.clientSecret, cfg.account.accessSecret]) registerSecret(s);
+  const destinationDb = destinationFactory(cfg.destination.type).databaseUrl(cfg.destination);
   registerPasswordInUrl(cfg.state.url);
-  if (cfg.destination.type === 'postgres') registerPasswordInUrl(cfg.destination.url);
+  registerPasswordInUrl(destinationDb);
 
   const apiBase = (cfg.account.apiBase ?? `https://api-${cfg.account.region}.niceincontact.com`).replace(
     /\/+$/,
@@ -100,7 +102,7 @@ export function resolveConfig(
     `*.${apiDomain}`,
     '*.amazonaws.com',
   ];
-  const stateUrl = cfg.state.url ?? (cfg.destination.type === 'postgres' ? cfg.destination.url : '');
+  const stateUrl = cfg.state.url ?? destinationDb ?? '';
 
   const selected = cfg.streams ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
   const streams: StreamConfig[] = [];

@@ -1,8 +1,15 @@
 import type { CompiledQuery } from 'kysely';
-import type { ColumnSpec, StreamSchema } from '../model/stream-schema.js';
+import type { z } from 'zod';
+import {
+  type ColumnSpec,
+  loadMetadataColumns,
+  type MetadataColumn,
+  type StreamSchema,
+} from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { TypedBatch } from '../parse/typed-batch.js';
+import type { SqlPool } from '../state/sql-pool.js';
 
 /**
  * What a destination can do, as data (dlt's destination capabilities): the engine asks, it never
@@ -11,12 +18,13 @@ import type { TypedBatch } from '../parse/typed-batch.js';
 export interface DestinationCapabilities {
   /** State-store statements can run inside the destination's data transaction (same database). */
   readonly transactionalState: boolean;
-  /** Replacing a window is atomic: readers never see it half-loaded. */
-  readonly windowReplace: boolean;
   /**
    * Bulk load (PostgreSQL COPY): the job carries the scanned batches with their typed values
    * (`batches`), and the destination encodes them for its loader, copying bytes where it can.
-   * Otherwise the job carries typed row batches (`rows`).
+   * Otherwise the job carries typed row batches (`rows`). The destination decides it from its
+   * options and its connection (a PostgreSQL destination: its `copy` setting, on a server it
+   * reaches through node-postgres); the engine only reads it. Every destination replaces a
+   * window atomically (`Destination.load`), so that is no capability.
    */
   readonly copy: boolean;
 }
@@ -50,6 +58,32 @@ export type LoadJob = LoadJobCommon &
       }
   );
 
+/** A metadata column whose value is the same for every row of a load, with that value. */
+export interface LoadConstant {
+  readonly column: MetadataColumn;
+  readonly value: string | Date;
+}
+
+type ConstantColumnName = Exclude<MetadataColumn['name'], '_source_line'>;
+
+/**
+ * The load's constant metadata values (`_export_id`, the window, `_loaded_at`) in
+ * `loadMetadataColumns` order, after `_source_line`, the one value a row brings itself: what
+ * every encoder appends to a row after its values and its line. The single place that maps the
+ * job to those columns.
+ */
+export function loadConstants(job: Pick<LoadJobCommon, 'exportKey' | 'window' | 'loadedAt'>): LoadConstant[] {
+  const values: Record<ConstantColumnName, string | Date> = {
+    _export_id: job.exportKey,
+    _window_start: job.window.start,
+    _window_end: job.window.end,
+    _loaded_at: job.loadedAt,
+  };
+  return loadMetadataColumns
+    .filter((c) => c.name !== '_source_line')
+    .map((c) => ({ column: c, value: values[c.name as ConstantColumnName] }));
+}
+
 export interface LoadResult {
   readonly rows: number;
   /** Rows the window held before it was replaced. */
@@ -69,4 +103,40 @@ export interface Destination {
   /** Replaces the window with the job's rows, atomically. */
   load(job: LoadJob): Promise<LoadResult>;
   close(): Promise<void>;
+}
+
+/** What a destination is created with besides its own config section. */
+export interface DestinationContext {
+  /** The state store's database URL: a destination writing that same database commits the state with its data. */
+  readonly stateUrl: string;
+  /**
+   * A pool that stands in for the destination's database (the embedded PGlite database of
+   * `demo`); given only to a destination whose factory names a `databaseUrl`.
+   */
+  readonly pool?: SqlPool;
+}
+
+/**
+ * A kind of destination, as data (dlt's destination factory, kysely's `Dialect`): its config
+ * section, what the config and the CLI need to know of it, and how to create it. A new
+ * destination is a connector folder whose `index.ts` exports one of these, and one line in the
+ * destination registry (`destinations.ts` beside the connector folders); the config union and
+ * the CLI read that registry, the engine only ever sees the `Destination` it creates.
+ */
+export interface DestinationFactory<
+  Schema extends z.ZodType<{ type: string }> = z.ZodType<{ type: string }>,
+> {
+  /** The `destination.type` that selects it. */
+  readonly type: z.output<Schema>['type'];
+  /** Its `destination` config section: a zod object whose `type` is the literal `type`. */
+  readonly configSchema: Schema;
+  /**
+   * The PostgreSQL database the destination writes, when it writes one: `state.url` may then be
+   * left out (the state store lives in that database and commits with the data), its password
+   * is redacted from logs, and the embedded database can stand in for it. `undefined` for any
+   * other destination.
+   */
+  databaseUrl(config: z.output<Schema>): string | undefined;
+  /** The destination for a validated config section; throws a ConfigError for what zod cannot check (a missing file). */
+  create(config: z.output<Schema>, context: DestinationContext): Destination;
 }

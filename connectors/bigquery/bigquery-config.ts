@@ -1,0 +1,35 @@
+import type { BigQueryOptions } from '@google-cloud/bigquery';
+import { z } from 'zod';
+
+/** The `destination` config section of a BigQuery destination (`type: bigquery`). */
+export const bigqueryConfigSchema = z.strictObject({
+  type: z.literal('bigquery'),
+  projectId: z.string().min(1),
+  dataset: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/),
+  location: z.string().min(1).default('US'),
+  keyFile: z.string().optional(),
+  apiEndpoint: z.url().optional(),
+});
+
+/** A validated BigQuery `destination` section. */
+export type BigQueryConfig = z.output<typeof bigqueryConfigSchema>;
+
+/** What a `BigQueryDestination` is created with: its config section, and knobs for tests. */
+export interface BigQueryDestinationOptions {
+  readonly projectId: string;
+  readonly dataset: string;
+  /** Where the dataset and every job live (`US`, `EU`, `europe-west3`, ...). */
+  readonly location: string;
+  /** A service-account key file; without it, application default credentials. */
+  readonly keyFile?: string;
+  /** Another endpoint than Google's (an emulator, or the contract tests' server). */
+  readonly apiEndpoint?: string;
+  /** An auth client to use instead of the key file or ADC (tests). */
+  readonly authClient?: BigQueryOptions['authClient'];
+  /** How often a running job is polled (default 1 s, doubling to 10 s). */
+  readonly pollIntervalMs?: number;
+  /** How long a job may run before the load is abandoned (default 30 min). */
+  readonly jobTimeoutMs?: number;
+  /** Attempts of a job insertion whose response was lost or refused with 429/5xx (default 4). */
+  readonly insertAttempts?: number;
+}

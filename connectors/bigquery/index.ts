@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import type { DestinationFactory } from '../../src/engine/destination.js';
+import { ConfigError } from '../../src/errors.js';
+import { bigqueryConfigSchema } from './bigquery-config.js';
+import { BigQueryDestination } from './bigquery-destination.js';
+
+/**
+ * The BigQuery destination (`destination.type: bigquery`). It writes no PostgreSQL database, so
+ * the state store needs its own `state.url` and the state commits after the data.
+ */
+export const bigqueryDestinationFactory: DestinationFactory<typeof bigqueryConfigSchema> = {
+  type: 'bigquery',
+  configSchema: bigqueryConfigSchema,
+  databaseUrl: () => undefined,
+  create: (config) => {
+    if (config.keyFile && !existsSync(config.keyFile))
+      throw new ConfigError(`destination.keyFile: no such file: ${config.keyFile}`);
+    return new BigQueryDestination({
+      projectId: config.projectId,
+      dataset: config.dataset,
+      location: config.location,
+      ...(config.keyFile ? { keyFile: config.keyFile } : {}),
+      ...(config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
+    });
+  },
+};

@@ -1,0 +1,17 @@
+import type { DestinationFactory } from '../src/engine/destination.js';
+import { bigqueryDestinationFactory } from './bigquery/index.js';
+import { postgresDestinationFactory } from './postgres/index.js';
+
+/**
+ * Every destination, one line each (no directory scan): `src/config` builds the
+ * `destination` config union from it, the CLI creates the configured one through it. A new
+ * destination is a folder exporting a `DestinationFactory` and one line here.
+ */
+export const destinationFactories = [postgresDestinationFactory, bigqueryDestinationFactory] as const;
+
+/** The factory of a `destination.type` the config schema accepted. */
+export function destinationFactory(type: string): DestinationFactory {
+  const factory = destinationFactories.find((f) => f.type === type);
+  if (!factory) throw new Error(`no destination of type ${type} (connectors/destinations.ts)`);
+  return factory as DestinationFactory;
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { SqlPool } from '../../src/state/sql-pool.js';
+
+/** The `destination` config section of a PostgreSQL destination (`type: postgres`). */
+export const postgresConfigSchema = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().min(1),
+  schema: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier')
+    .default('cxone'),
+  /**
+   * false for servers without COPY FROM STDIN: batched INSERTs instead. The destination's `copy`
+   * capability follows it, and is false whatever it says over the embedded database.
+   */
+  copy: z.boolean().default(true),
+});
+
+/** A validated PostgreSQL `destination` section. */
+export type PostgresConfig = z.output<typeof postgresConfigSchema>;
+
+/** What a `PostgresDestination` is created with: its config resolved against the state store and the CLI. */
+export interface PostgresDestinationOptions {
+  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
+  readonly url: string | SqlPool;
+  readonly schema: string;
+  /** True when the state store lives in the same database: state commits with the data. */
+  readonly sharesStateDatabase: boolean;
+  /**
+   * Whether the server takes COPY FROM STDIN (default true), the `copy` setting. COPY goes
+   * through node-postgres' own client, so a pool given as `url` never copies. Embedded PGlite
+   * behind pglite-socket does not take it either; rows then go in as batched multi-row INSERTs.
+   */
+  readonly copy?: boolean;
+}
