@@ -2,7 +2,7 @@ import type { Window } from '../model/window.js';
 
 /**
  * The source as the engine sees it: an API that takes export requests, reports their status and
- * serves their files. The engine owns this interface; a connector (`connectors/cxone`)
+ * serves their files. The engine owns this interface; a source connector (the CXone client)
  * implements it, and the CLI composes the two.
  */
 export interface ExportApi {
