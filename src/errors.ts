@@ -62,38 +62,68 @@ export class HorizonError extends SyncError {
   readonly retryable = false;
 }
 
-/** An HTTP call failed. `retryable` for 429, 5xx and network errors. */
+/** An HTTP status a retry may cure: none (network error), 429 or 5xx. */
+export function retryableStatus(status: number | null): boolean {
+  return status === null || status === 429 || status >= 500;
+}
+
+/** An HTTP call failed (`status` null: it got no answer). Retryable for network errors, 429 and 5xx. */
 export class ApiError extends SyncError {
+  readonly retryable: boolean;
   constructor(
     message: string,
     readonly status: number | null,
-    readonly retryable: boolean,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.retryable = this.retryableFor(status);
+  }
+
+  protected retryableFor(status: number | null): boolean {
+    return retryableStatus(status);
   }
 }
 
-/** The vendor reported the export as failed, or its status body could not be understood. */
+/**
+ * The token endpoint failed after its retries. Retryable for network errors and 5xx only: a 429
+ * that outlasted every retry is not waited out.
+ */
+export class TokenEndpointError extends ApiError {
+  protected override retryableFor(status: number | null): boolean {
+    return status === null || status >= 500;
+  }
+}
+
+/** The vendor reported the export as failed: a new export of the window may succeed. */
 export class ExportFailedError extends SyncError {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+  readonly retryable: boolean = true;
 }
 
-/** A download was cut off, malformed or from a host that is not allowed. Fetch it again. */
+/** The export status body could not be understood (it is quoted): asking again may help. */
+export class StatusUnreadableError extends ExportFailedError {}
+
+/**
+ * The vendor accepted an export request but named no export to follow. Not retried: the request
+ * may have created an export, and another would spend another slot.
+ */
+export class UntrackableExportError extends ExportFailedError {
+  override readonly retryable: boolean = false;
+}
+
+/** A download was cut off or malformed, or its URL stopped working. Fetch it again. */
 export class DownloadError extends SyncError {
-  constructor(
-    message: string,
-    readonly retryable = true,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+  readonly retryable: boolean = true;
+}
+
+/** A download URL that no longer works (401/403/404/410): poll the status for a fresh one. */
+export class DownloadUrlExpiredError extends DownloadError {}
+
+/**
+ * A download that fetching again will not cure: a host or scheme the download policy refuses,
+ * an HTTP answer no retry changes, or an export whose download attempts are spent.
+ */
+export class DownloadRefusedError extends DownloadError {
+  override readonly retryable: boolean = false;
 }
 
 /** A file does not fit the stream schema as a whole (missing event-time header, drift under `fail`, too many rejects). */

@@ -1,5 +1,6 @@
 import type { BigQueryOptions } from '@google-cloud/bigquery';
 import { z } from 'zod';
+import type { Sleep } from '../../src/retry/retry.js';
 
 /** The `destination` config section of a BigQuery destination (`type: bigquery`). */
 export const bigqueryConfigSchema = z.strictObject({
@@ -32,4 +33,6 @@ export interface BigQueryDestinationOptions {
   readonly jobTimeoutMs?: number;
   /** Attempts of a job insertion whose response was lost or refused with 429/5xx (default 4). */
   readonly insertAttempts?: number;
+  /** The wait between insert attempts and job polls (tests pass a fast one). */
+  readonly sleep?: Sleep;
 }

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
@@ -12,6 +11,8 @@ import type {
 import { StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
+import { pollUntil } from '../../src/retry/poll.js';
+import { again, done, withRetry } from '../../src/retry/retry.js';
 import { checkDataset } from './bigquery-check.js';
 import type { BigQueryDestinationOptions } from './bigquery-config.js';
 import {
@@ -28,7 +29,8 @@ import type { BigQueryField } from './bigquery-types.js';
 /** Staging tables disappear on their own a day after a crashed load. */
 const stagingTtlMs = 24 * 3_600_000;
 
-interface ApiError extends Error {
+/** The error shape of Google's client library. */
+interface GoogleApiError extends Error {
   code?: number | string;
   errors?: { reason?: string; message?: string }[];
   response?: { jobReference?: { jobId?: string } };
@@ -97,7 +99,7 @@ export class BigQueryDestination implements Destination {
         try {
           await dataset.createTable(schema.name, { ...def, location: this.options.location });
         } catch (err) {
-          if ((err as ApiError).code !== 409) throw err;
+          if ((err as GoogleApiError).code !== 409) throw err;
         }
       }
       const [meta] = await table.getMetadata();
@@ -136,7 +138,8 @@ export class BigQueryDestination implements Destination {
           location: this.options.location,
         });
       } catch (err) {
-        if ((err as ApiError).code !== 409) throw this.error(`cannot create staging table ${stagingId}`, err);
+        if ((err as GoogleApiError).code !== 409)
+          throw this.error(`cannot create staging table ${stagingId}`, err);
       }
       const loadJob = await this.insertJob(ids.load, async () => {
         const [j] = await staging.createLoadJob(file, {
@@ -202,7 +205,7 @@ export class BigQueryDestination implements Destination {
             description: 'NICE CXone Observability Dashboard exports, loaded by cxone-od-sync.',
           });
         } catch (err) {
-          if ((err as ApiError).code !== 409) throw err;
+          if ((err as GoogleApiError).code !== 409) throw err;
         }
       }
       this.datasetReady = true;
@@ -217,33 +220,53 @@ export class BigQueryDestination implements Destination {
    */
   private async insertJob(id: string, insert: () => Promise<Job>): Promise<Job> {
     const { bq } = await this.client();
-    const attempts = this.options.insertAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await insert();
-      } catch (err) {
-        // 409: an earlier attempt created it. A job that failed at once also exists: its
-        // errors are read by waitForJob like any other job's.
-        if ((err as ApiError).code === 409 || (err as ApiError).response?.jobReference?.jobId === id)
-          return bq.job(id, { location: this.options.location });
-        if (attempt >= attempts || !isRetryable(err))
-          throw this.error(`cannot start BigQuery job ${id}`, err);
-        await sleep(Math.min(8_000, 250 * 2 ** attempt));
-      }
-    }
+    const policy = {
+      maxAttempts: this.options.insertAttempts ?? 4,
+      baseDelayMs: 500,
+      maxDelayMs: 8_000,
+      maxRetryAfterMs: 0,
+      jitter: false,
+    };
+    return withRetry<Job>(
+      policy,
+      async () => {
+        try {
+          return done(await insert());
+        } catch (err) {
+          // 409: an earlier attempt created it. A job that failed at once also exists: its
+          // errors are read by waitForJob like any other job's.
+          if (
+            (err as GoogleApiError).code === 409 ||
+            (err as GoogleApiError).response?.jobReference?.jobId === id
+          )
+            return done(bq.job(id, { location: this.options.location }));
+          const fail = (): never => {
+            throw this.error(`cannot start BigQuery job ${id}`, err);
+          };
+          return isRetryable(err) ? again(fail) : fail();
+        }
+      },
+      this.options.sleep ? { sleep: this.options.sleep } : {},
+    );
   }
 
   private async waitForJob(job: Job, what: string) {
-    const deadline = Date.now() + (this.options.jobTimeoutMs ?? 30 * 60_000);
-    let delay = this.options.pollIntervalMs ?? 1_000;
-    for (;;) {
-      let meta: { status?: JobStatus; statistics?: { load?: { outputRows?: string } } };
-      try {
-        [meta] = await job.getMetadata();
-      } catch (err) {
-        throw this.error(`cannot read ${what}`, err);
-      }
-      if (meta.status?.state === 'DONE') {
+    type JobMeta = { status?: JobStatus; statistics?: { load?: { outputRows?: string } } };
+    return pollUntil<JobMeta, JobMeta>(
+      {
+        intervalMs: this.options.pollIntervalMs ?? 1_000,
+        maxIntervalMs: 10_000,
+        factor: 2,
+        budgetMs: this.options.jobTimeoutMs ?? 30 * 60_000,
+      },
+      async () => {
+        let meta: JobMeta;
+        try {
+          [meta] = await job.getMetadata();
+        } catch (err) {
+          throw this.error(`cannot read ${what}`, err);
+        }
+        if (meta.status?.state !== 'DONE') return { kind: 'pending', pending: meta };
         const e = meta.status.errorResult;
         if (e) {
           const details = (meta.status.errors ?? [e])
@@ -252,15 +275,15 @@ export class BigQueryDestination implements Destination {
             .join('; ');
           throw new StoreError(`${what} failed: ${redact(details)}; nothing replaced, watermark unchanged`);
         }
-        return meta;
-      }
-      if (Date.now() > deadline)
+        return { kind: 'done', value: meta };
+      },
+      () => {
         throw new StoreError(
           `${what} still running after the job timeout; nothing replaced, watermark unchanged`,
         );
-      await sleep(delay);
-      delay = Math.min(delay * 2, 10_000);
-    }
+      },
+      this.options.sleep ? { sleep: this.options.sleep } : {},
+    );
   }
 
   /** Rows the replace deleted, from its DELETE child job (informational: 0 when unavailable). */
@@ -285,7 +308,9 @@ export class BigQueryDestination implements Destination {
 }
 
 function isRetryable(err: unknown): boolean {
-  const e = err as ApiError;
+  const e = err as GoogleApiError;
+  // A query BigQuery cannot run fails the same way every time, whatever the HTTP status says.
+  if (e.errors?.some((x) => x.reason === 'invalidQuery')) return false;
   if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
   if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
   return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');

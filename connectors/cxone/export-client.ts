@@ -5,19 +5,38 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Dispatcher, request } from 'undici';
+import type {
+  DownloadResult,
+  ExportApi,
+  ExportRequest,
+  PreparedExport,
+  SubmittedExport,
+  VendorExportStatus,
+} from '../../src/engine/export-api.js';
 import {
   ApiError,
   AuthError,
   DownloadError,
-  ExportFailedError,
+  DownloadRefusedError,
+  DownloadUrlExpiredError,
   HorizonError,
   QuotaExhaustedError,
+  UntrackableExportError,
 } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact, safeUrl } from '../../src/log/redact.js';
+import type { Window } from '../../src/model/window.js';
+import {
+  again,
+  done,
+  parseRetryAfter,
+  type RetryPolicy,
+  realSleep,
+  type Sleep,
+  withRetry,
+} from '../../src/retry/retry.js';
 import { assertDownloadAllowed } from './download-policy.js';
-import { backoffDelay, parseRetryAfter, type RetryPolicy, sleep } from './http-retry.js';
-import { type ExportStatus, parseExportStatus } from './status-parser.js';
+import { parseExportStatus } from './status-parser.js';
 import type { TokenProvider } from './token-provider.js';
 
 export interface ExportClientOptions {
@@ -26,39 +45,50 @@ export interface ExportClientOptions {
   readonly allowInsecureDownloads?: boolean;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
+  /** The wait between retries (tests pass a fast one). */
+  readonly sleep?: Sleep;
 }
 
-export interface ExportRequestBody {
+/**
+ * Which failures of a call are retried. `all`: network errors, 429 and 5xx (reads). `unprocessed`:
+ * only those that prove the vendor did not act on the request (a connection never made, 429,
+ * 502, 503, 504), for the export POST, which spends an export once it arrives.
+ */
+type RetryRule = 'all' | 'unprocessed';
+
+/** Network errors that prove the request never left. */
+const neverSentCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'];
+
+/** The vendor's export request body (SPEC section 4). */
+interface ExportRequestBody {
   dateRange: { startDate: string; endDate: string };
   timeZone: string;
   channels?: string[];
   filters?: Record<string, string[]>;
 }
 
-export interface SubmittedExport {
-  readonly exportId: string;
-  /** Status URL on the API base (never taken from another host). */
-  readonly statusUrl: string;
-}
-
-export interface DownloadResult {
-  readonly bytes: number;
-  readonly sha256: string;
-  readonly host: string;
-}
-
-/** A download URL that no longer works (403/404/410): poll the status for a fresh one. */
-export class DownloadUrlExpiredError extends DownloadError {}
-
 const apiPrefix = '/observabilitydashboard/v2/tables';
+
+/** The status-URL file name: safe characters only, deterministic for the window. */
+export function exportFileName(stream: string, window: Window): string {
+  return `${stream}_${compact(window.start)}_${compact(window.end)}`.replace(/[^A-Za-z0-9_-]/g, '');
+}
+
+function compact(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
 
 /**
  * The Export API client (SPEC section 4): request, status, download. Retries 429, 5xx and
  * network errors with backoff and jitter (Retry-After honoured), renews the token once on a 401,
  * and never sends the bearer token to another origin.
  */
-export class ExportClient {
+export class ExportClient implements ExportApi {
   private readonly base: URL;
+  private readonly sleep: Sleep;
 
   constructor(
     private readonly tokens: TokenProvider,
@@ -66,21 +96,41 @@ export class ExportClient {
     private readonly log: Logger,
   ) {
     this.base = new URL(options.apiBase);
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  prepare(request: ExportRequest): PreparedExport {
+    const body: ExportRequestBody = {
+      dateRange: {
+        startDate: request.window.start.toISOString(),
+        endDate: new Date(request.window.end.getTime() - 1).toISOString(),
+      },
+      timeZone: request.timeZone,
+    };
+    if (request.channels?.length) body.channels = [...request.channels];
+    if (request.filters && Object.keys(request.filters).length) {
+      body.filters = Object.fromEntries(Object.entries(request.filters).map(([k, v]) => [k, [...v]]));
+    }
+    return {
+      apiPath: request.apiPath,
+      requestBody: JSON.stringify(body),
+      fileName: exportFileName(request.stream, request.window),
+    };
   }
 
   /** POSTs the export request. One call is one spent export: it is not retried after a 5xx it may have accepted. */
-  async requestExport(apiPath: string, body: ExportRequestBody, fileName: string): Promise<SubmittedExport> {
+  async submit(prepared: PreparedExport): Promise<SubmittedExport> {
+    const { apiPath, requestBody, fileName } = prepared;
     const url = `${this.options.apiBase}${apiPrefix}/${apiPath}/export-data`;
-    const res = await this.call('POST', url, JSON.stringify(body), { retryServerErrors: 'unprocessed' });
+    const res = await this.call('POST', url, requestBody, 'unprocessed');
     if (res.status !== 200 && res.status !== 202 && res.status !== 201) {
       throw this.errorFor(res.status, res.text, 'export request');
     }
     const location = firstHeader(res.headers.location) ?? firstHeader(res.headers['content-location']);
     const exportId = exportIdFrom(location, res.text);
     if (!exportId) {
-      throw new ExportFailedError(
+      throw new UntrackableExportError(
         `export request answered HTTP ${res.status} without a usable Location header (body: ${JSON.stringify(redact(res.text.slice(0, 300)))})`,
-        false,
       );
     }
     return { exportId, statusUrl: this.statusUrl(exportId, fileName) };
@@ -90,8 +140,8 @@ export class ExportClient {
     return `${this.options.apiBase}${apiPrefix}/export-data/${encodeURIComponent(exportId)}/status?fileName=${encodeURIComponent(fileName)}`;
   }
 
-  async getStatus(statusUrl: string): Promise<ExportStatus> {
-    const res = await this.call('GET', statusUrl, undefined, { retryServerErrors: 'all' });
+  async getStatus(statusUrl: string): Promise<VendorExportStatus> {
+    const res = await this.call('GET', statusUrl, undefined, 'all');
     if (res.status !== 200 && res.status !== 202) throw this.errorFor(res.status, res.text, 'export status');
     let body: unknown;
     try {
@@ -116,165 +166,169 @@ export class ExportClient {
     let url = new URL(downloadUrl, this.base);
     await mkdir(dirname(dest), { recursive: true });
     const part = `${dest}.part`;
-    for (let attempt = 1, redirects = 0; ; ) {
-      assertDownloadAllowed(
-        url,
-        this.options.allowedDownloadHosts,
-        this.base,
-        this.options.allowInsecureDownloads,
-      );
-      const headers: Record<string, string> = { accept: 'text/csv, */*' };
-      if (url.origin === this.base.origin) headers.authorization = `Bearer ${await this.tokens.get()}`;
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, {
-          method: 'GET',
-          headers,
-          headersTimeout: this.options.timeoutMs,
-          bodyTimeout: this.options.timeoutMs,
-        });
-      } catch (err) {
-        if (attempt++ < this.options.retry.maxAttempts) {
-          await sleep(backoffDelay(this.options.retry, attempt - 1));
-          continue;
-        }
-        throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, true, {
-          cause: err,
-        });
-      }
-      const status = res.statusCode;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        await res.body.dump();
-        if (++redirects > 5) throw new DownloadError(`too many redirects downloading ${safeUrl(url)}`, true);
-        url = new URL(firstHeader(res.headers.location)!, url);
-        continue;
-      }
-      if (status === 403 || status === 404 || status === 410 || status === 401) {
-        await res.body.dump();
-        throw new DownloadUrlExpiredError(
-          `download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`,
-        );
-      }
-      if (status === 429 || status >= 500) {
-        await res.body.dump();
-        if (attempt++ < this.options.retry.maxAttempts) {
-          await sleep(
-            backoffDelay(this.options.retry, attempt - 1, parseRetryAfter(res.headers['retry-after'])),
+    let redirects = 0;
+    const res = await withRetry<Dispatcher.ResponseData>(
+      this.options.retry,
+      async (attempt) => {
+        for (;;) {
+          assertDownloadAllowed(
+            url,
+            this.options.allowedDownloadHosts,
+            this.base,
+            this.options.allowInsecureDownloads,
           );
-          continue;
+          const headers: Record<string, string> = { accept: 'text/csv, */*' };
+          if (url.origin === this.base.origin) headers.authorization = `Bearer ${await this.tokens.get()}`;
+          let res: Dispatcher.ResponseData;
+          try {
+            res = await request(url, {
+              method: 'GET',
+              headers,
+              headersTimeout: this.options.timeoutMs,
+              bodyTimeout: this.options.timeoutMs,
+            });
+          } catch (err) {
+            return again(() => {
+              throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, {
+                cause: err,
+              });
+            });
+          }
+          const status = res.statusCode;
+          if (status >= 300 && status < 400 && res.headers.location) {
+            await res.body.dump();
+            if (++redirects > 5) throw new DownloadError(`too many redirects downloading ${safeUrl(url)}`);
+            url = new URL(firstHeader(res.headers.location)!, url);
+            continue;
+          }
+          if (status === 403 || status === 404 || status === 410 || status === 401) {
+            await res.body.dump();
+            throw new DownloadUrlExpiredError(
+              `download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`,
+            );
+          }
+          if (status === 429 || status >= 500) {
+            await res.body.dump();
+            return again(() => {
+              throw new DownloadError(`download answered HTTP ${status} after ${attempt} attempts`);
+            }, parseRetryAfter(res.headers['retry-after']));
+          }
+          if (status !== 200) {
+            await res.body.dump();
+            throw new DownloadRefusedError(`download answered HTTP ${status}`);
+          }
+          return done(res);
         }
-        throw new DownloadError(`download answered HTTP ${status} after ${attempt - 1} attempts`, true);
-      }
-      if (status !== 200) {
-        await res.body.dump();
-        throw new DownloadError(`download answered HTTP ${status}`, false);
-      }
-      const expected = Number(firstHeader(res.headers['content-length']) ?? Number.NaN);
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          onProgress?.(bytes);
-          cb(null, chunk);
+      },
+      { sleep: this.sleep },
+    );
+    const expected = Number(firstHeader(res.headers['content-length']) ?? Number.NaN);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        onProgress?.(bytes);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(res.body, tap, createWriteStream(part));
+    } catch (err) {
+      await rm(part, { force: true });
+      throw new DownloadError(
+        `download from ${safeUrl(url)} was cut off after ${bytes} bytes: ${(err as Error).message}`,
+        {
+          cause: err,
         },
-      });
-      try {
-        await pipeline(res.body, tap, createWriteStream(part));
-      } catch (err) {
-        await rm(part, { force: true });
-        throw new DownloadError(
-          `download from ${safeUrl(url)} was cut off after ${bytes} bytes: ${(err as Error).message}`,
-          true,
-          {
-            cause: err,
-          },
-        );
-      }
-      if (Number.isFinite(expected) && bytes !== expected) {
-        await rm(part, { force: true });
-        throw new DownloadError(
-          `download from ${safeUrl(url)} has ${bytes} bytes, Content-Length said ${expected}`,
-          true,
-        );
-      }
-      await rename(part, dest);
-      return { bytes, sha256: hash.digest('hex'), host: url.host };
+      );
     }
+    if (Number.isFinite(expected) && bytes !== expected) {
+      await rm(part, { force: true });
+      throw new DownloadError(
+        `download from ${safeUrl(url)} has ${bytes} bytes, Content-Length said ${expected}`,
+      );
+    }
+    await rename(part, dest);
+    return { bytes, sha256: hash.digest('hex'), host: url.host };
   }
 
+  /**
+   * One API call, retried by `rule` with backoff and jitter (Retry-After honoured), the token
+   * renewed once on a 401. Returns the last answer, whatever its status, when retries are spent.
+   */
   private async call(
     method: 'GET' | 'POST',
     url: string,
     body: string | undefined,
-    opts: { retryServerErrors: 'all' | 'unprocessed' },
+    rule: RetryRule,
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
     let renewed = false;
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.tokens.get();
-      let status: number;
-      let headers: Dispatcher.ResponseData['headers'];
-      let text: string;
-      try {
-        const res = await request(url, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          body,
-          headersTimeout: this.options.timeoutMs,
-          bodyTimeout: this.options.timeoutMs,
-        });
-        status = res.statusCode;
-        headers = res.headers;
-        text = await res.body.text();
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? '';
-        // A POST whose connection failed after sending may have been accepted: only retry
-        // errors that prove the request never arrived.
-        const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(
-          code,
-        );
-        if ((opts.retryServerErrors === 'all' || neverSent) && attempt < this.options.retry.maxAttempts) {
-          this.log.warn('network error, retrying', {
-            url: safeUrl(url),
-            attempt,
-            error: (err as Error).message,
-          });
-          await sleep(backoffDelay(this.options.retry, attempt));
-          continue;
+    const send = async (token: string) => {
+      const res = await request(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+    };
+    return withRetry(
+      this.options.retry,
+      async (attempt) => {
+        for (;;) {
+          const token = await this.tokens.get();
+          let answer: Awaited<ReturnType<typeof send>>;
+          try {
+            answer = await send(token);
+          } catch (err) {
+            const fail = () => {
+              throw new ApiError(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`, null, {
+                cause: err,
+              });
+            };
+            // A POST whose connection failed after sending may have been accepted: only retry
+            // errors that prove the request never arrived.
+            const neverSent = neverSentCodes.includes((err as { code?: string }).code ?? '');
+            if (rule !== 'all' && !neverSent) return fail();
+            return again(fail, undefined, () =>
+              this.log.warn('network error, retrying', {
+                url: safeUrl(url),
+                attempt,
+                error: (err as Error).message,
+              }),
+            );
+          }
+          const { status } = answer;
+          if (status === 401 && !renewed) {
+            renewed = true;
+            this.tokens.invalidate();
+            continue;
+          }
+          if (status === 401) {
+            throw new AuthError(
+              `the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`,
+            );
+          }
+          const retryable =
+            status === 429 ||
+            (rule === 'all' ? status >= 500 : status === 502 || status === 503 || status === 504);
+          if (!retryable) return done(answer);
+          return again(
+            () => answer,
+            parseRetryAfter(answer.headers['retry-after']),
+            (waitMs) => this.log.warn('retrying', { url: safeUrl(url), status, attempt, waitMs }),
+          );
         }
-        throw new ApiError(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`, null, true, {
-          cause: err,
-        });
-      }
-      if (status === 401 && !renewed) {
-        renewed = true;
-        this.tokens.invalidate();
-        attempt--;
-        continue;
-      }
-      if (status === 401) {
-        throw new AuthError(
-          `the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`,
-        );
-      }
-      const retryable =
-        status === 429 ||
-        (opts.retryServerErrors === 'all'
-          ? status >= 500
-          : status === 502 || status === 503 || status === 504);
-      if (retryable && attempt < this.options.retry.maxAttempts) {
-        const wait = backoffDelay(this.options.retry, attempt, parseRetryAfter(headers['retry-after']));
-        this.log.warn('retrying', { url: safeUrl(url), status, attempt, waitMs: wait });
-        await sleep(wait);
-        continue;
-      }
-      return { status, headers, text };
-    }
+      },
+      { sleep: this.sleep },
+    );
   }
 
   private errorFor(status: number, text: string, what: string): Error {
@@ -295,8 +349,7 @@ export class ExportClient {
     if (/too many export requests|exports per 24 hours/i.test(message)) {
       return new QuotaExhaustedError(null, `the API refused the export: quota used up (${message})`);
     }
-    const retryable = status === 429 || status >= 500;
-    return new ApiError(`${what} answered HTTP ${status}: ${message}`, status, retryable);
+    return new ApiError(`${what} answered HTTP ${status}: ${message}`, status);
   }
 }
 

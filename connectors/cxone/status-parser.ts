@@ -1,15 +1,6 @@
-import { ExportFailedError } from '../../src/errors.js';
+import type { VendorExportStatus } from '../../src/engine/export-api.js';
+import { StatusUnreadableError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
-
-export type ExportState = 'pending' | 'done' | 'failed';
-
-export interface ExportStatus {
-  readonly state: ExportState;
-  /** Raw vendor status value, for logs. */
-  readonly vendorStatus: string;
-  readonly downloadUrl?: string;
-  readonly message?: string;
-}
 
 const pending = new Set([
   'pending',
@@ -88,7 +79,7 @@ function firstString(body: unknown, keys: readonly string[]): string | undefined
  * under `status`, `state`, `exportStatus` or `jobStatus.status`, a download URL under one of
  * several names. A body it cannot understand is an error that quotes it (secrets removed).
  */
-export function parseExportStatus(body: unknown, rawText: string): ExportStatus {
+export function parseExportStatus(body: unknown, rawText: string): VendorExportStatus {
   const envelope = lookup(body, 'data') ?? lookup(body, 'result');
   const sources = envelope && typeof envelope === 'object' ? [body, envelope] : [body];
   for (const src of sources) {
@@ -99,25 +90,23 @@ export function parseExportStatus(body: unknown, rawText: string): ExportStatus 
       const norm = vendorStatus.toLowerCase().replace(/[\s_-]+/g, '');
       if (done.has(norm)) {
         if (!downloadUrl) {
-          throw new ExportFailedError(
+          throw new StatusUnreadableError(
             `export status is ${vendorStatus} but the body has no download URL: ${quote(rawText)}`,
-            true,
           );
         }
         return { state: 'done', vendorStatus, downloadUrl, ...(message ? { message } : {}) };
       }
       if (pending.has(norm)) return { state: 'pending', vendorStatus };
       if (failed.has(norm)) return { state: 'failed', vendorStatus, ...(message ? { message } : {}) };
-      throw new ExportFailedError(
+      throw new StatusUnreadableError(
         `unrecognised export status ${JSON.stringify(vendorStatus)}: ${quote(rawText)}`,
-        true,
       );
     }
     if (downloadUrl && /^https?:\/\//i.test(downloadUrl)) {
       return { state: 'done', vendorStatus: '(url only)', downloadUrl };
     }
   }
-  throw new ExportFailedError(`unrecognised export status body: ${quote(rawText)}`, true);
+  throw new StatusUnreadableError(`unrecognised export status body: ${quote(rawText)}`);
 }
 
 function quote(text: string): string {

@@ -1,8 +1,17 @@
 import { request } from 'undici';
-import { ApiError, AuthError } from '../../src/errors.js';
+import { AuthError, TokenEndpointError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact, registerSecret } from '../../src/log/redact.js';
-import { backoffDelay, defaultRetryPolicy, parseRetryAfter, type RetryPolicy, sleep } from './http-retry.js';
+import {
+  again,
+  defaultRetryPolicy,
+  done,
+  parseRetryAfter,
+  type RetryPolicy,
+  realSleep,
+  type Sleep,
+  withRetry,
+} from '../../src/retry/retry.js';
 
 export interface TokenCredentials {
   readonly authUrl: string;
@@ -27,6 +36,7 @@ export class TokenProvider {
     private readonly log: Logger,
     private readonly retry: RetryPolicy = defaultRetryPolicy,
     private readonly now: () => number = Date.now,
+    private readonly sleep: Sleep = realSleep,
   ) {}
 
   async get(): Promise<string> {
@@ -62,45 +72,44 @@ export class TokenProvider {
       form.set('client_id', this.creds.clientId);
       form.set('client_secret', this.creds.clientSecret);
     }
-    for (let attempt = 1; ; attempt++) {
-      let status: number;
-      let text: string;
-      let retryAfter: string | string[] | undefined;
-      try {
-        const res = await request(this.creds.authUrl, { method: 'POST', headers, body: form.toString() });
-        status = res.statusCode;
-        retryAfter = res.headers['retry-after'];
-        text = await res.body.text();
-      } catch (err) {
-        if (attempt >= this.retry.maxAttempts) {
-          throw new ApiError(
-            `token endpoint ${this.creds.authUrl} unreachable: ${(err as Error).message}`,
-            null,
-            true,
-            {
-              cause: err,
-            },
-          );
+    // Getting a token spends nothing at the vendor: network errors, 429 and 5xx are retried.
+    const res = await withRetry<{ status: number; text: string }>(
+      this.retry,
+      async () => {
+        let status: number;
+        let text: string;
+        let retryAfter: string | string[] | undefined;
+        try {
+          const res = await request(this.creds.authUrl, { method: 'POST', headers, body: form.toString() });
+          status = res.statusCode;
+          retryAfter = res.headers['retry-after'];
+          text = await res.body.text();
+        } catch (err) {
+          return again(() => {
+            throw new TokenEndpointError(
+              `token endpoint ${this.creds.authUrl} unreachable: ${(err as Error).message}`,
+              null,
+              { cause: err },
+            );
+          });
         }
-        await sleep(backoffDelay(this.retry, attempt));
-        continue;
-      }
-      if (status === 200) return this.accept(text);
-      if ((status === 429 || status >= 500) && attempt < this.retry.maxAttempts) {
-        await sleep(backoffDelay(this.retry, attempt, parseRetryAfter(retryAfter)));
-        continue;
-      }
-      if (status === 400 || status === 401 || status === 403) {
-        throw new AuthError(
-          `the token endpoint refused the credentials (HTTP ${status}${describeOAuthError(text)}); check account.clientId, clientSecret, accessKey and accessSecret${this.creds.clientAuth === 'post' ? ' (or try account.clientAuth: basic)' : ''}`,
-        );
-      }
-      throw new ApiError(
-        `token endpoint answered HTTP ${status}: ${redact(text.slice(0, 300))}`,
-        status,
-        status >= 500,
+        const answer = { status, text };
+        if (status === 429 || status >= 500) return again(() => answer, parseRetryAfter(retryAfter));
+        return done(answer);
+      },
+      { sleep: this.sleep },
+    );
+    const { status, text } = res;
+    if (status === 200) return this.accept(text);
+    if (status === 400 || status === 401 || status === 403) {
+      throw new AuthError(
+        `the token endpoint refused the credentials (HTTP ${status}${describeOAuthError(text)}); check account.clientId, clientSecret, accessKey and accessSecret${this.creds.clientAuth === 'post' ? ' (or try account.clientAuth: basic)' : ''}`,
       );
     }
+    throw new TokenEndpointError(
+      `token endpoint answered HTTP ${status}: ${redact(text.slice(0, 300))}`,
+      status,
+    );
   }
 
   private accept(text: string): string {
@@ -108,10 +117,10 @@ export class TokenProvider {
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
-      throw new ApiError('token endpoint answered 200 with a body that is not JSON', 200, false);
+      throw new TokenEndpointError('token endpoint answered 200 with a body that is not JSON', 200);
     }
     if (typeof body.access_token !== 'string' || body.access_token === '') {
-      throw new ApiError('token endpoint answered 200 without access_token', 200, false);
+      throw new TokenEndpointError('token endpoint answered 200 without access_token', 200);
     }
     registerSecret(body.access_token);
     const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 3600);

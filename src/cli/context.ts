@@ -7,6 +7,7 @@ import type { Destination } from '../engine/destination.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../retry/retry.js';
 import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
@@ -37,11 +38,13 @@ export function createContext(
   pool?: SqlPool,
 ): Context {
   const a = config.raw.account;
-  const retry = {
+  const retry: RetryPolicy = {
+    ...defaultRetryPolicy,
     maxAttempts: a.httpMaxAttempts,
     baseDelayMs: a.httpRetryBaseMs,
-    maxDelayMs: 30_000,
-    maxRetryAfterMs: 120_000,
+    ...(a.httpMaxRetryAfterSeconds !== undefined
+      ? { maxRetryAfterMs: a.httpMaxRetryAfterSeconds * 1000 }
+      : {}),
   };
   const tokens = new TokenProvider(
     {

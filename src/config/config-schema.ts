@@ -74,6 +74,8 @@ const accountSchema = z
     httpMaxAttempts: z.number().int().min(1).max(20).default(6),
     httpRetryBaseMs: z.number().int().min(1).default(500),
     httpTimeoutSeconds: z.number().positive().default(120),
+    /** The longest Retry-After waited for (default 120 s); a longer one is cut to it. */
+    httpMaxRetryAfterSeconds: z.number().positive().optional(),
   })
   .refine((a) => a.apiBase !== undefined || a.region !== undefined, {
     message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',

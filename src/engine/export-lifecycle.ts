@@ -1,27 +1,29 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DownloadUrlExpiredError, type ExportClient } from '../../connectors/cxone/export-client.js';
 import type { StreamConfig } from '../config/load-config.js';
 import {
   ApiError,
   CsvFormatError,
   DownloadError,
+  DownloadRefusedError,
+  DownloadUrlExpiredError,
   ExportFailedError,
   isSyncError,
   SchemaError,
 } from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { pollUntil } from '../retry/poll.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { Clock } from './clock.js';
 import type { Destination } from './destination.js';
+import type { ExportApi, VendorExportStatus } from './export-api.js';
 import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
 
 export interface LifecycleDeps {
   readonly state: StateStore;
-  readonly client: ExportClient;
+  readonly client: ExportApi;
   readonly destination: Destination;
   readonly clock: Clock;
   readonly log: Logger;
@@ -81,9 +83,8 @@ export async function driveExport(
     }
     while (current.status === 'submitted' || current.status === 'ready') {
       if (current.attempts >= maxDownloadAttempts) {
-        const error = new DownloadError(
+        const error = new DownloadRefusedError(
           `download failed ${current.attempts} times: ${current.error ?? ''}`,
-          false,
         );
         current = await state.exports.update(
           current.id,
@@ -162,66 +163,70 @@ export async function driveExport(
   }
 }
 
+type PollOutcome = { kind: 'ready'; row: ExportRow; url: string } | { kind: 'stop'; outcome: DriveOutcome };
+
+/** Polls the export's status, growing the interval by half up to `poll.maxIntervalMs`, within `poll.budgetMs`. */
 async function pollUntilReady(
   row: ExportRow,
   deps: LifecycleDeps,
   log: ReturnType<Logger['child']>,
-): Promise<{ kind: 'ready'; row: ExportRow; url: string } | { kind: 'stop'; outcome: DriveOutcome }> {
+): Promise<PollOutcome> {
   const { state, clock, client } = deps;
-  const started = Date.now();
-  let interval = deps.poll.intervalMs;
-  let announced = false;
-  for (;;) {
-    let status: Awaited<ReturnType<ExportClient['getStatus']>>;
-    try {
-      status = await client.getStatus(row.status_url!);
-    } catch (err) {
-      // A status endpoint that does not know a just-created export yet (eventual consistency)
-      // is still processing, for a while; after that the 404 stands.
-      const fresh = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime() < statusGraceMs;
-      if (!(err instanceof ApiError && err.status === 404 && fresh)) throw err;
-      status = { state: 'pending', vendorStatus: 'not found yet (HTTP 404)' };
-    }
-    if (status.state === 'done') {
-      const host = safeHost(status.downloadUrl!);
-      const updated = await state.exports.update(
-        row.id,
-        { status: 'ready', ready_at: clock.now(), download_host: host },
-        clock.now(),
-      );
-      return { kind: 'ready', row: updated, url: status.downloadUrl! };
-    }
-    if (status.state === 'failed') {
-      const message = `the API reports the export ${status.vendorStatus}${status.message ? `: ${redact(status.message)}` : ''}`;
-      const updated = await state.exports.update(
-        row.id,
-        { status: 'failed', error: message, retryable: true },
-        clock.now(),
-      );
-      return {
-        kind: 'stop',
-        outcome: {
+  return pollUntil<PollOutcome, VendorExportStatus>(
+    { ...deps.poll, factor: 1.5 },
+    async (poll) => {
+      if (poll > 1) await state.exports.renewClaim(row.id, deps.owner, clock.now());
+      let status: VendorExportStatus;
+      try {
+        status = await client.getStatus(row.status_url!);
+      } catch (err) {
+        // A status endpoint that does not know a just-created export yet (eventual consistency)
+        // is still processing, for a while; after that the 404 stands.
+        const fresh = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime() < statusGraceMs;
+        if (!(err instanceof ApiError && err.status === 404 && fresh)) throw err;
+        status = { state: 'pending', vendorStatus: 'not found yet (HTTP 404)' };
+      }
+      if (status.state === 'done') {
+        const host = safeHost(status.downloadUrl!);
+        const updated = await state.exports.update(
+          row.id,
+          { status: 'ready', ready_at: clock.now(), download_host: host },
+          clock.now(),
+        );
+        return { kind: 'done', value: { kind: 'ready', row: updated, url: status.downloadUrl! } };
+      }
+      if (status.state === 'failed') {
+        const message = `the API reports the export ${status.vendorStatus}${status.message ? `: ${redact(status.message)}` : ''}`;
+        const updated = await state.exports.update(
+          row.id,
+          { status: 'failed', error: message, retryable: true },
+          clock.now(),
+        );
+        const outcome: DriveOutcome = {
           kind: 'failed',
           exportRow: updated,
-          error: new ExportFailedError(message, true),
+          error: new ExportFailedError(message),
           retryable: true,
-        },
-      };
-    }
-    if (Date.now() - started + interval > deps.poll.budgetMs) {
+        };
+        return { kind: 'done', value: { kind: 'stop', outcome } };
+      }
+      return { kind: 'pending', pending: status };
+    },
+    (status) => {
       log.info('export still processing; it stays in flight', { vendorStatus: status.vendorStatus });
       return {
         kind: 'stop',
         outcome: { kind: 'in_flight', exportRow: row, reason: `still ${status.vendorStatus} at the API` },
       };
-    }
-    if (!announced) log.info('export processing at the API; polling', { vendorStatus: status.vendorStatus });
-    announced = true;
-    log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: interval });
-    await sleep(interval);
-    await state.exports.renewClaim(row.id, deps.owner, clock.now());
-    interval = Math.min(deps.poll.maxIntervalMs, Math.round(interval * 1.5));
-  }
+    },
+    {
+      beforeWait: (status, waitMs, poll) => {
+        if (poll === 1)
+          log.info('export processing at the API; polling', { vendorStatus: status.vendorStatus });
+        log.debug('export not ready', { vendorStatus: status.vendorStatus, nextPollMs: waitMs });
+      },
+    },
+  );
 }
 
 function safeHost(url: string): string | null {

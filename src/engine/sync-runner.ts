@@ -1,4 +1,3 @@
-import type { ExportRequestBody } from '../../connectors/cxone/export-client.js';
 import type { ResolvedConfig, StreamConfig } from '../config/load-config.js';
 import {
   ApiError,
@@ -77,33 +76,6 @@ async function eachLimited<T>(
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-function requestBody(stream: StreamConfig, window: Window): ExportRequestBody {
-  const body: ExportRequestBody = {
-    dateRange: {
-      startDate: window.start.toISOString(),
-      endDate: new Date(window.end.getTime() - 1).toISOString(),
-    },
-    timeZone: stream.timeZone,
-  };
-  if (stream.schema.accepts.channels && stream.channels?.length) body.channels = [...stream.channels];
-  if (stream.filters && Object.keys(stream.filters).length) {
-    body.filters = Object.fromEntries(Object.entries(stream.filters).map(([k, v]) => [k, [...v]]));
-  }
-  return body;
-}
-
-function compact(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-}
-
-/** The status-URL file name: safe characters only, deterministic for the window. */
-export function exportFileName(stream: string, window: Window): string {
-  return `${stream}_${compact(window.start)}_${compact(window.end)}`.replace(/[^A-Za-z0-9_-]/g, '');
 }
 
 function exportSummary(row: ExportRow, extra: Partial<ExportSummary> = {}): ExportSummary {
@@ -368,7 +340,14 @@ async function requestOne(
   limit: number,
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
-  const body = requestBody(stream, window);
+  const prepared = client.prepare({
+    apiPath: stream.apiPath,
+    stream: stream.schema.name,
+    window,
+    timeZone: stream.timeZone,
+    channels: stream.schema.accepts.channels ? stream.channels : undefined,
+    filters: stream.filters,
+  });
   const reservation = await state.quota.reserveExport(
     {
       account: config.accountKey,
@@ -377,8 +356,8 @@ async function requestOne(
       window_start: window.start,
       window_end: window.end,
       time_zone: stream.timeZone,
-      request_body: JSON.stringify(body),
-      file_name: exportFileName(stream.schema.name, window),
+      request_body: prepared.requestBody,
+      file_name: prepared.fileName,
     },
     limit,
     clock.now(),
@@ -389,7 +368,7 @@ async function requestOne(
   let row = reservation.row;
   log.info('requesting export', { stream: row.stream, export: row.id, start: window.start, end: window.end });
   try {
-    const submitted = await client.requestExport(stream.apiPath, body, row.file_name);
+    const submitted = await client.submit(prepared);
     const now = clock.now();
     row = await state.exports.update(
       row.id,

@@ -92,6 +92,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       authClient: staticAuth(fake.token),
       pollIntervalMs: 5,
       insertAttempts: 3,
+      sleep: async () => {},
     });
   });
 

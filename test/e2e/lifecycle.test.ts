@@ -27,10 +27,10 @@ describe('export lifecycle (e2e)', () => {
     return ['--start', new Date(end.getTime() - day).toISOString(), '--end', end.toISOString()];
   };
 
-  async function setup(sim: SimulatorOptions = {}) {
+  async function setup(sim: SimulatorOptions = {}, account: Record<string, unknown> = {}) {
     db = await createTestDatabase();
     ws = await createWorkspace(db, sim);
-    await ws.writeConfig({ streams: { copilot_aq: { timeZone: 'Europe/Berlin' } } });
+    await ws.writeConfig({ streams: { copilot_aq: { timeZone: 'Europe/Berlin' } }, account });
     const args = ['sync', '--json', '--config', ws.configPath, ...windowArgs()];
     const sync = (opts: Parameters<typeof runCli>[1] = {}) =>
       runCli(args, { cwd: ws!.dir, env: simEnv(ws!.sim), ...opts });
@@ -165,18 +165,22 @@ describe('export lifecycle (e2e)', () => {
   });
 
   it('rides out bursts of 503 and 429 with Retry-After on every endpoint', async () => {
-    const { sync, ws, db } = await setup({
-      faults: {
-        failNext: [
-          { kind: 'token', status: 503, count: 2, retryAfterSeconds: 0 },
-          { kind: 'export', status: 429, count: 2, retryAfterSeconds: 1 },
-          { kind: 'export', status: 503, count: 1 },
-          { kind: 'status', status: 503, count: 3 },
-          { kind: 'status', status: 429, count: 1, retryAfterSeconds: 0 },
-          { kind: 'download', status: 503, count: 2, retryAfterSeconds: 0 },
-        ],
+    const { sync, ws, db } = await setup(
+      {
+        faults: {
+          failNext: [
+            { kind: 'token', status: 503, count: 2, retryAfterSeconds: 0 },
+            { kind: 'export', status: 429, count: 2, retryAfterSeconds: 1 },
+            { kind: 'export', status: 503, count: 1 },
+            { kind: 'status', status: 503, count: 3 },
+            { kind: 'status', status: 429, count: 1, retryAfterSeconds: 0 },
+            { kind: 'download', status: 503, count: 2, retryAfterSeconds: 0 },
+          ],
+        },
       },
-    });
+      // Retry-After is honoured, cut to 50 ms here so that the test does not wait it out.
+      { httpMaxRetryAfterSeconds: 0.05 },
+    );
     const r = await sync();
     expect(r.code, r.stderr).toBe(0);
     expect(ws.sim.stats.exportRequests).toHaveLength(1);
