@@ -1,6 +1,7 @@
 import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
-import { horizon, planExplicit, planStream, stalestFirst } from '../engine/planner.js';
+import { horizon } from '../engine/planner.js';
+import { planStreams, selectStreams } from '../engine/sync-plan.js';
 import type { Logger } from '../log/logger.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import { createContext, withContext } from './context.js';
@@ -83,7 +84,7 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         config.streams.map((s) => s.schema.name),
       ),
       ctx.state.runs.last(account, 1),
-      ctx.state.quota.view(account, config.raw.account.exportsPer24h, now),
+      ctx.state.quota.view(account, config.exportsPer24h, now),
     ]);
     const streams = config.streams.map((s) => {
       const name = s.schema.name;
@@ -152,40 +153,20 @@ export async function planCommand(
     const config = ctx.config;
     const now = ctx.clock.now();
     const account = config.accountKey;
-    const rule = {
-      historyAuthorized: config.raw.account.historyAuthorized,
-      marginDays: config.raw.account.horizonMarginDays,
-    };
+    const rule = config.horizon;
     const watermarks = await ctx.state.watermarks.byStream(account);
     const inFlight = await ctx.state.exports.unfinished(
       account,
       config.streams.map((s) => s.schema.name),
     );
-    const quota = await ctx.state.quota.view(account, config.raw.account.exportsPer24h, now);
-    const selected = config.streams.filter(
-      (s) => !args.stream?.length || args.stream.includes(s.schema.name),
-    );
+    const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
     const explicit =
       args.start && args.end ? { start: new Date(args.start), end: new Date(args.end) } : undefined;
     let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
-    const ordered = stalestFirst(
-      selected.map((s) => ({ stream: s.schema.name, watermark: watermarks.get(s.schema.name), s })),
-    );
-    const streams = ordered.map(({ stream, watermark, s }) => {
-      const plan = explicit
-        ? planExplicit(stream, explicit, s.maxWindowDays, now, rule)
-        : planStream(
-            {
-              stream,
-              watermark,
-              start: s.start,
-              lookbackMs: s.lookbackMs,
-              settleMs: s.settleMs,
-              maxWindowDays: s.maxWindowDays,
-            },
-            now,
-            rule,
-          );
+    const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
+    const streams = planned.map(({ stream: s, plan }) => {
+      const stream = s.schema.name;
+      const watermark = watermarks.get(stream);
       const resuming = inFlight.filter((e) => e.stream === stream);
       const windows = plan.windows.map((w, i) => {
         const when = resuming.length

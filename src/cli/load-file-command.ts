@@ -101,8 +101,8 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
       ctx.owner,
       now,
     );
-    const dest = archivePath(config.raw.archive.dir, inserted);
-    await mkdir(join(config.raw.archive.dir, stream.schema.name), { recursive: true });
+    const dest = archivePath(config.archive.dir, inserted);
+    await mkdir(join(config.archive.dir, stream.schema.name), { recursive: true });
     await copyFile(file, dest);
     const row = await ctx.state.exports.update(
       inserted.id,

@@ -100,7 +100,7 @@ export const configSchema = z
         dir: z.string().default('./.cxone-od-sync/archive'),
         keepDays: z.number().int().min(0).default(30),
       })
-      .default({ dir: './.cxone-od-sync/archive', keepDays: 30 }),
+      .prefault({}),
     state: z.strictObject({ url: z.string().min(1).optional() }).default({}),
     destination: destinationSchema,
     defaults: z
@@ -111,14 +111,8 @@ export const configSchema = z
         maxRejectedRatio: z.number().min(0).max(1).default(0.01),
         timeZone: timeZone.default('UTC'),
       })
-      .default({
-        lookback: 86_400_000,
-        settle: 900_000,
-        schemaDrift: 'evolve',
-        maxRejectedRatio: 0.01,
-        timeZone: 'UTC',
-      }),
-    streams: z.record(z.string(), streamOptions.default({ enabled: true })).optional(),
+      .prefault({}),
+    streams: z.record(z.string(), streamOptions.prefault({})).optional(),
   })
   .superRefine((cfg, ctx) => {
     if (

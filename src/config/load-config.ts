@@ -28,7 +28,14 @@ export interface StreamConfig {
 }
 
 export interface ResolvedConfig {
+  /** The validated file as written (defaults applied). Read by the CLI's composition only. */
   readonly raw: Config;
+  /** Export requests the vendor allows per rolling 24 hours (`account.exportsPer24h`). */
+  readonly exportsPer24h: number;
+  /** The 4-month rule as this account has it (`account.historyAuthorized`, `horizonMarginDays`). */
+  readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
+  /** Where downloaded files are kept, and for how long after they are loaded. */
+  readonly archive: { readonly dir: string; readonly keepDays: number };
   /** Quota and ledger key: `account.name`, or a hash of the API base and access key. */
   readonly accountKey: string;
   readonly apiBase: string;
@@ -123,7 +130,17 @@ export function resolveConfig(
       maxRejectedRatio: opts.maxRejectedRatio ?? cfg.defaults.maxRejectedRatio,
     });
   }
-  return { raw: cfg, accountKey, apiBase, allowedDownloadHosts, stateUrl, streams };
+  return {
+    raw: cfg,
+    exportsPer24h: cfg.account.exportsPer24h,
+    horizon: { historyAuthorized: cfg.account.historyAuthorized, marginDays: cfg.account.horizonMarginDays },
+    archive: { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays },
+    accountKey,
+    apiBase,
+    allowedDownloadHosts,
+    stateUrl,
+    streams,
+  };
 }
 
 function registerPasswordInUrl(url: string | undefined): void {

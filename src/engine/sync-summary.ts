@@ -1,0 +1,182 @@
+import { ExitCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { redact } from '../log/redact.js';
+import type { ExportRow } from '../state/state-tables.js';
+import type { DriveOutcome } from './export-lifecycle.js';
+import type { PlannedGap } from './planner.js';
+
+/** How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6). */
+export type StreamState = 'done' | 'nothing_due' | 'deferred' | 'failed';
+
+export interface ExportSummary {
+  readonly ledgerId: string;
+  readonly exportId: string | null;
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly status: string;
+  readonly rows?: number;
+  readonly rejected?: number;
+  readonly error?: string;
+}
+
+export interface StreamSummary {
+  stream: string;
+  state: StreamState;
+  exports: ExportSummary[];
+  gaps: { start: string; end: string; reason: string }[];
+  note?: string;
+  error?: string;
+}
+
+/** The JSON summary of `sync --json` (README, "The JSON summary"). */
+export interface SyncSummary {
+  readonly command: 'sync';
+  readonly outcome: 'done' | 'deferred' | 'failed';
+  readonly exitCode: number;
+  readonly account: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly exportsRequested: number;
+  readonly rowsLoaded: number;
+  readonly quota: { limit: number; used: number; nextSlotAt: string | null; blockedUntil: string | null };
+  readonly nextSlotAt: string | null;
+  readonly streams: StreamSummary[];
+}
+
+/** One ledger row as the summary shows it. */
+export function exportSummary(row: ExportRow, extra: Partial<ExportSummary> = {}): ExportSummary {
+  return {
+    ledgerId: row.id,
+    exportId: row.vendor_export_id,
+    windowStart: row.window_start.toISOString(),
+    windowEnd: row.window_end.toISOString(),
+    status: row.status,
+    ...(row.rows !== null ? { rows: Number(row.rows) } : {}),
+    ...(row.rejected_rows !== null ? { rejected: Number(row.rejected_rows) } : {}),
+    ...(row.error && row.status !== 'loaded' ? { error: row.error } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * What a sync did, stream by stream, as it goes: the runner records outcomes here and `finish`
+ * turns them into the summary and its exit code. A failed stream stays failed; a deferred one
+ * is not marked done again.
+ */
+export class SyncReport {
+  private readonly streams: Map<string, StreamSummary>;
+  rowsLoaded = 0;
+  exportsRequested = 0;
+
+  constructor(
+    names: readonly string[],
+    private readonly log: Logger,
+  ) {
+    this.streams = new Map(names.map((n) => [n, { stream: n, state: 'nothing_due', exports: [], gaps: [] }]));
+  }
+
+  stream(name: string): StreamSummary {
+    return this.streams.get(name)!;
+  }
+
+  /** Whether the stream can take more work this run (not failed, not deferred). */
+  open(name: string): boolean {
+    const s = this.stream(name).state;
+    return s !== 'failed' && s !== 'deferred';
+  }
+
+  defer(name: string, note: string): void {
+    const s = this.stream(name);
+    if (s.state !== 'failed') s.state = 'deferred';
+    s.note = note;
+  }
+
+  fail(name: string, error: string, row?: ExportRow): void {
+    const s = this.stream(name);
+    s.state = 'failed';
+    s.error = error;
+    if (row) s.exports.push(exportSummary(row, { error }));
+  }
+
+  /** An export found already loaded (an explicit window run again). */
+  alreadyLoaded(name: string, row: ExportRow): void {
+    const s = this.stream(name);
+    s.exports.push(exportSummary(row));
+    s.note = `window already loaded by export ${row.id}; use replay --export ${row.id} to load it again`;
+    if (s.state === 'nothing_due') s.state = 'done';
+  }
+
+  gap(name: string, g: PlannedGap): void {
+    this.stream(name).gaps.push({ start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason });
+  }
+
+  note(name: string, note: string): void {
+    this.stream(name).note = note;
+  }
+
+  /** Records where one export's lifecycle ended this run. */
+  record(outcome: DriveOutcome): void {
+    const s = this.stream(outcome.exportRow.stream);
+    if (outcome.kind === 'loaded') {
+      this.rowsLoaded += outcome.load.rows;
+      s.exports.push(
+        exportSummary(outcome.exportRow, { rows: outcome.load.rows, rejected: outcome.load.rejected }),
+      );
+      if (s.state === 'nothing_due') s.state = 'done';
+    } else if (outcome.kind === 'abandoned') {
+      s.exports.push(exportSummary(outcome.exportRow));
+      s.note = outcome.reason;
+    } else if (outcome.kind === 'in_flight') {
+      s.exports.push(exportSummary(outcome.exportRow));
+      this.defer(s.stream, outcome.reason);
+    } else {
+      const error = redact(outcome.error.message);
+      this.fail(s.stream, error, outcome.exportRow);
+      this.log.error('export failed', {
+        stream: s.stream,
+        export: outcome.exportRow.id,
+        retryable: outcome.retryable,
+        error,
+      });
+    }
+  }
+
+  /** Streams that still have windows queued (split windows beyond the quota) are deferred. */
+  deferQueued(queue: ReadonlyMap<string, readonly unknown[]>): void {
+    for (const [name, ws] of queue) {
+      if (ws.length > 0 && this.stream(name).state === 'done')
+        this.defer(name, `${ws.length} more window(s) due`);
+    }
+  }
+
+  finish(input: {
+    account: string;
+    startedAt: Date;
+    endedAt: Date;
+    quota: { limit: number; used: number; nextSlotAt: Date | null; blockedUntil: Date | null };
+    nextSlotAt: Date | null;
+  }): SyncSummary {
+    const list = [...this.streams.values()];
+    const failed = list.some((s) => s.state === 'failed');
+    const deferred = list.some((s) => s.state === 'deferred');
+    const q = input.quota;
+    return {
+      command: 'sync',
+      outcome: failed ? 'failed' : deferred ? 'deferred' : 'done',
+      exitCode: failed ? ExitCode.failed : deferred ? ExitCode.deferred : ExitCode.done,
+      account: input.account,
+      startedAt: input.startedAt.toISOString(),
+      endedAt: input.endedAt.toISOString(),
+      exportsRequested: this.exportsRequested,
+      rowsLoaded: this.rowsLoaded,
+      quota: {
+        limit: q.limit,
+        used: q.used,
+        nextSlotAt: q.nextSlotAt?.toISOString() ?? null,
+        blockedUntil: q.blockedUntil?.toISOString() ?? null,
+      },
+      nextSlotAt: deferred || failed ? (input.nextSlotAt?.toISOString() ?? null) : null,
+      streams: list,
+    };
+  }
+}
