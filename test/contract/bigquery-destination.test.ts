@@ -160,13 +160,11 @@ describe('BigQuery destination (contract, local REST server)', () => {
     await dest.prepare(copilotKb, []);
     // The table already holds an earlier load of the window and its neighbours, each with a row
     // on the window's bounds: the replace must take exactly [start, end).
+    const table = fake.tables.get(`${dataset}.copilot_kb`);
+    if (!table) throw new Error('prepare created no table');
+    const fields = table.resource.schema.fields as { name: string }[];
     const seeded = (at: Date, tag: string): Record<string, unknown> => ({
-      ...Object.fromEntries(
-        (fake.tables.get(`${dataset}.copilot_kb`)?.resource.schema.fields as { name: string }[]).map((f) => [
-          f.name,
-          null,
-        ]),
-      ),
+      ...Object.fromEntries(fields.map((f) => [f.name, null])),
       interaction_time: at.toISOString(),
       contact_id: tag,
       _export_id: `seed-${tag}`,
@@ -183,7 +181,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       seeded(new Date(windowA.start.getTime() + 43_200_000), 'old-noon'),
       seeded(new Date(windowA.end.getTime() - 1), 'old-end-1ms'),
     ];
-    fake.tables.get(`${dataset}.copilot_kb`)?.rows.push(...before, ...earlier);
+    table.rows.push(...before, ...earlier);
     const loadedAt = new Date('2026-11-28T10:00:00Z');
     let staged = -1;
     const result = await dest.load(
