@@ -147,8 +147,11 @@ export async function loadWindowFile(
     window,
     loadedAt: input.loadedAt,
     ...(destination.capabilities.copy
-      ? { batches: typedBatches(), delimiter: first.done ? ',' : first.value.delimiter }
-      : { rows: rows() }),
+      ? {
+          batches: pauseAfterRowsForTests(typedBatches(), (b) => b.count, log),
+          delimiter: first.done ? ',' : first.value.delimiter,
+        }
+      : { rows: pauseAfterRowsForTests(rows(), (b) => b.length, log) }),
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {
@@ -177,4 +180,33 @@ export async function loadWindowFile(
     addedColumns: layout.added.map((c) => c.name),
     ignoredHeaders: layout.ignored,
   };
+}
+
+/**
+ * Test hook, for the end-to-end tests only: when the environment variable
+ * `CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS` is set to N, once at least N rows have been handed to the
+ * destination and it asks for more, the load logs `test hook: paused after <rows> rows` and waits
+ * until the process is killed. A test can so SIGKILL a process in the middle of a load, at a
+ * point it controls, instead of after a guessed delay. Unset, `source` is returned as it is.
+ */
+function pauseAfterRowsForTests<T>(
+  source: AsyncIterable<T>,
+  rowsIn: (batch: T) => number,
+  log: Logger,
+): AsyncIterable<T> {
+  const setting = process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS;
+  if (!setting) return source;
+  const limit = Number(setting);
+  return (async function* () {
+    let handed = 0;
+    for await (const batch of source) {
+      yield batch;
+      handed += rowsIn(batch);
+      if (handed >= limit) {
+        log.warn(`test hook: paused after ${handed} rows`, { rows: handed });
+        // An interval keeps the event loop alive: the process waits here until it is killed.
+        await new Promise(() => setInterval(() => {}, 60_000));
+      }
+    }
+  })();
 }

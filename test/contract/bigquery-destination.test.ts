@@ -12,7 +12,8 @@ import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.j
 /**
  * Contract tests: the BigQuery destination against a local server that answers the REST calls
  * @google-cloud/bigquery makes. They pin what goes over the wire (table definitions, load job
- * configuration and id, the SQL of the replace transaction) and what a failure leaves behind.
+ * configuration and id), what the replace transaction does to the table (the stand-in runs its
+ * statements; their wording is free) and what a failure leaves behind.
  */
 
 const windowA = { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') };
@@ -158,12 +159,36 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
   it('loads through a staging table with a deterministic job id, then replaces the window in one transaction', async () => {
     await dest.prepare(copilotKb, []);
+    // The table already holds an earlier load of the window and its neighbours, each with a row
+    // on the window's bounds: the replace must take exactly [start, end).
+    const table = fake.tables.get(`${dataset}.copilot_kb`);
+    if (!table) throw new Error('prepare created no table');
+    const fields = table.resource.schema.fields as { name: string }[];
+    const seeded = (at: Date, tag: string): Record<string, unknown> => ({
+      ...Object.fromEntries(fields.map((f) => [f.name, null])),
+      interaction_time: at.toISOString(),
+      contact_id: tag,
+      _export_id: `seed-${tag}`,
+      _source_line: '2',
+    });
+    const before = [
+      seeded(new Date(windowA.start.getTime() - 1), 'before-1ms'),
+      seeded(new Date(windowA.start.getTime() - 3_600_000), 'before-1h'),
+      seeded(windowA.end, 'at-end'),
+      seeded(new Date(windowA.end.getTime() + 3_600_000), 'after-1h'),
+    ];
+    const earlier = [
+      seeded(windowA.start, 'old-at-start'),
+      seeded(new Date(windowA.start.getTime() + 43_200_000), 'old-noon'),
+      seeded(new Date(windowA.end.getTime() - 1), 'old-end-1ms'),
+    ];
+    table.rows.push(...before, ...earlier);
     const loadedAt = new Date('2026-11-28T10:00:00Z');
     let staged = -1;
     const result = await dest.load(
       loadJob({ rows: rowsFor(windowA, 50, 'a'), loadedAt, onCommit: (n) => (staged = n) }),
     );
-    expect(result).toEqual({ rows: 50, replaced: 0 });
+    expect(result).toEqual({ rows: 50, replaced: earlier.length });
     expect(staged).toBe(50);
 
     const ids = loadJobIds(dataset, copilotKb, 'vendor-export-1', loadedAt);
@@ -198,25 +223,32 @@ describe('BigQuery destination (contract, local REST server)', () => {
     );
     expect(Number(stagingCreate?.body.expirationTime)).toBe(loadedAt.getTime() + 86_400_000);
 
+    // One query job, under the replace id, in standard SQL, whose statements all ran in one
+    // transaction (the stand-in runs the script all or nothing, as BigQuery runs a transaction).
     const query = fake.requests.filter(
       (r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.body?.configuration?.query,
     );
     expect(query).toHaveLength(1);
     expect(query[0]?.body.jobReference).toMatchObject({ jobId: ids.replace, location: 'EU' });
-    const cols =
-      '`interaction_time`, `contact_id`, `agent_number`, `team`, `suggestions_shown`, `_source_line`, `_export_id`, `_window_start`, `_window_end`, `_loaded_at`';
-    expect(query[0]?.body.configuration.query).toEqual({
-      useLegacySql: false,
-      query: [
-        'BEGIN TRANSACTION;',
-        "DELETE FROM `test-project.cxone_ct.copilot_kb` WHERE `interaction_time` >= TIMESTAMP '2026-11-01T00:00:00.000Z' AND `interaction_time` < TIMESTAMP '2026-11-02T00:00:00.000Z';",
-        `INSERT INTO \`test-project.cxone_ct.copilot_kb\` (${cols}) SELECT ${cols} FROM \`test-project.cxone_ct.${stagingId}\`;`,
-        'COMMIT TRANSACTION;',
-      ].join('\n'),
-    });
+    expect(query[0]?.body.configuration.query.useLegacySql).toBe(false);
+    const statements = [...fake.jobs.values()].filter((j) => j.statistics?.parentJobId === ids.replace);
+    expect(statements.length).toBeGreaterThan(0);
+    const transactions = new Set(statements.map((j) => j.statistics.transactionInfo?.transactionId));
+    expect(transactions.size).toBe(1);
+    expect([...transactions][0]).toEqual(expect.any(String));
 
-    const rows = fake.rows(dataset, 'copilot_kb');
+    // The window holds exactly the new rows; the rows around it are as they were.
+    const all = fake.rows(dataset, 'copilot_kb');
+    const inWindow = (r: Record<string, unknown>) => {
+      const t = Date.parse(String(r.interaction_time));
+      return t >= windowA.start.getTime() && t < windowA.end.getTime();
+    };
+    const byTime = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      Date.parse(String(a.interaction_time)) - Date.parse(String(b.interaction_time));
+    expect(all.filter((r) => !inWindow(r)).sort(byTime)).toEqual(before.sort(byTime));
+    const rows = all.filter(inWindow).sort(byTime);
     expect(rows).toHaveLength(50);
+    expect(rows.map((r) => r.contact_id)).toEqual(Array.from({ length: 50 }, (_, i) => `a-contact-${i}`));
     expect(rows[1]).toMatchObject({
       interaction_time: new Date(windowA.start.getTime() + Math.floor((86_400_000 / 50) * 1)).toISOString(),
       contact_id: 'a-contact-1',

@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
-import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
+import { startFakeBigQuery } from '../support/fake-bigquery.js';
 import { expectRowsMatchSimulator } from '../support/table-expectations.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
  * The built CLI syncing into BigQuery (the local REST stand-in) with its state in PostgreSQL,
@@ -12,19 +11,14 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * export it already has, without asking NICE for another.
  */
 describe('sync into BigQuery (e2e, local REST stand-in)', () => {
-  let fake: FakeBigQuery | undefined;
-  let state: TestDatabase | undefined;
-  let ws: Workspace | undefined;
-  afterAll(async () => {
-    await fake?.close();
-    await ws?.sim.close();
-    await state?.drop();
-  });
+  const startE2e = e2eFixtures();
 
   it('checks, refuses a failed replace without moving the watermark, then loads once on the rerun', async () => {
-    fake = await startFakeBigQuery('acme-analytics');
-    state = await createTestDatabase();
-    ws = await createWorkspace({ url: state.url, copy: true });
+    // The fixture's database holds the state; the tables go to the BigQuery stand-in.
+    const f = await startE2e();
+    const { db: state, ws, cli } = f;
+    const fake = await startFakeBigQuery('acme-analytics');
+    f.defer(() => fake.close());
     const destination = {
       type: 'bigquery',
       projectId: fake.projectId,
@@ -37,12 +31,11 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
       destination: { ...destination, keyFile: '/nonexistent/sa.json' },
       streams: { copilot_aq: {} },
     });
-    const badKey = await runCli(['check', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
+    const badKey = await cli(['check']);
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('destination.keyFile: no such file: /nonexistent/sa.json');
     await ws.writeConfig({ state: { url: state.url }, destination, streams: { copilot_aq: {} } });
     const env = {
-      ...simEnv(ws.sim),
       GCE_METADATA_HOST: fake.metadataHost,
       METADATA_SERVER_DETECTION: 'assume-present',
       GOOGLE_APPLICATION_CREDENTIALS: '',
@@ -51,18 +44,9 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     const end = new Date(Date.now() - 86_400_000);
     end.setUTCHours(0, 0, 0, 0);
     const start = new Date(end.getTime() - 86_400_000);
-    const sync = [
-      'sync',
-      '--json',
-      '--config',
-      ws.configPath,
-      '--start',
-      start.toISOString(),
-      '--end',
-      end.toISOString(),
-    ];
+    const sync = ['sync', '--json', '--start', start.toISOString(), '--end', end.toISOString()];
 
-    const check = await runCli(['check', '--json', '--config', ws.configPath], { cwd: ws.dir, env });
+    const check = await cli(['check', '--json'], { env });
     expect(check.code, check.stderr).toBe(0);
     expect(
       check.json.checks.find((c: { check: string }) => c.check === 'destination (bigquery)').detail,
@@ -71,7 +55,7 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     expect(fake.issuedTokens.length).toBeGreaterThan(0);
 
     fake.faults.failStatement = /^INSERT/;
-    const failed = await runCli(sync, { cwd: ws.dir, env });
+    const failed = await cli(sync, { env });
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toMatch(/replace transaction .* failed/);
     expect(fake.rows('cxone', copilotAq.name)).toHaveLength(0);
@@ -80,7 +64,7 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     expect(ledger?.status).not.toBe('loaded');
 
     fake.faults.failStatement = undefined;
-    const ok = await runCli(sync, { cwd: ws.dir, env });
+    const ok = await cli(sync, { env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ws.sim.stats.exportRequests).toHaveLength(1);
     const windows = await state.query<{ window_start: Date; window_end: Date; status: string; rows: string }>(
@@ -98,7 +82,7 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     expect(wm?.watermark.toISOString()).toBe(end.toISOString());
 
     // The same window again (an Airflow retry) loads nothing new and spends nothing.
-    const again = await runCli(sync, { cwd: ws.dir, env });
+    const again = await cli(sync, { env });
     expect(again.code, again.stderr).toBe(0);
     expect(ws.sim.stats.exportRequests).toHaveLength(1);
     expect(fake.rows('cxone', copilotAq.name)).toHaveLength(rows.length);

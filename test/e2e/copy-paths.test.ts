@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
 
 /**
  * The three ways rows reach PostgreSQL give the same table for the same awkward file:
@@ -13,12 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * holds what each encoder treats specially.
  */
 describe('bulk load paths agree (e2e)', () => {
-  let db: TestDatabase | undefined;
-  let ws: Workspace | undefined;
-  afterAll(async () => {
-    await ws?.sim.close();
-    await db?.drop();
-  });
+  const startE2e = e2eFixtures();
 
   const start = new Date('2026-11-10T00:00:00Z');
   const end = new Date('2026-11-11T00:00:00Z');
@@ -104,33 +98,26 @@ describe('bulk load paths agree (e2e)', () => {
   }
 
   it('binary COPY, CSV COPY and INSERTs load the same rows and reject the same ones', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db);
+    const { db, ws, cli } = await startE2e();
     const file = join(ws.dir, 'awkward.csv');
     await writeFile(file, awkwardExport());
-    const env = simEnv(ws.sim);
     const load = async (schema: string, copy: boolean) => {
-      await ws!.writeConfig({
-        destination: { type: 'postgres', url: db!.url, schema, copy },
+      await ws.writeConfig({
+        destination: { type: 'postgres', url: db.url, schema, copy },
         defaults: { maxRejectedRatio: 0.5 },
         streams: { copilot_kb: {} },
       });
-      return runCli(
-        [
-          'load-file',
-          file,
-          '--stream',
-          'copilot_kb',
-          '--start',
-          start.toISOString(),
-          '--end',
-          end.toISOString(),
-          '--json',
-          '--config',
-          ws!.configPath,
-        ],
-        { cwd: ws!.dir, env },
-      );
+      return cli([
+        'load-file',
+        file,
+        '--stream',
+        'copilot_kb',
+        '--start',
+        start.toISOString(),
+        '--end',
+        end.toISOString(),
+        '--json',
+      ]);
     };
     const inserted = await load('via_insert', false);
 
@@ -142,7 +129,7 @@ describe('bulk load paths agree (e2e)', () => {
       destination: { type: 'postgres', url: db.url, schema: 'via_csv' },
       streams: { copilot_kb: {} },
     });
-    const migrated = await runCli(['migrate', '--config', ws.configPath], { cwd: ws.dir, env });
+    const migrated = await cli(['migrate']);
     expect(migrated.code, migrated.stderr).toBe(0);
     await db.query('alter table via_csv.copilot_kb alter column latency_ms type numeric');
     const csv = await load('via_csv', true);
@@ -152,7 +139,7 @@ describe('bulk load paths agree (e2e)', () => {
       .map((c) => (c === 'latency_ms' ? `"${c}"::float8 as "${c}"` : `"${c}"`))
       .join(', ');
     const rows = (schema: string) =>
-      db!.query<Record<string, unknown>>(`select ${cols} from ${schema}.copilot_kb order by _source_line`);
+      db.query<Record<string, unknown>>(`select ${cols} from ${schema}.copilot_kb order by _source_line`);
     const reference = await rows('via_insert');
     // Lines 2, 3 (to 4), 5-17, 20 and 22 of the awkward part (18 and 19 are rejected, 21 is
     // empty), and the filler.

@@ -1,24 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
-import type { SimulatorFaults, SimulatorOptions } from '../../simulator/simulator-server.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import type { RunOptions } from '../support/cli-harness.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
+import type { SimulatorFaults, SimulatorOptions } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import type { TestDatabase } from '../support/test-database.js';
 
 /**
  * The persisted export lifecycle over real HTTP and real processes: a SIGKILL at any step, bad
  * downloads, expired URLs, token loss and server errors never cost a second export.
  */
 describe('export lifecycle (e2e)', () => {
-  let db: TestDatabase | undefined;
-  let ws: Workspace | undefined;
-  afterEach(async () => {
-    await ws?.sim.close();
-    await db?.drop();
-    ws = undefined;
-    db = undefined;
-  });
+  const start = e2eFixtures();
 
   const day = 86_400_000;
   const windowArgs = () => {
@@ -28,13 +22,13 @@ describe('export lifecycle (e2e)', () => {
   };
 
   async function setup(sim: SimulatorOptions = {}, account: Record<string, unknown> = {}) {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, sim);
-    await ws.writeConfig({ streams: { copilot_aq: { timeZone: 'Europe/Berlin' } }, account });
-    const args = ['sync', '--json', '--config', ws.configPath, ...windowArgs()];
-    const sync = (opts: Parameters<typeof runCli>[1] = {}) =>
-      runCli(args, { cwd: ws!.dir, env: simEnv(ws!.sim), ...opts });
-    return { sync, ws, db };
+    const f = await start({
+      sim,
+      config: { streams: { copilot_aq: { timeZone: 'Europe/Berlin' } }, account },
+    });
+    const args = ['sync', '--json', ...windowArgs()];
+    const sync = (opts: RunOptions = {}) => f.cli(args, opts);
+    return { sync, ws: f.ws, db: f.db, cli: f.cli };
   }
 
   async function ledger(d: TestDatabase) {
@@ -48,6 +42,8 @@ describe('export lifecycle (e2e)', () => {
     sim: SimulatorOptions;
     marker: string;
     delay: number;
+    /** Environment of the killed run only (a test hook). */
+    env?: NodeJS.ProcessEnv;
     statusAfterKill: string[];
     heal?: SimulatorFaults;
   }[] = [
@@ -62,7 +58,7 @@ describe('export lifecycle (e2e)', () => {
       name: 'while polling',
       sim: { faults: { processingMs: 2500 } },
       marker: '"msg":"export processing at the API; polling"',
-      delay: 300,
+      delay: 0,
       statusAfterKill: ['submitted'],
     },
     {
@@ -76,8 +72,10 @@ describe('export lifecycle (e2e)', () => {
     {
       name: 'in the middle of the load',
       sim: { data: { slotMs: 2000 } },
-      marker: '"msg":"loading"',
-      delay: 250,
+      // A test hook stops the load once 1000 rows are with the destination; it is killed there.
+      env: { CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS: '1000' },
+      marker: '"msg":"test hook: paused after ',
+      delay: 0,
       statusAfterKill: ['downloaded'],
     },
   ];
@@ -86,7 +84,11 @@ describe('export lifecycle (e2e)', () => {
     'resumes after SIGKILL $name, with no second request, and the table equals one clean sync',
     async (c) => {
       const { sync, ws, db } = await setup(c.sim);
-      const killed = await sync({ killWhen: (e) => e.includes(c.marker), killDelayMs: c.delay });
+      const killed = await sync({
+        killWhen: (e) => e.includes(c.marker),
+        killDelayMs: c.delay,
+        ...(c.env ? { env: c.env } : {}),
+      });
       expect(killed.signal, killed.stderr).toBe('SIGKILL');
       expect((await ledger(db)).map((r) => r.status)).toEqual(c.statusAfterKill);
       const [{ n }] = (await db.query<{ n: string }>(
@@ -189,15 +191,12 @@ describe('export lifecycle (e2e)', () => {
   });
 
   it('never writes a secret, token or signed URL query to logs, JSON output or state rows', async () => {
-    const { sync, ws, db } = await setup({
+    const { sync, ws, db, cli } = await setup({
       faults: { truncateDownloads: { count: 1, withContentLength: true }, expireNextUrls: 1 },
     });
     const r = await sync();
     expect(r.code, r.stderr).toBe(0);
-    const status = await runCli(['status', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const status = await cli(['status', '--json']);
     const state = JSON.stringify(
       await Promise.all(
         ['exports', 'runs', 'rejected_rows', 'gaps', 'watermarks', 'quota_blocks'].map((t) =>

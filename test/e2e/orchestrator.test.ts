@@ -1,18 +1,23 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cliPath, createWorkspace, simEnv, type Workspace } from '../support/cli-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { describe, expect, it } from 'vitest';
+import { cliPath, type Workspace } from '../support/cli-harness.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
 
 const taskScript = resolve(import.meta.dirname, '../../examples/airflow/cxone-od-sync-task.sh');
 
-function runTask(ws: Workspace, start: string, end: string, extra: string[] = []) {
+function runTask(
+  { ws, env }: { ws: Workspace; env: NodeJS.ProcessEnv },
+  start: string,
+  end: string,
+  extra: string[] = [],
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
     const child = spawn('bash', [taskScript, start, end, ...extra], {
       cwd: ws.dir,
       env: {
         ...process.env,
-        ...simEnv(ws.sim),
+        ...env,
         CXONE_OD_SYNC: `${process.execPath} ${cliPath}`,
         CXONE_OD_SYNC_CONFIG: ws.configPath,
       },
@@ -32,26 +37,23 @@ function runTask(ws: Workspace, start: string, end: string, extra: string[] = []
 
 /** The Airflow DAG's command line (examples/airflow), run as Airflow would, against the simulator. */
 describe('orchestrator contract (e2e)', () => {
-  let db: TestDatabase | undefined;
-  let ws: Workspace | undefined;
-  afterEach(async () => {
-    await ws?.sim.close();
-    await db?.drop();
-  });
+  const startE2e = e2eFixtures();
 
   const end = new Date(Date.now() - 86_400_000);
   end.setUTCHours(0, 0, 0, 0);
   const start = new Date(end.getTime() - 86_400_000);
 
   it('gives exit codes and a JSON summary (last stdout line) for a done, a deferred and a failed run', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 10 } });
-    await ws.writeConfig({
-      account: { exportsPer24h: 2 },
-      streams: { copilot_kb: {}, copilot_as: { schemaDrift: 'fail' }, copilot_aq: {} },
+    const f = await startE2e({
+      sim: { faults: { quota: 10 } },
+      config: {
+        account: { exportsPer24h: 2 },
+        streams: { copilot_kb: {}, copilot_as: { schemaDrift: 'fail' }, copilot_aq: {} },
+      },
     });
+    const { ws } = f;
 
-    const done = await runTask(ws, start.toISOString(), end.toISOString(), ['--stream', 'copilot_kb']);
+    const done = await runTask(f, start.toISOString(), end.toISOString(), ['--stream', 'copilot_kb']);
     expect(done.code, done.stderr).toBe(0);
     const doneSummary = JSON.parse(done.stdout.trim().split('\n').at(-1)!);
     expect(doneSummary).toMatchObject({ command: 'sync', outcome: 'done', exitCode: 0, exportsRequested: 1 });
@@ -62,11 +64,11 @@ describe('orchestrator contract (e2e)', () => {
     });
 
     // A retry of the same interval spends nothing and is done.
-    const rerun = await runTask(ws, start.toISOString(), end.toISOString(), ['--stream', 'copilot_kb']);
+    const rerun = await runTask(f, start.toISOString(), end.toISOString(), ['--stream', 'copilot_kb']);
     expect(rerun.code).toBe(0);
     expect(ws.sim.stats.exportRequests).toHaveLength(1);
 
-    const deferred = await runTask(ws, start.toISOString(), end.toISOString(), [
+    const deferred = await runTask(f, start.toISOString(), end.toISOString(), [
       '--stream',
       'copilot_as',
       '--stream',
@@ -84,13 +86,13 @@ describe('orchestrator contract (e2e)', () => {
       streams: { copilot_kb: {}, copilot_as: { schemaDrift: 'fail' }, copilot_aq: {} },
     });
     // copilot_aq went first in the deferred run (never synced, then by name); copilot_as is due.
-    const failed = await runTask(ws, start.toISOString(), end.toISOString(), ['--stream', 'copilot_as']);
+    const failed = await runTask(f, start.toISOString(), end.toISOString(), ['--stream', 'copilot_as']);
     expect(failed.code, failed.stderr).toBe(1);
     const failedSummary = JSON.parse(failed.stdout.trim().split('\n').at(-1)!);
     expect(failedSummary).toMatchObject({ outcome: 'failed', exitCode: 1 });
     expect(failedSummary.streams[0].error).toMatch(/schemaDrift: fail/);
 
-    const usage = await runTask(ws, 'not-a-date', end.toISOString());
+    const usage = await runTask(f, 'not-a-date', end.toISOString());
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout.trim().split('\n').at(-1)!)).toMatchObject({
       outcome: 'error',
@@ -100,10 +102,12 @@ describe('orchestrator contract (e2e)', () => {
   });
 
   it('writes logs on a non-terminal as one JSON object per line, with no secret in them', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { expireNextUrls: 1 } });
-    await ws.writeConfig({ streams: { copilot_kb: {} } });
-    const r = await runTask(ws, start.toISOString(), end.toISOString());
+    const f = await startE2e({
+      sim: { faults: { expireNextUrls: 1 } },
+      config: { streams: { copilot_kb: {} } },
+    });
+    const { ws } = f;
+    const r = await runTask(f, start.toISOString(), end.toISOString());
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThan(3);

@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { describe, expect, it } from 'vitest';
+import { e2eFixtures } from '../support/e2e-fixture.js';
 
 /** The shared quota across processes, the vendor's quota error, and `plan`/`status`. */
 describe('quota (e2e)', () => {
-  let db: TestDatabase | undefined;
-  let ws: Workspace | undefined;
-  afterEach(async () => {
-    await ws?.sim.close();
-    await db?.drop();
-  });
+  const startE2e = e2eFixtures();
 
   const start = () => {
     const s = new Date(Date.now() - 2 * 86_400_000);
@@ -24,11 +18,11 @@ describe('quota (e2e)', () => {
   });
 
   it('with four streams due and a quota of 3, sends exactly 3 and exits 75; a second sync sends none', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 10 } });
-    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
-    const run = (args: string[]) =>
-      runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+    const { ws, cli } = await startE2e({
+      sim: { faults: { quota: 10 } },
+      config: { account: { exportsPer24h: 3 }, streams: allStreams() },
+    });
+    const run = (args: string[]) => cli([...args, '--json']);
 
     const planBefore = await run(['plan']);
     expect(planBefore.code, planBefore.stderr).toBe(0);
@@ -66,14 +60,11 @@ describe('quota (e2e)', () => {
   });
 
   it('several sync processes at once send at most the quota together and never the same window twice', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 50 } });
-    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) }),
-      ),
-    );
+    const { db, ws, cli } = await startE2e({
+      sim: { faults: { quota: 50 } },
+      config: { account: { exportsPer24h: 3 }, streams: allStreams() },
+    });
+    const results = await Promise.all(Array.from({ length: 5 }, () => cli(['sync', '--json'])));
     for (const r of results) expect([0, 75], r.stderr).toContain(r.code);
     const requests = ws.sim.stats.exportRequests;
     expect(requests.length).toBe(3);
@@ -91,11 +82,11 @@ describe('quota (e2e)', () => {
   });
 
   it('stops at the API quota error when the real quota is smaller, and sends nothing until the slot frees', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 1 } });
-    await ws.writeConfig({ account: { exportsPer24h: 3 }, streams: allStreams() });
-    const run = () =>
-      runCli(['sync', '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+    const { db, ws, cli } = await startE2e({
+      sim: { faults: { quota: 1 } },
+      config: { account: { exportsPer24h: 3 }, streams: allStreams() },
+    });
+    const run = () => cli(['sync', '--json']);
 
     const first = await run();
     expect(first.code, first.stderr).toBe(75);
@@ -117,11 +108,11 @@ describe('quota (e2e)', () => {
   });
 
   it('--max-exports caps the requests of one run, and reset moves a watermark back so the span is due again', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 10 } });
-    await ws.writeConfig({ account: { exportsPer24h: 10 }, streams: allStreams() });
-    const run = (args: string[]) =>
-      runCli([...args, '--json', '--config', ws!.configPath], { cwd: ws!.dir, env: simEnv(ws!.sim) });
+    const { ws, cli } = await startE2e({
+      sim: { faults: { quota: 10 } },
+      config: { account: { exportsPer24h: 10 }, streams: allStreams() },
+    });
+    const run = (args: string[]) => cli([...args, '--json']);
 
     const capped = await run(['sync', '--max-exports', '2']);
     expect(capped.code, capped.stderr).toBe(75);
@@ -149,50 +140,32 @@ describe('quota (e2e)', () => {
   });
 
   it('refuses an explicit window older than the horizon before any request, naming the setting', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db);
-    await ws.writeConfig({ streams: { copilot_kb: {} } });
+    const { ws, cli } = await startE2e({ config: { streams: { copilot_kb: {} } } });
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
-    const r = await runCli(
-      [
-        'sync',
-        '--json',
-        '--config',
-        ws.configPath,
-        '--start',
-        old,
-        '--end',
-        new Date(Date.now() - 199 * 86_400_000).toISOString(),
-      ],
-      {
-        cwd: ws.dir,
-        env: simEnv(ws.sim),
-      },
-    );
+    const r = await cli([
+      'sync',
+      '--json',
+      '--start',
+      old,
+      '--end',
+      new Date(Date.now() - 199 * 86_400_000).toISOString(),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/older than the 4-month export horizon.*historyAuthorized/);
     expect(ws.sim.stats.exportRequests).toHaveLength(0);
   });
 
   it('records a gap for a watermark older than the horizon and shows it in status', async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db);
-    await ws.writeConfig({
-      streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } },
+    const { ws, cli } = await startE2e({
+      config: { streams: { copilot_kb: { start: new Date(Date.now() - 200 * 86_400_000).toISOString() } } },
     });
-    const r = await runCli(['sync', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const r = await cli(['sync', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.streams[0].gaps).toHaveLength(1);
     const req = ws.sim.stats.exportRequests[0]!;
     expect(new Date(req.startDate).getTime()).toBeGreaterThan(Date.now() - 124 * 86_400_000);
     expect(new Date(req.startDate).getTime()).toBeLessThan(Date.now() - 115 * 86_400_000);
-    const status = await runCli(['status', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const status = await cli(['status', '--json']);
     expect(status.json.streams[0].gaps).toEqual([
       { start: expect.any(String), end: expect.any(String), reason: expect.stringContaining('4-month') },
     ]);

@@ -1,39 +1,30 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
 
 /**
  * A state store in another database than the destination: the destination has no transactional
  * state capability, so the engine commits state after the data, and a rerun stays idempotent.
  */
 describe('state store apart from the destination (e2e)', () => {
-  const dbs: TestDatabase[] = [];
-  let ws: Workspace | undefined;
-  afterAll(async () => {
-    await ws?.sim.close();
-    for (const d of dbs) await d.drop();
-  });
+  const startE2e = e2eFixtures();
 
   it('loads into the destination, keeps ledger and watermark in the state database, and reruns without duplicates', async () => {
-    const dest = await createTestDatabase();
-    const state = await createTestDatabase();
-    dbs.push(dest, state);
-    ws = await createWorkspace(dest);
+    const f = await startE2e();
+    const { db: dest, ws, cli } = f;
+    const state = await f.createDatabase();
     await ws.writeConfig({ state: { url: state.url }, streams: { copilot_aq: {} } });
     const end = new Date(Date.now() - 86_400_000);
     end.setUTCHours(0, 0, 0, 0);
     const args = [
       'sync',
       '--json',
-      '--config',
-      ws.configPath,
       '--start',
       new Date(end.getTime() - 86_400_000).toISOString(),
       '--end',
       end.toISOString(),
     ];
-    const r = await runCli(args, { cwd: ws.dir, env: simEnv(ws.sim) });
+    const r = await cli(args);
     expect(r.code, r.stderr).toBe(0);
     const [rows] = await dest.query<{ n: string }>(`select count(*) as n from cxone.${copilotAq.name}`);
     expect(Number(rows!.n)).toBe(r.json.rowsLoaded);
@@ -48,10 +39,7 @@ describe('state store apart from the destination (e2e)', () => {
     const [wm] = await state.query<{ watermark: Date }>(`select watermark from cxone_od_sync.watermarks`);
     expect(wm!.watermark.toISOString()).toBe(end.toISOString());
 
-    const replay = await runCli(['replay', '--json', '--config', ws.configPath, '--export', '1'], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const replay = await cli(['replay', '--json', '--export', '1']);
     expect(replay.code, replay.stderr).toBe(0);
     const [again] = await dest.query<{ n: string }>(`select count(*) as n from cxone.${copilotAq.name}`);
     expect(again!.n).toBe(rows!.n);

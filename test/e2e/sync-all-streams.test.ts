@@ -1,43 +1,37 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { streamSchemas } from '../../schemas/index.js';
-import { createWorkspace, runCli, simEnv, type Workspace } from '../support/cli-harness.js';
+import { type E2eFixture, e2eFixtures } from '../support/e2e-fixture.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** The built CLI against the simulator over HTTP, into a fresh PostgreSQL database. */
 describe('sync of all four streams (e2e)', () => {
-  let db: TestDatabase;
-  let ws: Workspace;
+  const startE2e = e2eFixtures('all');
+  let f: E2eFixture;
   const start = new Date(Date.now() - 3 * 86_400_000);
   start.setUTCHours(0, 0, 0, 0);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ws = await createWorkspace(db, { faults: { quota: 20 } });
-    await ws.writeConfig({
-      account: { exportsPer24h: 20 },
-      streams: {
-        copilot_kb: { start: start.toISOString(), timeZone: 'America/New_York' },
-        copilot_as: { start: start.toISOString(), timeZone: 'Asia/Kolkata' },
-        copilot_aq: { start: start.toISOString(), timeZone: 'Europe/Berlin' },
-        autopilot_gr: { start: start.toISOString(), path: 'autopilot/GRTable' },
+    f = await startE2e({
+      sim: { faults: { quota: 20 } },
+      config: {
+        account: { exportsPer24h: 20 },
+        streams: {
+          copilot_kb: { start: start.toISOString(), timeZone: 'America/New_York' },
+          copilot_as: { start: start.toISOString(), timeZone: 'Asia/Kolkata' },
+          copilot_aq: { start: start.toISOString(), timeZone: 'Europe/Berlin' },
+          autopilot_gr: { start: start.toISOString(), path: 'autopilot/GRTable' },
+        },
       },
     });
   });
-  afterAll(async () => {
-    await ws?.sim.close();
-    await db?.drop();
-  });
 
   async function expectTablesEqualSimulator() {
-    for (const schema of streamSchemas) await expectTableMatchesSimulator(db, schema);
+    for (const schema of streamSchemas) await expectTableMatchesSimulator(f.db, schema);
   }
 
   it('loads every stream typed and equal to what the simulator generated, and a second sync adds no duplicate', async () => {
-    const first = await runCli(['sync', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const { db, ws, cli } = f;
+    const first = await cli(['sync', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.json.outcome).toBe('done');
     expect(first.json.exportsRequested).toBe(4);
@@ -62,10 +56,7 @@ describe('sync of all four streams (e2e)', () => {
     expect(all).toContain('注文をキャンセルするには？');
     expect(all).toContain('Multi-line question:\nfirst line\nsecond line');
 
-    const second = await runCli(['sync', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const second = await cli(['sync', '--json']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.json.exportsRequested).toBe(4);
     await expectTablesEqualSimulator();
@@ -78,6 +69,7 @@ describe('sync of all four streams (e2e)', () => {
   });
 
   it('documents the tables: typed columns with comments and an event-time index', async () => {
+    const { db } = f;
     const cols = await db.query<{ column_name: string; data_type: string; comment: string | null }>(
       `select c.column_name, c.data_type, col_description('cxone.copilot_kb'::regclass, c.ordinal_position) as comment
          from information_schema.columns c where table_schema = 'cxone' and table_name = 'copilot_kb' order by ordinal_position`,
@@ -99,20 +91,15 @@ describe('sync of all four streams (e2e)', () => {
   });
 
   it('check with wrong credentials fails clearly and spends no export', async () => {
+    const { ws, cli } = f;
     const before = ws.sim.stats.exportRequests.length;
-    const r = await runCli(['check', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: { ...simEnv(ws.sim), SIM_ACCESS_SECRET: 'wrong-secret-value' },
-    });
+    const r = await cli(['check'], { env: { SIM_ACCESS_SECRET: 'wrong-secret-value' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refused the credentials.*accessSecret/);
     expect(r.stderr).not.toContain('wrong-secret-value');
     expect(ws.sim.stats.exportRequests.length).toBe(before);
 
-    const ok = await runCli(['check', '--json', '--config', ws.configPath], {
-      cwd: ws.dir,
-      env: simEnv(ws.sim),
-    });
+    const ok = await cli(['check', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json.checks.map((c: { check: string }) => c.check)).toEqual([
       'config',

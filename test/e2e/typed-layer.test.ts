@@ -1,19 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import { generateRows } from '../../simulator/simulator-data.js';
-import type { SimulatorOptions } from '../../simulator/simulator-server.js';
-import { createWorkspace, runCli, simEnv } from '../support/cli-harness.js';
+import { runCli } from '../support/cli-harness.js';
+import { e2eFixtures } from '../support/e2e-fixture.js';
+import { generateRows, type SimulatorOptions } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { createTestDatabase } from '../support/test-database.js';
 
 /** Rejected rows, the reject ratio, drift policies, load-file, replay and infer-schema, end to end. */
 describe('typed layer (e2e)', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const startE2e = e2eFixtures();
 
   const day = 86_400_000;
   const end = new Date(Date.now() - day);
@@ -22,16 +18,12 @@ describe('typed layer (e2e)', () => {
   const windowArgs = ['--start', start.toISOString(), '--end', end.toISOString()];
 
   async function setup(sim: SimulatorOptions = {}, streamOptions: Record<string, unknown> = {}) {
-    const db = await createTestDatabase();
-    const ws = await createWorkspace(db, sim);
-    cleanups.push(
-      () => db.drop(),
-      () => ws.sim.close(),
-    );
-    await ws.writeConfig({ streams: { copilot_kb: { timeZone: 'America/New_York', ...streamOptions } } });
-    const cli = (args: string[]) =>
-      runCli([...args, '--json', '--config', ws.configPath], { cwd: ws.dir, env: simEnv(ws.sim) });
-    return { db, ws, cli };
+    const f = await startE2e({
+      sim,
+      config: { streams: { copilot_kb: { timeZone: 'America/New_York', ...streamOptions } } },
+    });
+    const cli = (args: string[]) => f.cli([...args, '--json']);
+    return { db: f.db, ws: f.ws, cli };
   }
 
   it('loads nothing above maxRejectedRatio; after raising it, replay loads the good rows and records each bad one', async () => {

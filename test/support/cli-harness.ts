@@ -3,11 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import {
-  type RunningSimulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../simulator/simulator-server.js';
+import { type RunningSimulator, type SimulatorOptions, startSimulator } from './simulator.js';
 
 export const cliPath = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -20,17 +16,18 @@ export interface CliResult {
   json: any;
 }
 
+export interface RunOptions {
+  cwd?: string;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** SIGKILLs the child once this returns true for its stderr so far. */
+  killWhen?: (stderr: string) => boolean;
+  killDelayMs?: number;
+  onStderr?: (stderr: string) => void;
+}
+
 /** Runs the built CLI as a child process (the way users and Airflow run it). */
-export function runCli(
-  args: string[],
-  options: {
-    cwd?: string;
-    env?: NodeJS.ProcessEnv;
-    killWhen?: (stderr: string) => boolean;
-    killDelayMs?: number;
-    onStderr?: (stderr: string) => void;
-  } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd,

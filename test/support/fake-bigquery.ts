@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
  * ask for a token (`GCE_METADATA_HOST`). It keeps datasets, tables with their rows, and jobs in
  * memory; load jobs (multipart uploads of NDJSON) check every value against the table schema;
  * query jobs run the statements this connector writes (transaction, DELETE of a timestamp range,
- * INSERT ... SELECT, SELECT 1), all or nothing. Anything else is refused with BigQuery's
- * "invalidQuery", so a change of the SQL shows up in the contract tests.
+ * INSERT ... SELECT, SELECT 1), all or nothing, in any case and spacing. Anything else is
+ * refused with BigQuery's "invalidQuery", so SQL the stand-in cannot check fails the contract
+ * tests rather than passing unchecked. As BigQuery does, each statement of a script becomes a
+ * child job of it, carrying its DML counts and, inside a transaction, the transaction's id.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: REST resources are free-form JSON
@@ -167,28 +169,30 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
   function runQuery(job: Json): void {
     const sql: string = job.configuration.query.query;
     const statements = sql
-      .split(/;\s*\n|;\s*$/)
+      .split(/;/)
       .map((s) => s.trim())
       .filter(Boolean);
     const scratch = new Map<string, Row[]>();
     const children: Json[] = [];
-    let inTx = false;
+    let transaction: string | undefined;
+    let transactions = 0;
     for (const stmt of statements) {
       if (faults.failStatement?.test(stmt))
         throw new Error(`Query error: simulated failure of: ${stmt.slice(0, 40)}`);
       let m: RegExpExecArray | null;
-      if (stmt === 'SELECT 1') continue;
-      if (stmt === 'BEGIN TRANSACTION') {
-        inTx = true;
+      if (/^SELECT\s+1$/i.test(stmt)) continue;
+      if (/^BEGIN(\s+TRANSACTION)?$/i.test(stmt)) {
+        if (transaction) throw new Error('Nested transactions are not supported');
+        transaction = `${job.jobReference.jobId}_tx${++transactions}`;
         continue;
       }
-      if (stmt === 'COMMIT TRANSACTION') {
-        if (!inTx) throw new Error('COMMIT without BEGIN');
-        inTx = false;
+      if (/^COMMIT(\s+TRANSACTION)?$/i.test(stmt)) {
+        if (!transaction) throw new Error('COMMIT without BEGIN');
+        transaction = undefined;
         continue;
       }
       m =
-        /^DELETE FROM (`[^`]+`) WHERE `(\w+)` >= TIMESTAMP '([^']+)' AND `(\w+)` < TIMESTAMP '([^']+)'$/.exec(
+        /^DELETE\s+FROM\s+(`[^`]+`)\s+WHERE\s+`?(\w+)`?\s*>=\s*TIMESTAMP\s*\(?'([^']+)'\)?\s+AND\s+`?(\w+)`?\s*<\s*TIMESTAMP\s*\(?'([^']+)'\)?$/i.exec(
           stmt,
         );
       if (m) {
@@ -201,11 +205,11 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
           const v = Date.parse(String(r[col]));
           return !(v >= lo && v < hi);
         });
-        children.push({ kind: 'DELETE', deleted: t.rows.length - kept.length });
+        children.push({ kind: 'DELETE', deleted: t.rows.length - kept.length, transaction });
         scratch.set(t.key, kept);
         continue;
       }
-      m = /^INSERT INTO (`[^`]+`) \(([^)]*)\) SELECT (.*) FROM (`[^`]+`)$/s.exec(stmt);
+      m = /^INSERT\s+INTO\s+(`[^`]+`)\s*\(([^)]*)\)\s*SELECT\s+(.*)\s+FROM\s+(`[^`]+`)$/is.exec(stmt);
       if (m) {
         const target = resolveTable(m[1] as string, scratch);
         const source = resolveTable(m[4] as string, scratch);
@@ -225,12 +229,12 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
           }
           target.rows.push(row);
         }
-        children.push({ kind: 'INSERT', inserted: source.rows.length });
+        children.push({ kind: 'INSERT', inserted: source.rows.length, transaction });
         continue;
       }
       throw new Error(`Syntax error: statement not understood by the fake: ${stmt.slice(0, 80)}`);
     }
-    if (inTx) throw new Error('Transaction is not committed');
+    if (transaction) throw new Error('Transaction is not committed');
     // All or nothing: only a script that ran to its end changes the tables.
     for (const [key, rows] of scratch) (tables.get(key) as TableEntry).rows = rows;
     let n = 0;
@@ -244,6 +248,7 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
         status: { state: 'DONE' },
         statistics: {
           parentJobId: job.jobReference.jobId,
+          ...(c.transaction ? { transactionInfo: { transactionId: c.transaction } } : {}),
           query: {
             statementType: c.kind,
             dmlStats:

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { type DataOptions, generateRows } from '../../simulator/simulator-data.js';
 import type { StreamSchema } from '../../src/model/stream-schema.js';
+import { type DataOptions, generateRows } from './simulator.js';
 import type { TestDatabase } from './test-database.js';
 
 /**

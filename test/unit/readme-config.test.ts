@@ -23,12 +23,74 @@ function keys(schema: z.ZodType, prefix: string): string[] {
   return [];
 }
 
+interface ReferenceRow {
+  /** The full dotted keys the row's key cell names. */
+  readonly keys: readonly string[];
+  /** The backticked words of the meaning cell (the sub-keys a row like `streams.<name>` lists). */
+  readonly mentions: ReadonlySet<string>;
+}
+
+/**
+ * The rows of the README's "## Configuration" table. A key cell names full dotted keys, and may
+ * go on with bare names relative to the first one's section
+ * (`account.clientId`, `clientSecret`: `account.clientSecret`).
+ */
+function referenceRows(readme: string): ReferenceRow[] {
+  const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? '';
+  const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+  return section
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
+    .slice(1)
+    .map((line) => {
+      const [keyCell = '', , meaning = ''] = line.split('|').slice(1);
+      let parent = '';
+      // A parenthesis qualifies the keys (`(type \`bigquery\`)`); it names none.
+      const rowKeys = ticked(keyCell.replace(/\([^)]*\)/g, '')).map((k) => {
+        if (k.includes('.')) {
+          parent = k.slice(0, k.lastIndexOf('.') + 1);
+          return k;
+        }
+        return `${parent}${k}`;
+      });
+      return { keys: rowKeys, mentions: new Set(ticked(meaning)) };
+    });
+}
+
+/**
+ * Whether the table documents `key`: a row names it; or it is a section (a row names a key
+ * under it); or a row names its parent and lists the last segment in its meaning.
+ */
+function documented(key: string, rows: readonly ReferenceRow[]): boolean {
+  const at = key.lastIndexOf('.');
+  const parent = key.slice(0, at);
+  const leaf = key.slice(at + 1);
+  return rows.some(
+    (r) =>
+      r.keys.includes(key) ||
+      r.keys.some((k) => k.startsWith(`${key}.`)) ||
+      (at > 0 && r.keys.includes(parent) && r.mentions.has(leaf)),
+  );
+}
+
 describe('README configuration reference', () => {
-  it('names every key of the config schema', () => {
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const rows = referenceRows(readme);
+
+  it('reads the configuration table', () => {
+    expect(rows.length).toBeGreaterThan(15);
+    expect(rows.flatMap((r) => r.keys)).toContain('account.clientSecret');
+  });
+
+  it('names every key of the config schema in the configuration table, by its full dotted path', () => {
     const all = keys(configSchema, '');
     expect(all.length).toBeGreaterThan(30);
-    const missing = all.filter((k) => !readme.includes(k.split('.').at(-1)!));
-    expect(missing).toEqual([]);
+    expect(all.filter((k) => !documented(k, rows))).toEqual([]);
+  });
+
+  it('names no key in the configuration table that the config schema does not have', () => {
+    const all = keys(configSchema, '');
+    const known = (k: string) => all.some((a) => a === k || a.startsWith(`${k}.`));
+    expect(rows.flatMap((r) => r.keys).filter((k) => !known(k))).toEqual([]);
   });
 });
