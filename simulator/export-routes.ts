@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { downloadUrl } from './file-server.js';
-import { apiError, json, readBody } from './http-reply.js';
+import { apiError, json, readBody, stampDate } from './http-reply.js';
 import { checkExportRequest, streamOfTable } from './request-validation.js';
 import type { ExportRecord, SimulatorState } from './simulator-state.js';
 import { authorize } from './token-route.js';
@@ -9,7 +9,9 @@ import { authorize } from './token-route.js';
 /**
  * `POST /observabilitydashboard/v2/tables/{table}/export-data`: validates the body, counts the
  * export against the quota and answers 202 with a Location to its status (relative unless the
- * simulator was started with `absoluteLocation`). Every rejection is recorded in the stats.
+ * simulator was started with `absoluteLocation`). Every rejection is recorded in the stats. Once
+ * the export exists, `dropExportAnswers` destroys the connection instead of answering and
+ * `holdExportRequests` holds the answer until released.
  */
 export async function exportRoute(
   sim: SimulatorState,
@@ -38,16 +40,25 @@ export async function exportRoute(
   sim.exports.set(id, rec);
   sim.stats.exportRequests.push(rec);
   const statusPath = `/observabilitydashboard/v2/tables/export-data/${id}/status?fileName=export`;
-  res.writeHead(202, {
-    location: sim.absoluteLocation ? `${sim.origins.api}${statusPath}` : statusPath,
-    'content-length': '0',
-  });
-  res.end();
+  const answer = () => {
+    stampDate(sim, res);
+    res.writeHead(202, {
+      location: sim.absoluteLocation ? `${sim.origins.api}${statusPath}` : statusPath,
+      'content-length': '0',
+    });
+    res.end();
+  };
+  if (sim.faults.takeDroppedAnswer()) {
+    sim.stats.droppedExportAnswers++;
+    res.destroy();
+  } else if (sim.faults.holdExportRequests) sim.held.hold(res, answer);
+  else answer();
 }
 
 /**
  * `GET /observabilitydashboard/v2/tables/export-data/{id}/status`: Pending while the export is
- * processing, then Completed with a signed download URL (already expired when a fault says so).
+ * processing, then Completed with a signed download URL (already expired when a fault says so);
+ * 404 for an unknown export, or one the `forgetExports` fault makes the vendor forget.
  */
 export function statusRoute(
   sim: SimulatorState,
@@ -58,8 +69,9 @@ export function statusRoute(
 ): void {
   if (!authorize(sim, req, res, url.pathname)) return;
   sim.stats.statusRequests++;
+  sim.stats.statusRequestsById[id] = (sim.stats.statusRequestsById[id] ?? 0) + 1;
   if (sim.faults.takeFailure('status', res)) return;
-  const rec = sim.exports.get(id);
+  const rec = sim.faults.forgets(id) ? undefined : sim.exports.get(id);
   if (!rec) {
     apiError(res, 404, `Export ${id} not found`);
     return;

@@ -28,6 +28,45 @@ export interface SimulatorFaults {
   driftExtraHeader?: boolean;
   /** The simulator's own rolling 24h quota. */
   quota?: number;
+  /**
+   * Export requests are received, validated and created (counted in `stats.exportRequests`, so
+   * the quota counts them), but their 202 is held until released: `POST /_sim/release`, the
+   * handle's `releaseHeld()`, or setting this back to false. `stats.heldExportRequests` is the
+   * number held right now; closing the simulator destroys their connections.
+   */
+  holdExportRequests?: boolean;
+  /**
+   * The next N export requests are created at the vendor (counted in `stats.exportRequests` and
+   * `stats.droppedExportAnswers`), then the connection is destroyed before any byte of the
+   * answer: the client sees a socket error after sending ("the vendor may have accepted it").
+   * Takes precedence over `holdExportRequests`. Counts down as it fires.
+   */
+  dropExportAnswers?: number;
+  /**
+   * Downloads are answered whole with `Connection: close`, and the socket is destroyed as soon as
+   * the last byte is handed to the operating system (a server that closes right after the body
+   * while the client may still be applying backpressure). Counted in
+   * `stats.downloadsClosedAfterBody`. A truncated or throttled download ignores it (but for the
+   * header).
+   */
+  closeAfterBody?: boolean;
+  /**
+   * Writes each whole download body in writes of at most this many bytes (many small writes);
+   * ignored by truncated and throttled downloads.
+   */
+  downloadChunkBytes?: number;
+  /**
+   * The status endpoint answers 404 (`Export {id} not found`) for these export ids, or for every
+   * export when true, for as long as this is set: a vendor that no longer knows the export.
+   * Downloads of URLs already handed out still work.
+   */
+  forgetExports?: boolean | string[];
+  /**
+   * Every answer of both origins (API, token endpoint, downloads) carries a `Date` header of the
+   * simulator's clock (the `now` option, else the real clock) plus this many milliseconds.
+   * Default 0: the `Date` header always follows the simulator's clock.
+   */
+  dateOffsetMs?: number;
 }
 
 export interface FailureFault {
@@ -99,6 +138,35 @@ export class FaultPlan {
     if (!t || t.count <= 0) return undefined;
     t.count--;
     return { withContentLength: t.withContentLength };
+  }
+
+  /** Whether this export's answer must be dropped; spends one when it must. */
+  takeDroppedAnswer(): boolean {
+    if (!this.#faults.dropExportAnswers || this.#faults.dropExportAnswers <= 0) return false;
+    this.#faults.dropExportAnswers--;
+    return true;
+  }
+
+  /** Whether the status endpoint must no longer know export `id`. */
+  forgets(id: string): boolean {
+    const f = this.#faults.forgetExports;
+    return f === true || (Array.isArray(f) && f.includes(id));
+  }
+
+  get holdExportRequests(): boolean {
+    return this.#faults.holdExportRequests === true;
+  }
+
+  get closeAfterBody(): boolean {
+    return this.#faults.closeAfterBody === true;
+  }
+
+  get downloadChunkBytes(): number | undefined {
+    return this.#faults.downloadChunkBytes;
+  }
+
+  get dateOffsetMs(): number {
+    return this.#faults.dateOffsetMs ?? 0;
   }
 
   get latencyMs(): number | undefined {

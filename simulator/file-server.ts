@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiError } from './http-reply.js';
+import { apiError, stampDate } from './http-reply.js';
 import type { SimulatorState } from './simulator-state.js';
 
 function sign(sim: SimulatorState, id: string, expires: number): string {
@@ -20,13 +20,16 @@ export function downloadUrl(sim: SimulatorState, id: string, fileName: string, e
  * counted: the connector must never send it there).
  *
  * `GET /files/{id}/{name}.csv?expires&sig`: 404 for an unknown file, 403 for a bad signature,
- * the storage's XML 403 once expired; then the file, cut short or throttled when a fault says so.
+ * the storage's XML 403 once expired; then the file, cut short or throttled when a fault says so,
+ * written in small pieces (`downloadChunkBytes`) and followed by closing the socket
+ * (`closeAfterBody`) when faults say so.
  */
 export async function serveDownload(
   sim: SimulatorState,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  stampDate(sim, res);
   const url = new URL(req.url ?? '/', sim.origins.download);
   const m = /^\/files\/([^/]+)\/([^/]+)\.csv$/.exec(url.pathname);
   const rec = m ? sim.exports.get(m[1]!) : undefined;
@@ -45,10 +48,25 @@ export async function serveDownload(
   const size = (await stat(path)).size;
   const truncation = sim.faults.takeTruncation();
   if (truncation) return sendTruncated(res, path, size, truncation.withContentLength);
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': String(size) });
+  const closeAfterBody = sim.faults.closeAfterBody;
+  res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-length': String(size),
+    ...(closeAfterBody ? { connection: 'close' } : {}),
+  });
   const rate = sim.faults.downloadBytesPerSecond;
-  if (rate) sendThrottled(res, path, rate);
-  else createReadStream(path).pipe(res);
+  if (rate) return sendThrottled(res, path, rate);
+  const chunk = sim.faults.downloadChunkBytes;
+  const rs = createReadStream(path, chunk ? { highWaterMark: Math.max(1, chunk) } : {});
+  if (closeAfterBody) {
+    const socket = res.socket;
+    res.once('finish', () => {
+      socket?.destroy();
+      sim.stats.downloadsClosedAfterBody++;
+    });
+  }
+  rs.pipe(res);
+  res.on('close', () => rs.destroy());
 }
 
 /**

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { SimulatorState } from './simulator-state.js';
+
+/**
+ * Sets the answer's `Date` header from the simulator's clock plus the `dateOffsetMs` fault
+ * (Node would otherwise date it from the real clock). Call it just before the answer is written.
+ */
+export function stampDate(sim: SimulatorState, res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('date', new Date(sim.now() + sim.faults.dateOffsetMs).toUTCString());
+}
 
 /** Answers with a JSON body and its Content-Length; `headers` add to or override the defaults. */
 export function json(

@@ -5,7 +5,8 @@ import { ExportFiles } from './export-files.js';
 import { exportRoute, statusRoute } from './export-routes.js';
 import { FaultPlan, type SimulatorFaults } from './fault-plan.js';
 import { serveDownload } from './file-server.js';
-import { apiError, json, listener, readBody } from './http-reply.js';
+import { HeldAnswers } from './held-answers.js';
+import { apiError, json, listener, readBody, stampDate } from './http-reply.js';
 import type { DataOptions } from './simulator-data.js';
 import { emptyStats, type SimulatorState, type SimulatorStats } from './simulator-state.js';
 import { type SimulatorCredentials, TokenStore, tokenRoute } from './token-route.js';
@@ -40,7 +41,14 @@ export interface RunningSimulator {
   readonly downloadBase: string;
   readonly credentials: SimulatorCredentials;
   readonly stats: SimulatorStats;
+  /** Merges faults into those in force (as `POST /_sim/faults`). */
   setFaults(faults: SimulatorFaults): void;
+  /**
+   * Answers every export request held by `holdExportRequests` normally (202 with Location), as
+   * `POST /_sim/release`; returns how many were released. The fault stays on for later requests.
+   */
+  releaseHeld(): number;
+  /** Stops both origins; held export answers have their connections destroyed. */
   close(): Promise<void>;
 }
 
@@ -48,13 +56,15 @@ export interface RunningSimulator {
  * The export API simulator: token endpoint, the five export paths with the documented request
  * validation and both documented 400s, Location, status, and signed expiring downloads from a
  * second origin (another port). Faults switch at run time through `setFaults` or
- * `POST /_sim/faults`; `GET /_sim/stats` shows the counters.
+ * `POST /_sim/faults`; `GET /_sim/stats` shows the counters; held export answers are released
+ * by `releaseHeld` or `POST /_sim/release` (answered `{ released: n }`).
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   const tokens = new TokenStore(now);
   const faults = new FaultPlan(options.faults, () => tokens.revokeAll());
+  const stats = emptyStats();
   const sim: SimulatorState = {
     now,
     credentials: {
@@ -66,8 +76,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults,
     tokens,
     exports: new Map(),
-    stats: emptyStats(),
+    stats,
     files: await ExportFiles.create(faults, options.data, options.staticFiles),
+    held: new HeldAnswers(stats),
     signKey: randomBytes(16),
     absoluteLocation: options.absoluteLocation === true,
     origins: { api: '', download: '' },
@@ -88,24 +99,37 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     downloadBase: sim.origins.download,
     credentials: sim.credentials,
     stats: sim.stats,
-    setFaults: (f) => faults.update(f),
+    setFaults: (f) => setFaults(sim, f),
+    releaseHeld: () => sim.held.releaseAll(),
     async close() {
+      sim.held.destroyAll();
       await Promise.all([closeServer(api), closeServer(downloads)]);
       await sim.files.remove();
     },
   };
 }
 
-/** The API origin's routes: token, the two test controls, export status and export requests. */
+/** Merges `update` into the faults; turning `holdExportRequests` off releases the held answers. */
+function setFaults(sim: SimulatorState, update: SimulatorFaults): void {
+  sim.faults.update(update);
+  if (!sim.faults.holdExportRequests) sim.held.releaseAll();
+}
+
+/** The API origin's routes: token, the three test controls, export status and export requests. */
 async function routeApi(sim: SimulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const latencyMs = sim.faults.latencyMs;
   if (latencyMs) await new Promise((r) => setTimeout(r, latencyMs));
+  stampDate(sim, res);
   const url = new URL(req.url ?? '/', sim.origins.api);
   const path = url.pathname;
   if (req.method === 'POST' && path === '/auth/token') return tokenRoute(sim, req, res);
   if (path === '/_sim/faults' && req.method === 'POST') {
-    sim.faults.update(JSON.parse(await readBody(req)) as SimulatorFaults);
+    setFaults(sim, JSON.parse(await readBody(req)) as SimulatorFaults);
     return json(res, 200, sim.faults.current);
+  }
+  if (path === '/_sim/release' && req.method === 'POST') {
+    await readBody(req);
+    return json(res, 200, { released: sim.held.releaseAll() });
   }
   if (path === '/_sim/stats') return json(res, 200, sim.stats);
   const statusMatch = /^\/observabilitydashboard\/v2\/tables\/export-data\/([^/]+)\/status$/.exec(path);

@@ -1,5 +1,6 @@
 import type { ExportFiles } from './export-files.js';
 import type { FaultPlan } from './fault-plan.js';
+import type { HeldAnswers } from './held-answers.js';
 import type { SimulatorCredentials, TokenStore } from './token-route.js';
 
 /** An accepted export request, as the simulator keeps it (and as `stats.exportRequests` shows it). */
@@ -20,7 +21,18 @@ export interface SimulatorStats {
   exportRequests: ExportRecord[];
   rejectedExportRequests: { path: string; status: number; message: string }[];
   statusRequests: number;
+  /** Status requests per export id (every one that passed authorization, whatever its answer). */
+  statusRequestsById: Record<string, number>;
+  /** Export answers held right now by the `holdExportRequests` fault. */
+  heldExportRequests: number;
+  /** Exports created whose answer the `dropExportAnswers` fault dropped. */
+  droppedExportAnswers: number;
   downloads: number;
+  /**
+   * Downloads whose socket the `closeAfterBody` fault destroyed after the last byte was written
+   * (not counted when the client closed the connection first).
+   */
+  downloadsClosedAfterBody: number;
   /** Download requests that carried an Authorization header (the bearer token must never go there). */
   downloadsWithAuthorization: number;
   /** Every access token issued (for tests that check none leaks). */
@@ -35,7 +47,11 @@ export function emptyStats(): SimulatorStats {
     exportRequests: [],
     rejectedExportRequests: [],
     statusRequests: 0,
+    statusRequestsById: {},
+    heldExportRequests: 0,
+    droppedExportAnswers: 0,
     downloads: 0,
+    downloadsClosedAfterBody: 0,
     downloadsWithAuthorization: 0,
     issuedTokens: [],
     downloadUrls: [],
@@ -54,6 +70,8 @@ export interface SimulatorState {
   readonly exports: Map<string, ExportRecord>;
   readonly stats: SimulatorStats;
   readonly files: ExportFiles;
+  /** Export answers held by the `holdExportRequests` fault. */
+  readonly held: HeldAnswers;
   /** Key of the HMAC that signs download URLs. */
   readonly signKey: Buffer;
   /** Write Location as an absolute URL rather than a path. */
