@@ -8,7 +8,8 @@ import { configSchema } from '../../src/config/config-schema.js';
 function keys(schema: z.ZodType, prefix: string): string[] {
   let s: z.ZodType = schema;
   for (;;) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional)
+      s = s.unwrap() as z.ZodType;
     else break;
   }
   if (s instanceof z.ZodObject) {
