@@ -37,7 +37,7 @@ export async function simulateCommand(args: SimulateArgs, log: Logger): Promise<
     [
       `simulator listening: apiBase ${sim.apiBase}  authUrl ${sim.authUrl}  downloads ${sim.downloadBase}`,
       `credentials: clientId ${sim.credentials.clientId}  clientSecret ${sim.credentials.clientSecret}  accessKey ${sim.credentials.accessKey}  accessSecret ${sim.credentials.accessSecret}`,
-      'faults: POST /_sim/faults (JSON), counters: GET /_sim/stats; Ctrl-C stops',
+      'faults: POST /_sim/faults (JSON), held export answers: POST /_sim/release, counters: GET /_sim/stats; Ctrl-C stops',
     ].join('\n'),
   );
   await new Promise<void>((resolve) => {

@@ -1,0 +1,24 @@
+/**
+ * The library API: what a program embedding the connector may import (the CLI is one such
+ * program). Everything else is internal and may change without notice.
+ */
+
+export { streamSchemas } from '../schemas/index.js';
+export { type Context, createContext, withContext } from './cli/context.js';
+export { loadConfig, type ResolvedConfig, resolveConfig, type StreamConfig } from './config/load-config.js';
+export { type Clock, systemClock } from './engine/clock.js';
+export type {
+  Destination,
+  DestinationCapabilities,
+  DestinationFactory,
+  LoadJob,
+  LoadResult,
+} from './engine/destination.js';
+export type { ExportApi, VendorExportStatus } from './engine/export-api.js';
+export { runSync, type SyncDeps, type SyncOptions } from './engine/sync-runner.js';
+export type { ExportSummary, StreamSummary, SyncSummary } from './engine/sync-summary.js';
+export * from './errors.js';
+export { createLogger, type Logger } from './log/logger.js';
+export type { ColumnSpec, ColumnType, StreamSchema } from './model/stream-schema.js';
+export type { Window } from './model/window.js';
+export { StateStore } from './state/state-store.js';
