@@ -97,8 +97,12 @@ describe('bulk load paths agree (e2e)', () => {
     );
   }
 
-  it('binary COPY, CSV COPY and INSERTs load the same rows and reject the same ones', async () => {
+  it('binary COPY, CSV COPY and INSERTs load the same rows and reject the same ones', async (ctx) => {
     const { db, ws, cli } = await startE2e();
+    // The embedded PGlite server (no DATABASE_URL, no Docker) takes no COPY FROM STDIN: there is
+    // nothing to compare the INSERT path with, and the INSERT path is what every other e2e test
+    // runs on that server.
+    if (!db.copy) ctx.skip('the test database server takes no COPY (embedded PGlite)');
     const file = join(ws.dir, 'awkward.csv');
     await writeFile(file, awkwardExport());
     const load = async (schema: string, copy: boolean) => {
