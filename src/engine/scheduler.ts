@@ -1,0 +1,194 @@
+/**
+ * The quota scheduler (issue 14): which streams get an export request in this run. Pure: the
+ * ledger's history and the clock in, a decision out.
+ *
+ * The vendor allows `quota` requests per rolling 24 hours, shared by every stream of the account.
+ * The policy:
+ * - **Pacing.** Slots are spent about one every `24 h / quota` (the pace), on a grid that starts
+ *   from the account's recent requests: the next slot is due at `max_k(spend_k + k * pace)` over
+ *   the k-th most recent requests, so a bunch of requests (a first sync) spreads out again
+ *   instead of freeing, and being spent, all at once every day. A run spends every grid point
+ *   that has come, and every one that would pass before the next run is expected (the median gap
+ *   between this account's recent syncs): a daily cron spends the day's three slots in one run,
+ *   an hourly cron one every eight hours.
+ * - **Fair share.** The slot goes to the stream with the largest weighted staleness
+ *   (`(now - watermark) * weight`); ties go to the stream with the fewest recent exports, then the
+ *   one requested longest ago, never to a name. Over time each stream gets `weight / sum(weights)`
+ *   of the slots: with four streams of weight 1 and a quota of 3, each is refreshed every 32 h.
+ * - **Worthwhile requests only.** An incremental request must bring at least the stream's
+ *   minimum of new data (`streams.<name>.minInterval`, default half its fair-share interval), so
+ *   a sync run right after another sends nothing.
+ * - **Backlogs and first syncs** (a stream never synced, or whose due span is split into several
+ *   windows) may use every free slot, unpaced.
+ */
+
+const dayMs = 86_400_000;
+
+/** What the scheduler needs to know of one stream. */
+export interface ScheduledStream {
+  readonly stream: string;
+  /** Relative share of the quota (`streams.<name>.weight`, default 1). */
+  readonly weight: number;
+  readonly watermark: Date | undefined;
+  /** Data the planned windows would bring beyond the watermark (ms): end of the last window minus the watermark. */
+  readonly newDataMs: number;
+  /** Configured minimum of new data per request (`streams.<name>.minInterval`), if any. */
+  readonly minIntervalMs: number | undefined;
+  /** A first sync, or a span split into several windows: may use every free slot. */
+  readonly backlog: boolean;
+  /** When this stream's latest counted request was sent. */
+  readonly lastRequestAt: Date | undefined;
+  /** This stream's counted requests in the last 7 days (the tie-break). */
+  readonly recentRequests: number;
+}
+
+export interface ScheduleInput {
+  readonly now: Date;
+  /** Requests the vendor allows per rolling 24 hours. */
+  readonly quota: number;
+  /** Every enabled stream's weight (the fair share is taken over all of them, not only those planned). */
+  readonly weights: readonly number[];
+  /** The account's counted requests, newest first (at least the `quota` most recent). */
+  readonly recentSpends: readonly Date[];
+  /** Start times of this account's earlier syncs, newest first. */
+  readonly previousRuns: readonly Date[];
+  readonly streams: readonly ScheduledStream[];
+}
+
+export interface StreamDecision {
+  readonly stream: string;
+  /** Request its next window in this run (when a quota slot is free). */
+  readonly request: boolean;
+  /** Not paced: may use any free slot. */
+  readonly backlog: boolean;
+  /** When its next request is expected to be due (now, when `request`). */
+  readonly dueAt: Date;
+  /** Why not now, for the summary. */
+  readonly reason?: string;
+}
+
+export interface ScheduleDecision {
+  /** Every stream, in the order its requests should be sent. */
+  readonly streams: readonly StreamDecision[];
+  /** The pace: 24 h / quota. */
+  readonly paceMs: number;
+  /** Paced requests this run may send (backlogs come on top, up to the free slots). */
+  readonly pacedAllowance: number;
+}
+
+/** Grid points closer than this to now count as come (cron jitter, start-up time). */
+export const paceToleranceMs = 15 * 60_000;
+
+/** How often a stream of `weight` is refreshed when `weights` share `quota` requests a day. */
+export function fairIntervalMs(quota: number, weights: readonly number[], weight: number): number {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return (dayMs * total) / (quota * weight);
+}
+
+/** The minimum of new data a request of the stream must bring. */
+export function minNewDataMs(quota: number, weights: readonly number[], s: ScheduledStream): number {
+  return s.minIntervalMs ?? fairIntervalMs(quota, weights, s.weight) / 2;
+}
+
+/** The next paced slot: `max_k(spend_k + k * pace)` over the `quota` most recent requests. */
+export function nextPacedSlot(recentSpends: readonly Date[], quota: number, paceMs: number): number {
+  let next = Number.NEGATIVE_INFINITY;
+  recentSpends.slice(0, quota).forEach((s, i) => {
+    next = Math.max(next, s.getTime() + (i + 1) * paceMs);
+  });
+  return next;
+}
+
+/** The median gap between recent runs (this one included), or undefined with fewer than two. */
+export function expectedRunGapMs(now: Date, previousRuns: readonly Date[]): number | undefined {
+  const starts = [now.getTime(), ...previousRuns.slice(0, 8).map((d) => d.getTime())];
+  const gaps = starts.slice(1).map((s, i) => starts[i]! - s);
+  if (gaps.length < 2) return undefined;
+  const sorted = gaps.sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * How many paced requests this run may send: the grid points from the next paced slot (or now,
+ * when that has passed) that have come, plus those that would pass before the next run.
+ */
+export function pacedAllowance(
+  now: Date,
+  nextSlot: number,
+  paceMs: number,
+  runGapMs: number | undefined,
+  quota: number,
+): number {
+  const t = now.getTime();
+  const first = Math.max(nextSlot, t - paceToleranceMs);
+  let n = 0;
+  for (let i = 0; i < quota; i++) {
+    const point = first + i * paceMs;
+    const come = point <= t + paceToleranceMs;
+    const missedOtherwise = runGapMs !== undefined && point < t + runGapMs - paceToleranceMs;
+    if (!come && !missedOtherwise) break;
+    n++;
+  }
+  return n;
+}
+
+/** Stable tie-break that is not the name's alphabetical order. */
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Streams in the order they deserve a slot: weighted staleness, then fewest recent exports. */
+export function byPriority(now: Date, streams: readonly ScheduledStream[]): ScheduledStream[] {
+  const staleness = (s: ScheduledStream) =>
+    s.watermark ? (now.getTime() - s.watermark.getTime()) * s.weight : Number.POSITIVE_INFINITY;
+  return [...streams].sort(
+    (a, b) =>
+      staleness(b) - staleness(a) ||
+      a.recentRequests - b.recentRequests ||
+      (a.lastRequestAt?.getTime() ?? 0) - (b.lastRequestAt?.getTime() ?? 0) ||
+      hash(a.stream) - hash(b.stream),
+  );
+}
+
+/** Decides which streams request now, and when the others are due. */
+export function schedule(input: ScheduleInput): ScheduleDecision {
+  const { now, quota, weights } = input;
+  const t = now.getTime();
+  const paceMs = dayMs / quota;
+  const next = nextPacedSlot(input.recentSpends, quota, paceMs);
+  const allowance = pacedAllowance(now, next, paceMs, expectedRunGapMs(now, input.previousRuns), quota);
+  let left = allowance;
+  // The paced slots after this run's, in order: the k-th waiting stream is due at the k-th.
+  let nextPoint = Math.max(next, t) + allowance * paceMs;
+  const decisions: StreamDecision[] = [];
+  for (const s of byPriority(now, input.streams)) {
+    const minData = minNewDataMs(quota, weights, s);
+    if (s.backlog) {
+      decisions.push({ stream: s.stream, request: true, backlog: true, dueAt: now });
+    } else if (s.newDataMs >= minData && left > 0) {
+      left--;
+      decisions.push({ stream: s.stream, request: true, backlog: false, dueAt: now });
+    } else {
+      const worthwhileAt = t + Math.max(0, minData - s.newDataMs);
+      const dueAt = new Date(Math.max(worthwhileAt, nextPoint));
+      nextPoint = dueAt.getTime() + paceMs;
+      decisions.push({
+        stream: s.stream,
+        request: false,
+        backlog: false,
+        dueAt,
+        reason:
+          s.newDataMs < minData
+            ? `${hours(s.newDataMs)} h of new data, less than the ${hours(minData)} h a request should bring; next export due at ${dueAt.toISOString()}`
+            : `the quota is paced at one request every ${hours(paceMs)} h; next export due at ${dueAt.toISOString()}`,
+      });
+    }
+  }
+  return { streams: decisions, paceMs, pacedAllowance: allowance };
+}
+
+function hours(ms: number): string {
+  return (ms / 3_600_000).toFixed(1);
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  byPriority,
+  expectedRunGapMs,
+  fairIntervalMs,
+  nextPacedSlot,
+  pacedAllowance,
+  type ScheduledStream,
+  schedule,
+} from '../../src/engine/scheduler.js';
+
+const h = 3_600_000;
+const day = 24 * h;
+const t0 = Date.parse('2026-11-01T00:00:00Z');
+const at = (ms: number) => new Date(t0 + ms);
+
+function stream(name: string, over: Partial<ScheduledStream> = {}): ScheduledStream {
+  return {
+    stream: name,
+    weight: 1,
+    watermark: undefined,
+    newDataMs: 10 * day,
+    minIntervalMs: undefined,
+    backlog: false,
+    lastRequestAt: undefined,
+    recentRequests: 0,
+    ...over,
+  };
+}
+
+/**
+ * The policy alone against a vendor that allows `quota` requests per rolling 24 h: runs at the
+ * given times, a request's window ends `settle` before it and becomes the watermark at once.
+ * A run whose due request finds no free slot waits up to 10 minutes for one, as `sync` does.
+ */
+function simulate(
+  runTimes: readonly number[],
+  quota = 3,
+  names = ['a', 'b', 'c', 'd'],
+  settle = 15 * 60_000,
+) {
+  const wm = new Map<string, number>();
+  const requests = new Map<string, number[]>(names.map((n) => [n, []]));
+  const spends: number[] = [];
+  const runs: number[] = [];
+  const lagSamples = new Map<string, number>(names.map((n) => [n, 0]));
+  let worstAfterDay3 = 0;
+  let lastSampled = runTimes[0]!;
+  const sample = (until: number) => {
+    for (let t = lastSampled; t < until; t += 10 * 60_000) {
+      for (const n of names) {
+        const lag = t - (wm.get(n) ?? runTimes[0]!);
+        if (t - runTimes[0]! > 3 * day) worstAfterDay3 = Math.max(worstAfterDay3, lag);
+        lagSamples.set(n, Math.max(lagSamples.get(n)!, lag));
+      }
+    }
+    lastSampled = Math.max(lastSampled, until);
+  };
+  for (const run of runTimes) {
+    sample(run);
+    let now = run;
+    const decision = schedule({
+      now: new Date(now),
+      quota,
+      weights: names.map(() => 1),
+      recentSpends: [...spends].reverse().map((s) => new Date(s)),
+      previousRuns: [...runs].reverse().map((r) => new Date(r)),
+      streams: names.map((n) => {
+        const w = wm.get(n);
+        const reqs = requests.get(n)!;
+        return stream(n, {
+          watermark: w === undefined ? undefined : new Date(w),
+          newDataMs: w === undefined ? 10 * day : now - settle - w,
+          backlog: w === undefined,
+          lastRequestAt: reqs.length ? new Date(reqs[reqs.length - 1]!) : undefined,
+          recentRequests: reqs.filter((r) => r > now - 7 * day).length,
+        });
+      }),
+    });
+    runs.push(run);
+    for (const d of decision.streams.filter((x) => x.request)) {
+      const inWindow = () => spends.filter((s) => s > now - day).length;
+      if (inWindow() >= quota) {
+        const frees = spends.filter((s) => s > now - day)[0]! + day + 1;
+        if (frees - now > 10 * 60_000) break;
+        now = frees;
+      }
+      spends.push(now);
+      requests.get(d.stream)!.push(now);
+      wm.set(d.stream, now - settle);
+    }
+  }
+  sample(runTimes[runTimes.length - 1]!);
+  return { spends, requests, worstAfterDay3, worst: lagSamples };
+}
+
+const every = (stepMs: number, days: number, offset = 0) =>
+  Array.from({ length: Math.floor((days * day) / stepMs) }, (_, i) => t0 + offset + i * stepMs);
+
+describe('quota scheduler', () => {
+  it('shares 3 slots a day among 4 streams as one every 32 h each', () => {
+    expect(fairIntervalMs(3, [1, 1, 1, 1], 1)).toBe(32 * h);
+    expect(fairIntervalMs(3, [2, 1, 1], 2)).toBe(16 * h);
+  });
+
+  it('spreads a bunch of requests over the pace instead of spending them all when they free', () => {
+    const bunch = [at(0), at(0), at(0)];
+    expect(nextPacedSlot(bunch, 3, 8 * h)).toBe(t0 + 24 * h);
+    expect(nextPacedSlot([at(24 * h), at(0), at(0)], 3, 8 * h)).toBe(t0 + 32 * h);
+  });
+
+  it('lets an hourly cron spend one slot per pace and a daily cron the whole day in one run', () => {
+    const next = t0 + 8 * h;
+    expect(pacedAllowance(at(8 * h), next, 8 * h, h, 3)).toBe(1);
+    expect(pacedAllowance(at(7 * h), next, 8 * h, h, 3)).toBe(0);
+    expect(pacedAllowance(at(8 * h), next, 8 * h, day, 3)).toBe(3);
+    expect(expectedRunGapMs(at(3 * h), [at(2 * h), at(h), at(0)])).toBe(h);
+    expect(expectedRunGapMs(at(3 * h), [at(2 * h)])).toBeUndefined();
+  });
+
+  it('breaks ties by fewest recent exports and never by the name', () => {
+    const w = at(0);
+    const order = byPriority(at(10 * h), [
+      stream('a', { watermark: w, recentRequests: 3 }),
+      stream('z', { watermark: w, recentRequests: 1 }),
+    ]);
+    expect(order.map((s) => s.stream)).toEqual(['z', 'a']);
+  });
+
+  it('sends nothing when a run comes right after another (quota 8)', () => {
+    const d = schedule({
+      now: at(10_000),
+      quota: 8,
+      weights: [1, 1, 1, 1],
+      recentSpends: [at(0), at(0), at(0), at(0)],
+      previousRuns: [at(0)],
+      streams: ['a', 'b', 'c', 'd'].map((n) => stream(n, { watermark: at(0), newDataMs: 2_000 })),
+    });
+    expect(d.streams.filter((s) => s.request)).toEqual([]);
+    expect(d.streams[0]!.reason).toMatch(/next export due at/);
+  });
+
+  it.each([
+    ['hourly cron', every(h, 30, 37_000), 33],
+    ['8-hourly cron', every(8 * h, 30, 45_000), 33],
+    ['daily cron', every(day, 30, 2 * h), 49],
+  ])('%s: steady-state worst lag within bounds and the quota used', (_name, runs, boundH) => {
+    const r = simulate(runs);
+    expect(r.worstAfterDay3 / h).toBeLessThanOrEqual(boundH);
+    expect(r.spends.length).toBeGreaterThanOrEqual(88);
+    // The vendor's rule: never more than 3 in any rolling 24 hours.
+    for (const s of r.spends)
+      expect(r.spends.filter((x) => x > s - day && x <= s).length).toBeLessThanOrEqual(3);
+    // No stream starves: each gets about a quarter of the slots.
+    for (const reqs of r.requests.values()) expect(reqs.length).toBeGreaterThanOrEqual(20);
+  });
+});
