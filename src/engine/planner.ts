@@ -34,6 +34,12 @@ export interface StreamPlan {
   readonly gaps: readonly PlannedGap[];
   /** Why nothing is due, when nothing is. */
   readonly note?: string;
+  /**
+   * A watermark older than the horizon moves up to it once the skipped span is recorded as a
+   * gap: what lies before can no longer be exported, and planning from it again would request
+   * the whole horizon on every run.
+   */
+  readonly moveWatermarkTo?: Date;
 }
 
 const dayMs = 86_400_000;
@@ -76,7 +82,9 @@ function split(start: Date, end: Date, maxDays: number | undefined, cuts: readon
  * - A start older than the horizon is clamped to it, and the skipped span (what was never loaded)
  *   becomes a gap, unless the account is authorized for history; then the window is split at the
  *   horizon instead.
- * - `maxWindowDays` splits a window; otherwise one export covers everything due.
+ * - `maxWindowDays` splits a window; otherwise one export covers everything due. A span that
+ *   needs several windows is a backlog: it starts at the watermark, without the lookback, so
+ *   that every export of a backlog moves the watermark by a whole window.
  */
 export function planStream(input: StreamPlanInput, now: Date, rule: HorizonRule): StreamPlan {
   const end = new Date(now.getTime() - input.settleMs);
@@ -85,7 +93,9 @@ export function planStream(input: StreamPlanInput, now: Date, rule: HorizonRule)
   let start: Date;
   let loadedUntil: Date | undefined;
   if (input.watermark) {
-    start = new Date(input.watermark.getTime() - input.lookbackMs);
+    const maxMs = input.maxWindowDays ? input.maxWindowDays * dayMs : Number.POSITIVE_INFINITY;
+    const backlog = end.getTime() - input.watermark.getTime() > maxMs;
+    start = new Date(input.watermark.getTime() - (backlog ? 0 : input.lookbackMs));
     loadedUntil = input.watermark;
   } else {
     start = input.start ?? limit;
@@ -107,15 +117,23 @@ export function planStream(input: StreamPlanInput, now: Date, rule: HorizonRule)
       start = limit;
     }
   }
+  const moveWatermarkTo =
+    !rule.historyAuthorized && loadedUntil && loadedUntil < limit ? { moveWatermarkTo: limit } : {};
   if (start >= end) {
     return {
       stream: input.stream,
       windows: [],
       gaps,
       note: `nothing due before ${new Date(start.getTime() + input.settleMs).toISOString()}`,
+      ...moveWatermarkTo,
     };
   }
-  return { stream: input.stream, windows: split(start, end, input.maxWindowDays, cuts), gaps };
+  return {
+    stream: input.stream,
+    windows: split(start, end, input.maxWindowDays, cuts),
+    gaps,
+    ...moveWatermarkTo,
+  };
 }
 
 /**

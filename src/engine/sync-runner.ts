@@ -105,6 +105,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       report.gap(name, g);
       log.warn('gap recorded', { stream: name, start: g.start, end: g.end, reason: g.reason });
     }
+    if (plan.moveWatermarkTo) {
+      await state.watermarks.set(account, name, plan.moveWatermarkTo, clock.now());
+      watermarks.set(name, plan.moveWatermarkTo);
+    }
     if (plan.note) report.note(name, plan.note);
     const windows: Window[] = [];
     for (const w of plan.windows) {

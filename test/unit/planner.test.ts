@@ -52,6 +52,13 @@ describe('planStream', () => {
     expect(p.gaps).toEqual([
       { start: d('2026-05-01T00:00:00Z'), end: h, reason: expect.stringContaining('4-month') },
     ]);
+    expect(p.moveWatermarkTo).toEqual(h);
+  });
+
+  it('keeps the lookback when the due span fits one window', () => {
+    const p = planStream({ ...base, watermark: d('2026-11-27T00:00:00Z'), maxWindowDays: 3 }, now, rule);
+    expect(p.windows).toEqual([{ start: d('2026-11-26T00:00:00Z'), end: d('2026-11-28T11:45:00Z') }]);
+    expect(p.moveWatermarkTo).toBeUndefined();
   });
 
   it('records no gap for lookback that only overlaps loaded data past the horizon', () => {
@@ -70,13 +77,12 @@ describe('planStream', () => {
     expect(p.gaps).toEqual([]);
   });
 
-  it('splits at maxWindowDays', () => {
+  it('splits a backlog at maxWindowDays, starting at the watermark without the lookback', () => {
     const p = planStream({ ...base, watermark: d('2026-11-20T00:00:00Z'), maxWindowDays: 3 }, now, rule);
     expect(p.windows.map((w) => w.start.toISOString())).toEqual([
-      '2026-11-19T00:00:00.000Z',
-      '2026-11-22T00:00:00.000Z',
-      '2026-11-25T00:00:00.000Z',
-      '2026-11-28T00:00:00.000Z',
+      '2026-11-20T00:00:00.000Z',
+      '2026-11-23T00:00:00.000Z',
+      '2026-11-26T00:00:00.000Z',
     ]);
     expect(p.windows.at(-1)!.end).toEqual(d('2026-11-28T11:45:00Z'));
   });
