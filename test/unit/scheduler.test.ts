@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { forecast } from '../../src/engine/forecast.js';
 import {
   byPriority,
   expectedRunGapMs,
@@ -28,70 +29,29 @@ function stream(name: string, over: Partial<ScheduledStream> = {}): ScheduledStr
   };
 }
 
-/**
- * The policy alone against a vendor that allows `quota` requests per rolling 24 h: runs at the
- * given times, a request's window ends `settle` before it and becomes the watermark at once.
- * A run whose due request finds no free slot waits up to 10 minutes for one, as `sync` does.
- */
-function simulate(
-  runTimes: readonly number[],
-  quota = 3,
-  names = ['a', 'b', 'c', 'd'],
-  settle = 15 * 60_000,
-) {
-  const wm = new Map<string, number>();
-  const requests = new Map<string, number[]>(names.map((n) => [n, []]));
-  const spends: number[] = [];
-  const runs: number[] = [];
-  const lagSamples = new Map<string, number>(names.map((n) => [n, 0]));
-  let worstAfterDay3 = 0;
-  let lastSampled = runTimes[0]!;
-  const sample = (until: number) => {
-    for (let t = lastSampled; t < until; t += 10 * 60_000) {
-      for (const n of names) {
-        const lag = t - (wm.get(n) ?? runTimes[0]!);
-        if (t - runTimes[0]! > 3 * day) worstAfterDay3 = Math.max(worstAfterDay3, lag);
-        lagSamples.set(n, Math.max(lagSamples.get(n)!, lag));
-      }
-    }
-    lastSampled = Math.max(lastSampled, until);
+/** The policy played forward over `runTimes` from nothing synced, lags measured after day 3. */
+function simulate(runTimes: readonly number[], quota = 3, names = ['a', 'b', 'c', 'd']) {
+  const f = forecast({
+    now: at(0),
+    quota,
+    runs: runTimes.map((t) => new Date(t)),
+    spends: [],
+    previousRuns: [],
+    measureFrom: at(3 * day),
+    streams: names.map((n) => ({
+      stream: n,
+      weight: 1,
+      watermark: undefined,
+      settleMs: 15 * 60_000,
+      minIntervalMs: undefined,
+      requests: [],
+    })),
+  });
+  return {
+    spends: f.spends.map((d) => d.getTime()),
+    requests: new Map(f.streams.map((s) => [s.stream, s.requests])),
+    worstAfterDay3: Math.max(...f.streams.map((s) => s.worstLagMs)),
   };
-  for (const run of runTimes) {
-    sample(run);
-    let now = run;
-    const decision = schedule({
-      now: new Date(now),
-      quota,
-      weights: names.map(() => 1),
-      recentSpends: [...spends].reverse().map((s) => new Date(s)),
-      previousRuns: [...runs].reverse().map((r) => new Date(r)),
-      streams: names.map((n) => {
-        const w = wm.get(n);
-        const reqs = requests.get(n)!;
-        return stream(n, {
-          watermark: w === undefined ? undefined : new Date(w),
-          newDataMs: w === undefined ? 10 * day : now - settle - w,
-          backlog: w === undefined,
-          lastRequestAt: reqs.length ? new Date(reqs[reqs.length - 1]!) : undefined,
-          recentRequests: reqs.filter((r) => r > now - 7 * day).length,
-        });
-      }),
-    });
-    runs.push(run);
-    for (const d of decision.streams.filter((x) => x.request)) {
-      const inWindow = () => spends.filter((s) => s > now - day).length;
-      if (inWindow() >= quota) {
-        const frees = spends.filter((s) => s > now - day)[0]! + day + 1;
-        if (frees - now > 10 * 60_000) break;
-        now = frees;
-      }
-      spends.push(now);
-      requests.get(d.stream)!.push(now);
-      wm.set(d.stream, now - settle);
-    }
-  }
-  sample(runTimes[runTimes.length - 1]!);
-  return { spends, requests, worstAfterDay3, worst: lagSamples };
 }
 
 const every = (stepMs: number, days: number, offset = 0) =>
