@@ -80,7 +80,7 @@ export function createContext(
     clock,
     log,
     owner: processOwner(),
-    archiveDir: config.raw.archive.dir,
+    archiveDir: config.archive.dir,
     poll: {
       intervalMs: a.pollIntervalSeconds * 1000,
       maxIntervalMs: a.pollMaxIntervalSeconds * 1000,
