@@ -1,72 +1,56 @@
-"""Daily CXone Observability Dashboard sync, one task per data interval.
+"""CXone Observability Dashboard sync for Airflow 3: incremental, hourly, one task per account.
 
-The CLI is idempotent per window: a rerun of a loaded interval spends no export, and a retry
-after a crash resumes the unfinished export instead of requesting it again. Exit code 75 means
-"deferred" (the vendor's 3-exports-per-24h quota is spent, or the export is still processing):
-the task fails with that code and Airflow retries it later, as configured below. The JSON
-summary is the last line of stdout, pushed to XCom.
+The vendor allows 3 export requests per rolling 24 hours per account, shared by the four
+streams: the connector's scheduler, not Airflow, decides which stream spends the next slot
+(about one every 8 hours, each stream refreshed about every 32 hours). So Airflow only has to
+give it frequent chances: an hourly incremental `sync`. Most runs send nothing and exit 0
+("nothing due yet"); a run that finds a stream due but the quota slot not yet free exits 75,
+which is mapped to *skipped*: the next hourly run picks it up, nothing is lost. Exit 1 (a stream
+failed) and 2 (config or credentials) fail the task; a short retry covers passing faults.
+
+Why not one task per day's data interval and stream: 4 one-day windows a day against 3 exports a
+day can never keep up (each day adds a backlog of one window; retries only spend the day's slots
+earlier). For a backfill of one stream, use `cxone_od_sync_backfill_dag.py`.
+
+Each account is its own CXone tenant with its own quota and config file; the accounts' tasks
+are independent and may run in parallel. They share the state store, which keeps each account's
+ledger. The JSON summary (last stdout line) is pushed to XCom.
 """
 from datetime import timedelta
 
 import pendulum
-from airflow import DAG
-from airflow.operators.bash import BashOperator
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
 
-try:  # Airflow 2.x provider import path
-    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-except ImportError:  # pragma: no cover
-    KubernetesPodOperator = None
-
-INTERVAL = "{{ data_interval_start.isoformat() }} {{ data_interval_end.isoformat() }}"
-
-default_args = {
-    # Deferred runs wait for a quota slot, which frees within 24 hours.
-    "retries": 12,
-    "retry_delay": timedelta(hours=2),
-    "retry_exponential_backoff": False,
+# One entry per CXone account: its key and its config file (see README, Configuration).
+ACCOUNTS = {
+    "main": "/etc/cxone-od-sync/main.yaml",
 }
 
 with DAG(
     dag_id="cxone_od_sync",
-    schedule="@daily",
+    schedule="@hourly",
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
-    catchup=True,
-    max_active_runs=1,  # one interval at a time: 3 exports a day are shared by all streams
-    default_args=default_args,
+    catchup=False,  # incremental: the connector tracks what is loaded, not Airflow's intervals
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=["cxone", "elt"],
 ) as dag:
-    # The streams share one quota; a task per stream group keeps a deferred stream from
-    # blocking the others. Each task still serves its streams stalest first.
-    for group, streams in {"copilot": ["copilot_kb", "copilot_as", "copilot_aq"], "autopilot": ["autopilot_gr"]}.items():
-        stream_args = " ".join(f"--stream {s}" for s in streams)
+    for account, config in ACCOUNTS.items():
         BashOperator(
-            task_id=f"sync_{group}",
-            bash_command=f"examples/airflow/cxone-od-sync-task.sh {INTERVAL} {stream_args}",
+            task_id=f"sync_{account}",
+            # The trailing space keeps Airflow from reading the .sh path as a Jinja template file.
+            bash_command="examples/airflow/cxone-od-sync-task.sh ",
             env={
-                "CXONE_OD_SYNC_CONFIG": "/etc/cxone-od-sync/cxone-od-sync.yaml",
-                "CXONE_CLIENT_ID": "{{ var.value.cxone_client_id }}",
-                "CXONE_CLIENT_SECRET": "{{ var.value.cxone_client_secret }}",
-                "CXONE_ACCESS_KEY": "{{ var.value.cxone_access_key }}",
-                "CXONE_ACCESS_SECRET": "{{ var.value.cxone_access_secret }}",
+                "CXONE_OD_SYNC_CONFIG": config,
+                "CXONE_CLIENT_ID": f"{{{{ var.value.cxone_{account}_client_id }}}}",
+                "CXONE_CLIENT_SECRET": f"{{{{ var.value.cxone_{account}_client_secret }}}}",
+                "CXONE_ACCESS_KEY": f"{{{{ var.value.cxone_{account}_access_key }}}}",
+                "CXONE_ACCESS_SECRET": f"{{{{ var.value.cxone_{account}_access_secret }}}}",
                 "DATABASE_URL": "{{ conn.warehouse.get_uri() }}",
             },
             append_env=True,
-            do_xcom_push=True,  # the JSON summary (last stdout line)
-        )
-
-    if KubernetesPodOperator is not None:
-        KubernetesPodOperator(
-            task_id="sync_all_in_pod",
-            name="cxone-od-sync",
-            image="ghcr.io/your-org/cxone-od-sync:0.1.0",  # built from this repository's Dockerfile
-            cmds=["cxone-od-sync"],
-            arguments=[
-                "sync", "--json", "--config", "/config/cxone-od-sync.yaml",
-                "--start", "{{ data_interval_start.isoformat() }}",
-                "--end", "{{ data_interval_end.isoformat() }}",
-            ],
-            env_vars={"DATABASE_URL": "{{ conn.warehouse.get_uri() }}"},
-            # Secrets come from a Kubernetes secret mounted as environment variables.
-            do_xcom_push=False,
-            get_logs=True,
+            skip_on_exit_code=75,  # deferred: the next hourly run picks it up
+            execution_timeout=timedelta(minutes=50),
+            do_xcom_push=True,
         )

@@ -13,7 +13,7 @@ function runTask(
   extra: string[] = [],
 ) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn('bash', [taskScript, start, end, ...extra], {
+    const child = spawn('bash', [taskScript, '--start', start, '--end', end, ...extra], {
       cwd: ws.dir,
       env: {
         ...process.env,
@@ -78,7 +78,7 @@ describe('orchestrator contract (e2e)', () => {
     const deferredSummary = JSON.parse(deferred.stdout.trim().split('\n').at(-1)!);
     expect(deferredSummary.outcome).toBe('deferred');
     expect(new Date(deferredSummary.nextSlotAt).getTime()).toBeGreaterThan(Date.now());
-    expect(deferred.stderr).toContain('Airflow will retry');
+    expect(deferred.stderr).toContain('the next run picks it up');
 
     ws.sim.setFaults({ driftExtraHeader: true });
     await ws.writeConfig({
