@@ -182,10 +182,15 @@ describe('keeping exports through local problems (e2e)', () => {
 
   it('refuses to replay a truncated archive, and sync downloads and loads the whole window', async () => {
     const { sync, cli, sim, db, archived, data } = await downloadedThenKilled();
-    // Cut at a record boundary, so that the rest is well-formed CSV: only the recorded size and
-    // sha256 can tell that rows are missing.
+    // Cut at a record boundary (a newline outside quotes), so that the rest is well-formed CSV:
+    // only the recorded size and sha256 can tell that rows are missing.
     const text = await readFile(archived, 'utf8');
-    const cut = text.lastIndexOf('\n', Math.floor(text.length / 2)) + 1;
+    let cut = 0;
+    let quoted = false;
+    for (let i = 0; i < text.length / 2; i++) {
+      if (text[i] === '"') quoted = !quoted;
+      else if (text[i] === '\n' && !quoted) cut = i + 1;
+    }
     await truncate(archived, Buffer.byteLength(text.slice(0, cut)));
     expect((await stat(archived)).size).toBeLessThan(Buffer.byteLength(text));
     const statusBefore = sim.stats.statusRequests;
