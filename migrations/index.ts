@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-export-backoff.js';
 
 /**
  * State-store migrations, applied in name order by kysely's Migrator. An explicit registry, not
@@ -7,4 +8,5 @@ import * as m0001 from './0001-initial.js';
  */
 export const stateMigrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-export-backoff': m0002,
 };

@@ -51,6 +51,12 @@ export class QuotaExhaustedError extends SyncError {
   }
 }
 
+/** Another process holds the export's claim (it is working on it): run the command again later. */
+export class ExportBusyError extends SyncError {
+  readonly retryable = true;
+  override readonly exitCode = ExitCode.deferred;
+}
+
 /** A command line that yargs cannot take (unknown option, missing argument): see `--help`. */
 export class UsageError extends ConfigError {}
 
@@ -124,6 +130,71 @@ export class DownloadUrlExpiredError extends DownloadError {}
  */
 export class DownloadRefusedError extends DownloadError {
   override readonly retryable: boolean = false;
+}
+
+/**
+ * The download policy refused the download URL's host or scheme (`account.allowedDownloadHosts`).
+ * The export is kept: fix the setting and the next sync downloads it again, with no new export.
+ */
+export class DownloadHostRefusedError extends DownloadRefusedError {}
+
+/** The errno codes of a local storage problem: the disk, a permission, a path, the open-file limit. */
+export const localStorageCodes = [
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOTDIR',
+  'EISDIR',
+  'ENOENT',
+  'EMFILE',
+  'ENFILE',
+] as const;
+
+/** The errno code of `err` or of a cause down its chain when it is a local storage problem. */
+export function localStorageCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
+    const { code, syscall } = e as { code?: unknown; syscall?: unknown };
+    // A socket's EACCES or ENOENT (connect, DNS) is the network's, not the disk's.
+    const network = syscall === 'connect' || syscall === 'getaddrinfo' || syscall === 'bind';
+    if (typeof code === 'string' && !network && (localStorageCodes as readonly string[]).includes(code))
+      return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The archive directory cannot take a file (disk full, permission, a path that is not a
+ * directory). Never the export's fault: the export is kept, and a run after the fix goes on.
+ */
+export class LocalStorageError extends SyncError {
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** What to do about `code`, for the message. */
+  static advice(code: string | undefined): string {
+    if (code === 'ENOSPC' || code === 'EDQUOT') return 'free space on that disk (or move archive.dir)';
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      return 'give this user write permission there (or change archive.dir)';
+    if (code === 'EMFILE' || code === 'ENFILE') return 'raise the open-file limit (ulimit -n)';
+    return 'make archive.dir a writable directory';
+  }
+}
+
+/**
+ * An archived file is gone or is no longer the file the ledger recorded (its size or sha256
+ * differs): it is never loaded; the export is downloaded again through the status endpoint.
+ */
+export class ArchiveFileError extends SyncError {
+  readonly retryable: boolean = true;
 }
 
 /** A file does not fit the stream schema as a whole (missing event-time header, drift under `fail`, too many rejects). */

@@ -1,4 +1,4 @@
-import { DownloadRefusedError } from '../../src/errors.js';
+import { DownloadHostRefusedError } from '../../src/errors.js';
 import { safeUrl } from '../../src/log/redact.js';
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -28,14 +28,14 @@ export function assertDownloadAllowed(
 ): void {
   const apiOnLoopback = isLoopbackHost(apiBase.hostname);
   if (url.protocol !== 'https:' && !((apiOnLoopback || allowInsecure) && url.protocol === 'http:')) {
-    throw new DownloadRefusedError(`download URL ${safeUrl(url)} is not https; refused`);
+    throw new DownloadHostRefusedError(`download URL ${safeUrl(url)} is not https; refused`);
   }
   if (isLoopbackHost(url.hostname)) {
     if (apiOnLoopback) return;
-    throw new DownloadRefusedError(`download URL ${safeUrl(url)} points at a loopback host; refused`);
+    throw new DownloadHostRefusedError(`download URL ${safeUrl(url)} points at a loopback host; refused`);
   }
   if (!allowedHosts.some((p) => hostMatches(url.hostname, p))) {
-    throw new DownloadRefusedError(
+    throw new DownloadHostRefusedError(
       `download host ${url.hostname} is not in account.allowedDownloadHosts (${allowedHosts.join(', ')}); add it there if it is the vendor's storage`,
     );
   }

@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
 import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
+import { checkArchiveDir } from '../engine/archive-check.js';
+import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { horizon } from '../engine/planner.js';
 import { planStreams, selectStreams } from '../engine/sync-plan.js';
 import type { Logger } from '../log/logger.js';
@@ -35,6 +38,12 @@ export async function checkCommand(args: { config?: string; json: boolean }, log
   const checks: { check: string; ok: boolean; detail?: string }[] = [];
   try {
     checks.push({ check: 'config', ok: true, detail: `${config.streams.length} stream(s) enabled` });
+    const { freeBytes } = await checkArchiveDir(config.archive.dir, config.archive.minFreeMB);
+    checks.push({
+      check: 'archive',
+      ok: true,
+      detail: `${resolve(config.archive.dir)} writable, ${Math.floor(freeBytes / 1_048_576)} MB free`,
+    });
     await ctx.tokens.get();
     checks.push({
       check: 'credentials',
@@ -104,6 +113,10 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
             status: e.status,
             windowStart: e.window_start.toISOString(),
             windowEnd: e.window_end.toISOString(),
+            error: e.error,
+            failures: e.failures,
+            nextAttemptAt: e.next_attempt_at?.toISOString() ?? null,
+            ...(inBackoff(e, now) ? { stuck: backoffNote(e) } : {}),
           })),
       };
     });
@@ -139,7 +152,10 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         ]);
       }
       const free = quota.blockedUntil ?? quota.nextSlotAt;
-      return `account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
+      const stuck = streams.flatMap((s) =>
+        s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
+      );
+      return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
     });
     return 0;
   });

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSyncError, UsageError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { exportsCommand } from './exports-command.js';
 import { inferSchemaCommand } from './infer-schema-command.js';
 import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
 import { loadFileCommand } from './load-file-command.js';
@@ -193,6 +194,21 @@ async function run(argv: string[]): Promise<number> {
         }),
       async (a) => {
         exitCode = await replayCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'exports [action] [id]',
+      'list ledger rows; `exports retry ID` downloads one again via the status, `exports abandon ID --reason TEXT` gives it up',
+      (y) =>
+        y
+          .positional('action', { choices: ['list', 'retry', 'abandon'] as const, default: 'list' as const })
+          .positional('id', { type: 'string', describe: 'ledger id (or the vendor export id)' })
+          .option('stream', { type: 'string', array: true, describe: 'only this stream (repeatable)' })
+          .option('status', { type: 'string', array: true, describe: 'only this ledger status (repeatable)' })
+          .option('reason', { type: 'string', describe: 'why an export is abandoned (recorded)' })
+          .option('limit', { type: 'number', default: 50, describe: 'at most N rows, newest first' }),
+      async (a) => {
+        exitCode = await exportsCommand(a, logFor(a));
       },
     )
     .command(

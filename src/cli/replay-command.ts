@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { reloadArchived } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -23,9 +22,10 @@ export async function replayCommand(
         `--export ${args.export}: no such export in the ledger of account ${config.accountKey} (see status, or the sync summary's ledgerId)`,
       );
     }
-    if (!row.archive_path || !existsSync(row.archive_path)) {
+    // A file that is gone or altered is refused by the load itself, which says what to run.
+    if (!row.archive_path) {
       throw new ConfigError(
-        `export ${row.id} has no archived file (status ${row.status}${row.archive_path ? `, ${row.archive_path} is gone` : ''}); it cannot be replayed`,
+        `export ${row.id} has no archived file (status ${row.status}); it cannot be replayed${row.vendor_export_id ? ` (\`exports retry ${row.id}\` then \`sync\` downloads it again)` : ''}`,
       );
     }
     const stream = config.streams.find((s) => s.schema.name === row.stream);

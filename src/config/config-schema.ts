@@ -99,6 +99,7 @@ export const configSchema = z
       .strictObject({
         dir: z.string().default('./.cxone-od-sync/archive'),
         keepDays: z.number().int().min(0).default(30),
+        minFreeMB: z.number().min(0).default(100),
       })
       .prefault({}),
     state: z.strictObject({ url: z.string().min(1).optional() }).default({}),

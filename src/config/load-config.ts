@@ -35,7 +35,7 @@ export interface ResolvedConfig {
   /** The 4-month rule as this account has it (`account.historyAuthorized`, `horizonMarginDays`). */
   readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
   /** Where downloaded files are kept, and for how long after they are loaded. */
-  readonly archive: { readonly dir: string; readonly keepDays: number };
+  readonly archive: { readonly dir: string; readonly keepDays: number; readonly minFreeMB: number };
   /** Quota and ledger key: `account.name`, or a hash of the API base and access key. */
   readonly accountKey: string;
   readonly apiBase: string;
@@ -134,7 +134,7 @@ export function resolveConfig(
     raw: cfg,
     exportsPer24h: cfg.account.exportsPer24h,
     horizon: { historyAuthorized: cfg.account.historyAuthorized, marginDays: cfg.account.horizonMarginDays },
-    archive: { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays },
+    archive: { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB },
     accountKey,
     apiBase,
     allowedDownloadHosts,

@@ -1,12 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { StreamConfig } from '../config/load-config.js';
 import {
   ApiError,
+  ArchiveFileError,
   CsvFormatError,
-  DownloadError,
   DownloadRefusedError,
-  DownloadUrlExpiredError,
   ExportFailedError,
   isSyncError,
   SchemaError,
@@ -16,9 +14,12 @@ import { redact } from '../log/redact.js';
 import { pollUntil } from '../retry/poll.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
+import { archivedFileProblem } from './archive-check.js';
 import type { Clock } from './clock.js';
 import type { Destination } from './destination.js';
 import type { ExportApi, VendorExportStatus } from './export-api.js';
+import { failurePatch } from './export-backoff.js';
+import { downloadReady } from './export-download.js';
 import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
 
 export interface LifecycleDeps {
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   readonly archiveDir: string;
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
 }
+
+export { archivePath } from './export-download.js';
 
 export type DriveOutcome =
   | { kind: 'loaded'; exportRow: ExportRow; load: WindowLoadResult }
@@ -45,10 +48,6 @@ const statusGraceMs = 120_000;
 /** Download attempts of one export (a cut-off or malformed body is fetched again, via the status). */
 const maxDownloadAttempts = 6;
 
-export function archivePath(archiveDir: string, row: ExportRow): string {
-  return resolve(join(archiveDir, row.stream, `${row.id}-${row.file_name}.csv`));
-}
-
 /**
  * Drives one export through its persisted lifecycle (SPEC section 3): submitted, then ready,
  * downloaded and loaded, writing each step to the ledger before the next side effect, so that
@@ -62,6 +61,7 @@ export async function driveExport(
   const { state, clock, log: baseLog } = deps;
   const log = baseLog.child({ stream: row.stream, export: row.id });
   let current = row;
+  let justDownloaded = false;
   const heartbeat = setInterval(() => {
     state.exports.renewClaim(current.id, deps.owner, clock.now()).catch(() => {});
   }, 60_000);
@@ -95,63 +95,17 @@ export async function driveExport(
       }
       const ready = await pollUntilReady(current, deps, log);
       if (ready.kind !== 'ready') return ready.outcome;
-      current = ready.row;
-      const dest = archivePath(deps.archiveDir, current);
-      try {
-        await mkdir(join(deps.archiveDir, current.stream), { recursive: true });
-        log.info('downloading', memoryFields());
-        let lastProgress = Date.now();
-        const dl = await deps.client.download(ready.url, dest, (bytes) => {
-          if (Date.now() - lastProgress >= 2000) {
-            lastProgress = Date.now();
-            log.info('download progress', { bytes, ...memoryFields() });
-          }
-        });
-        current = await state.exports.update(
-          current.id,
-          {
-            status: 'downloaded',
-            archive_path: dest,
-            bytes: dl.bytes,
-            sha256: dl.sha256,
-            downloaded_at: clock.now(),
-            error: null,
-          },
-          clock.now(),
-        );
-        log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256, ...memoryFields() });
-      } catch (err) {
-        if (!(err instanceof DownloadError) || !err.retryable) {
-          if (err instanceof DownloadError) {
-            current = await state.exports.update(
-              current.id,
-              { status: 'failed', error: redact(err.message), retryable: false },
-              clock.now(),
-            );
-            return { kind: 'failed', exportRow: current, error: err, retryable: false };
-          }
-          throw err;
-        }
-        log.warn(
-          err instanceof DownloadUrlExpiredError
-            ? 'download URL expired; asking the status for a fresh one'
-            : 'download failed; fetching it again',
-          {
-            error: err.message,
-          },
-        );
-        current = await state.exports.update(
-          current.id,
-          {
-            status: 'submitted',
-            attempts: current.attempts + 1,
-            error: redact(err.message),
-          },
-          clock.now(),
-        );
-      }
+      const step = await downloadReady(ready.row, ready.url, deps, log);
+      if (step.kind === 'stop') return step.outcome;
+      current = step.row;
+      justDownloaded = step.kind === 'downloaded';
     }
-    if (current.status === 'downloaded') return await loadDownloaded(current, stream, deps, log);
+    if (current.status === 'downloaded')
+      // A file this drive has just written and hashed needs no second reading.
+      return await loadDownloaded(current, stream, deps, log, {
+        refetchMalformed: true,
+        verify: !justDownloaded,
+      });
     return {
       kind: 'failed',
       exportRow: current,
@@ -182,8 +136,10 @@ async function pollUntilReady(
       } catch (err) {
         // A status endpoint that does not know a just-created export yet (eventual consistency)
         // is still processing, for a while; after that the 404 stands.
-        const fresh = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime() < statusGraceMs;
-        if (!(err instanceof ApiError && err.status === 404 && fresh)) throw err;
+        const age = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime();
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+        if (age >= statusGraceMs)
+          return { kind: 'done', value: { kind: 'stop', outcome: await forgotten(row, age, deps) } };
         status = { state: 'pending', vendorStatus: 'not found yet (HTTP 404)' };
       }
       if (status.state === 'done') {
@@ -229,6 +185,23 @@ async function pollUntilReady(
   );
 }
 
+/**
+ * The status endpoint answers 404 past the grace period: the vendor no longer knows the export.
+ * Retrying at every sync will not bring it back, so the row gets a backoff at once and the error
+ * names the way out; it is not written off on our own (the operator decides, it cost a slot).
+ */
+async function forgotten(row: ExportRow, ageMs: number, deps: LifecycleDeps): Promise<DriveOutcome> {
+  const message = `the API no longer knows export ${row.vendor_export_id ?? row.id} (HTTP 404 from its status endpoint ${Math.round(ageMs / 60_000)} min after the request); \`exports abandon ${row.id} --reason TEXT\` to request the window again`;
+  const now = deps.clock.now();
+  const updated = await deps.state.exports.update(
+    row.id,
+    failurePatch(row, message, now, { stuck: true }),
+    now,
+  );
+  deps.log.error('the API no longer knows the export', { stream: row.stream, export: row.id });
+  return { kind: 'failed', exportRow: updated, error: new ExportFailedError(message), retryable: false };
+}
+
 function safeHost(url: string): string | null {
   try {
     return new URL(url).host;
@@ -243,9 +216,11 @@ export async function loadDownloaded(
   stream: StreamConfig,
   deps: LifecycleDeps,
   log: ReturnType<Logger['child']>,
-  options: { refetchMalformed: boolean } = { refetchMalformed: true },
+  options: { refetchMalformed: boolean; verify?: boolean } = { refetchMalformed: true },
 ): Promise<DriveOutcome> {
   const { state, clock } = deps;
+  const problem = options.verify === false ? null : await archivedFileProblem(row);
+  if (problem) return archiveLost(row, problem, stream, deps, log, options.refetchMalformed);
   try {
     log.info('loading', { file: row.archive_path, bytes: row.bytes === null ? null : Number(row.bytes) });
     const load = await loadWindowFile(
@@ -293,10 +268,55 @@ export async function loadDownloaded(
       );
       return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
     }
-    // The destination or state store failed: the file stays downloaded, a rerun loads it.
-    await state.exports.update(row.id, { error: message }, clock.now()).catch(() => {});
-    return { kind: 'failed', exportRow: row, error: err as Error, retryable };
+    // The destination or state store failed: the file stays downloaded, a rerun loads it; a
+    // load that keeps failing gets a backoff instead of being tried by every sync.
+    const now = clock.now();
+    const kept = await state.exports.update(row.id, failurePatch(row, message, now), now).catch(() => row);
+    return { kind: 'failed', exportRow: kept, error: err as Error, retryable };
   }
+}
+
+/**
+ * An archived file that is gone or no longer the one the ledger recorded (size, sha256): never
+ * loaded. A vendor export goes back to `submitted` so that it is downloaded again through the
+ * status endpoint (by this drive, or by the next sync when no API may be called: `replay`).
+ */
+async function archiveLost(
+  row: ExportRow,
+  problem: string,
+  stream: StreamConfig,
+  deps: LifecycleDeps,
+  log: ReturnType<Logger['child']>,
+  refetch: boolean,
+): Promise<DriveOutcome> {
+  const { state, clock } = deps;
+  if (row.archive_path) await rm(row.archive_path, { force: true }).catch(() => {});
+  if (!row.vendor_export_id || !row.status_url) {
+    const message = `${problem}; nothing loaded. Load the file again with load-file`;
+    const failed = await state.exports.update(
+      row.id,
+      { status: 'failed', archive_path: null, error: message, retryable: false },
+      clock.now(),
+    );
+    return { kind: 'failed', exportRow: failed, error: new ArchiveFileError(message), retryable: false };
+  }
+  if (row.status !== 'downloaded' && !refetch) {
+    const message = `${problem}; nothing loaded. \`exports retry ${row.id}\` then \`sync\` downloads it again through the status endpoint`;
+    return { kind: 'failed', exportRow: row, error: new ArchiveFileError(message), retryable: false };
+  }
+  const again = await state.exports.update(
+    row.id,
+    { status: 'submitted', archive_path: null, bytes: null, sha256: null, error: problem },
+    clock.now(),
+  );
+  if (refetch) {
+    log.warn('archived file missing or altered; downloading it again through the status endpoint', {
+      error: problem,
+    });
+    return driveExport(again, stream, deps);
+  }
+  const message = `${problem}; nothing loaded. Run \`sync\`: it downloads export ${row.id} again through the status endpoint (no new export request) and loads it`;
+  return { kind: 'failed', exportRow: again, error: new ArchiveFileError(message), retryable: true };
 }
 
 export type ReloadResult = { ok: true; rows: number; rejected: number } | { ok: false; error: string };
@@ -322,6 +342,14 @@ export async function reloadArchived(
     );
     if (outcome.kind === 'loaded')
       return { ok: true, rows: outcome.load.rows, rejected: outcome.load.rejected };
+    if (outcome.kind === 'failed' && !row.vendor_export_id && outcome.exportRow.status === 'downloaded') {
+      // A file loaded by hand is not left for a sync to retry: it fails here, its window free.
+      await deps.state.exports.update(
+        row.id,
+        { status: 'failed', error: redact(outcome.error.message), retryable: false },
+        deps.clock.now(),
+      );
+    }
     return { ok: false, error: outcome.kind === 'failed' ? outcome.error.message : outcome.kind };
   } finally {
     await deps.state.exports.release(row.id, deps.owner);

@@ -4,6 +4,8 @@ import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
+import { checkArchiveDir } from './archive-check.js';
+import { backoffNote, inBackoff } from './export-backoff.js';
 import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
 import { stalestFirst } from './planner.js';
@@ -54,6 +56,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   const byName = new Map(streams.map((s) => [s.schema.name, s]));
   const report = new SyncReport([...byName.keys()], log);
   const parallel = deps.parallelExports ?? 4;
+  // The archive must take a file before an export is resumed or a quota slot is spent on one.
+  await checkArchiveDir(deps.archiveDir, config.archive.minFreeMB);
 
   const drive = async (row: ExportRow): Promise<void> => {
     try {
@@ -70,6 +74,11 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   // 1. Resume: every unfinished export of these streams, before any quota is spent.
   const resumable: ExportRow[] = [];
   for (const row of await state.exports.unfinished(account, [...byName.keys()])) {
+    if (inBackoff(row, clock.now())) {
+      // Stuck: skipped until its backoff ends; its stream takes no new window meanwhile.
+      report.fail(row.stream, backoffNote(row), row);
+      continue;
+    }
     const claimed = await state.exports.claim(row.id, deps.owner, clock.now());
     if (!claimed) {
       report.defer(

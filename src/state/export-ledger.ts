@@ -4,6 +4,7 @@ import { claimTtlMs } from './state-constants.js';
 import {
   type ExportPatch,
   type ExportRow,
+  type LedgerStatus,
   type NewExport,
   type StateDatabase,
   unfinishedStatuses,
@@ -182,5 +183,16 @@ export class ExportLedger {
       .where('id', '=', id)
       .where('claimed_by', '=', owner)
       .execute();
+  }
+
+  /** The account's rows, newest first, optionally of these streams and statuses (`exports`). */
+  list(
+    account: string,
+    filter: { streams?: readonly string[]; statuses?: readonly string[]; limit: number },
+  ): Promise<ExportRow[]> {
+    let q = this.db.selectFrom('exports').selectAll().where('account', '=', account);
+    if (filter.streams?.length) q = q.where('stream', 'in', filter.streams);
+    if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses as LedgerStatus[]);
+    return q.orderBy('id', 'desc').limit(filter.limit).execute();
   }
 }

@@ -44,6 +44,10 @@ export interface ExportsTable {
   error: string | null;
   retryable: boolean | null;
   attempts: Generated<number>;
+  /** Consecutive failures that a retry did not cure (migration 0002). */
+  failures: Generated<number>;
+  /** When a sync may try this export again; null: at once (migration 0002). */
+  next_attempt_at: Timestamp | null;
   claimed_by: string | null;
   claim_expires_at: Timestamp | null;
   updated_at: Timestamp;

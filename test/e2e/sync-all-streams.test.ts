@@ -103,6 +103,7 @@ describe('sync of all four streams (e2e)', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json.checks.map((c: { check: string }) => c.check)).toEqual([
       'config',
+      'archive',
       'credentials',
       'state store',
       'destination (postgres)',
