@@ -81,10 +81,10 @@ describe('quota spend and the vendor id (e2e)', () => {
       });
       for (let run = 0; run < 3; run++) {
         const r = await f.cli(syncArgs());
+        expect(r.json.quota.used, r.stderr).toBe(0);
         expect(r.code, r.stderr).toBe(1);
         expect(r.json.outcome).toBe('failed');
         expect(r.json.streams[0].error).toMatch(/no quota spent/);
-        expect(r.json.quota.used).toBe(0);
       }
       expect(f.ws.sim.stats.exportRequests).toHaveLength(0);
       if (outage.sim) expect(f.ws.sim.stats.tokenRequests).toBeGreaterThanOrEqual(3);
