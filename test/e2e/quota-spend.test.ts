@@ -106,6 +106,36 @@ describe('quota spend and the vendor id (e2e)', () => {
     },
   );
 
+  it('counts no quota for an export request whose connection is refused, and says so in the ledger row', async () => {
+    const account = { httpMaxAttempts: 2 };
+    const f = await start({
+      config: { streams, account: { ...account, apiBase: `http://127.0.0.1:${await closedPort()}` } },
+    });
+    const r = await f.cli(syncArgs());
+    expect(r.json.quota.used, r.stderr).toBe(0);
+    expect(r.code).toBe(1);
+    const rows = await f.db.query<{
+      status: string;
+      counts_quota: boolean;
+      retryable: boolean;
+      error: string;
+    }>(`select status, counts_quota, retryable, error from cxone_od_sync.exports`);
+    expect(rows).toEqual([
+      {
+        status: 'failed',
+        counts_quota: false,
+        retryable: true,
+        error: expect.stringMatching(/ECONNREFUSED.*not sent/),
+      },
+    ]);
+
+    await f.ws.writeConfig({ streams, account });
+    const healed = await f.cli(syncArgs());
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+    await expectTableMatchesSimulator(f.db, copilotAq);
+  });
+
   it('on SIGTERM during the export request, records the answer, exits 75, and the next sync loads it without a second request', async () => {
     const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
     const { child, out, exited } = spawnSync(f);
