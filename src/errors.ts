@@ -91,6 +91,18 @@ export class ApiError extends SyncError {
 }
 
 /**
+ * A request that never left this host: the connection was refused, the name did not resolve,
+ * the connect timed out, or no token could be had before it. The vendor cannot have acted on it,
+ * so an export request that ends here spends no quota; sending it again later may succeed.
+ * Decided by the source connector, which knows its HTTP client's error codes.
+ */
+export class RequestNotSentError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, null, options);
+  }
+}
+
+/**
  * The token endpoint failed after its retries. Retryable for network errors and 5xx only: a 429
  * that outlasted every retry is not waited out.
  */

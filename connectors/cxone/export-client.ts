@@ -21,6 +21,7 @@ import {
   DownloadUrlExpiredError,
   HorizonError,
   QuotaExhaustedError,
+  RequestNotSentError,
   UntrackableExportError,
 } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -36,6 +37,7 @@ import {
   withRetry,
 } from '../../src/retry/retry.js';
 import { assertDownloadAllowed } from './download-policy.js';
+import { neverSent, tokenBeforeSending } from './request-sent.js';
 import { parseExportStatus } from './status-parser.js';
 import type { TokenProvider } from './token-provider.js';
 
@@ -55,9 +57,6 @@ export interface ExportClientOptions {
  * 502, 503, 504), for the export POST, which spends an export once it arrives.
  */
 type RetryRule = 'all' | 'unprocessed';
-
-/** Network errors that prove the request never left. */
-const neverSentCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'];
 
 /** The vendor's export request body (SPEC section 4). */
 interface ExportRequestBody {
@@ -116,6 +115,11 @@ export class ExportClient implements ExportApi {
       requestBody: JSON.stringify(body),
       fileName: exportFileName(request.stream, request.window),
     };
+  }
+
+  /** Gets a token before the engine reserves a slot: a token endpoint that is down spends nothing. */
+  async authorize(): Promise<void> {
+    await tokenBeforeSending(() => this.tokens.get());
   }
 
   /** POSTs the export request. One call is one spent export: it is not retried after a 5xx it may have accepted. */
@@ -283,20 +287,22 @@ export class ExportClient implements ExportApi {
       this.options.retry,
       async (attempt) => {
         for (;;) {
-          const token = await this.tokens.get();
+          const token =
+            rule === 'all' ? await this.tokens.get() : await tokenBeforeSending(() => this.tokens.get());
           let answer: Awaited<ReturnType<typeof send>>;
           try {
             answer = await send(token);
           } catch (err) {
+            const notSent = neverSent(err);
             const fail = () => {
-              throw new ApiError(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`, null, {
-                cause: err,
-              });
+              const message = `${method} ${safeUrl(url)} failed: ${(err as Error).message}`;
+              throw notSent
+                ? new RequestNotSentError(`${message} (not sent)`, { cause: err })
+                : new ApiError(message, null, { cause: err });
             };
             // A POST whose connection failed after sending may have been accepted: only retry
             // errors that prove the request never arrived.
-            const neverSent = neverSentCodes.includes((err as { code?: string }).code ?? '');
-            if (rule !== 'all' && !neverSent) return fail();
+            if (rule !== 'all' && !notSent) return fail();
             return again(fail, undefined, () =>
               this.log.warn('network error, retrying', {
                 url: safeUrl(url),

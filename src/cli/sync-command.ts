@@ -1,8 +1,10 @@
+import { defaultLedgerRetry } from '../engine/export-request.js';
 import { runSync, type SyncSummary } from '../engine/sync-runner.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { withContext } from './context.js';
 import { emit, table } from './output.js';
+import { handleStopSignals, stopGraceMs } from './stop-signals.js';
 
 export interface SyncArgs {
   config?: string;
@@ -32,15 +34,27 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   if (args.maxExports !== undefined && (!Number.isInteger(args.maxExports) || args.maxExports < 0)) {
     throw new ConfigError('--max-exports must be a whole number, 0 or more');
   }
+  // SIGTERM/SIGINT: finish what is in flight, then exit 75; after the grace, exit 75 anyway.
+  const stop = handleStopSignals(log, (reason) => {
+    const note = `${reason}; work in flight did not finish within ${stopGraceMs / 1000} s. Run again to resume it.`;
+    log.error(note);
+    emit({ command: 'sync', outcome: 'deferred', exitCode: ExitCode.deferred, note }, args.json, () => note);
+    process.exit(ExitCode.deferred);
+  });
+  // The ledger write of an accepted export: its backoff base can be shortened (tests).
+  const retryBase = Number(process.env.CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS);
+  const ledgerRetry =
+    retryBase > 0 ? { ...defaultLedgerRetry, baseDelayMs: retryBase, maxDelayMs: retryBase * 16 } : undefined;
   return withContext(args.config, log, async (ctx) => {
     const config = ctx.config;
     const runId = await ctx.state.runs.start('sync', config.accountKey, ctx.clock.now());
     let summary: SyncSummary;
     try {
-      summary = await runSync(ctx, {
+      summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, {
         ...(args.stream?.length ? { streams: args.stream } : {}),
         ...(window ? { window } : {}),
         ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
+        signal: stop.signal,
       });
     } catch (err) {
       await ctx.state.runs
@@ -49,9 +63,12 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
       throw err;
     }
     await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
-    emit({ ...summary, runId }, args.json, () => humanSummary(summary));
+    const interrupted = stop.signal.aborted
+      ? { note: `${String(stop.signal.reason)}; run again to continue` }
+      : {};
+    emit({ ...summary, runId, ...interrupted }, args.json, () => humanSummary(summary));
     return summary.exitCode;
-  });
+  }).finally(() => stop.dispose());
 }
 
 function humanSummary(s: SyncSummary): string {

@@ -11,7 +11,17 @@ export interface ExportApi {
    * `fileName` in the ledger before `submit`, so that a crash after sending is never a blind spot.
    */
   prepare(request: ExportRequest): PreparedExport;
-  /** Sends a prepared request. One call is one spent export: it is never retried once it may have arrived. */
+  /**
+   * Makes sure a request can be sent now (a token in hand) before the engine reserves a quota
+   * slot for it, so that a login outage spends nothing. Throws `RequestNotSentError` when it
+   * cannot. A source without a separate login step may omit it.
+   */
+  authorize?(): Promise<void>;
+  /**
+   * Sends a prepared request. One call is one spent export: it is never retried once it may have
+   * arrived. A failure that proves nothing was sent (no connection, no token) is a
+   * `RequestNotSentError`, and spends no quota.
+   */
   submit(prepared: PreparedExport): Promise<SubmittedExport>;
   getStatus(statusUrl: string): Promise<VendorExportStatus>;
   /**

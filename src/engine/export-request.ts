@@ -1,8 +1,18 @@
 import type { StreamConfig } from '../config/load-config.js';
-import { ApiError, HorizonError, isSyncError, QuotaExhaustedError } from '../errors.js';
+import {
+  ApiError,
+  AuthError,
+  HorizonError,
+  isSyncError,
+  QuotaExhaustedError,
+  RequestNotSentError,
+} from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
+import { again, done, type RetryPolicy, withRetry } from '../retry/retry.js';
 import type { ExportRow } from '../state/state-tables.js';
+import type { SubmittedExport } from './export-api.js';
+import { appendToJournal } from './export-journal.js';
 import type { SyncDeps } from './sync-runner.js';
 
 /** What became of one export request. */
@@ -10,21 +20,50 @@ export type RequestResult =
   | { kind: 'submitted'; row: ExportRow }
   | { kind: 'quota'; error: QuotaExhaustedError }
   | { kind: 'busy' }
-  | { kind: 'failed'; error: string; row?: ExportRow };
+  /** The run is stopping (a signal): nothing was reserved or sent. */
+  | { kind: 'stopped' }
+  /** `notSent`: the API could not be reached at all, so nothing was reserved or spent. */
+  | { kind: 'failed'; error: string; row?: ExportRow; notSent?: boolean };
 
 /**
- * Reserves a quota slot and writes the ledger row (with the request body and file name) before
- * the request is sent, sends it, and records the vendor's answer. A vendor quota refusal blocks
- * the account until a slot frees; a refusal (4xx) counts no quota; an unconfirmed request
- * (network, 5xx) may have been accepted and stays counted.
+ * The retries of the ledger write that records the vendor's answer: a state store that drops
+ * its connections for a few seconds must not lose an export the vendor made (about 15 s in all).
+ */
+export const defaultLedgerRetry: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 500,
+  maxDelayMs: 8000,
+  maxRetryAfterMs: 8000,
+};
+
+/**
+ * Gets a token, then reserves a quota slot and writes the ledger row (with the request body and
+ * file name) before the request is sent, sends it, and records the vendor's answer.
+ *
+ * Quota is counted only for a request that may have reached the vendor: a token endpoint that is
+ * down reserves nothing, and a request that provably never left (`RequestNotSentError`) or that
+ * the vendor refused (4xx) counts none; an unconfirmed one (5xx, a socket error after sending)
+ * may have been accepted and stays counted. A vendor quota refusal blocks the account until a
+ * slot frees. The vendor's id is logged as soon as it arrives and is written to the ledger with
+ * retries, or else to the local journal (export-journal.ts) that the next sync applies.
  */
 export async function requestExport(
   deps: SyncDeps,
   stream: StreamConfig,
   window: Window,
   limit: number,
+  signal?: AbortSignal,
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
+  if (signal?.aborted) return { kind: 'stopped' };
+  try {
+    await client.authorize?.();
+  } catch (err) {
+    const message = redact((err as Error).message);
+    log.error('export not requested: no quota spent', { stream: stream.schema.name, error: message });
+    return { kind: 'failed', error: `not requested, no quota spent: ${message}`, notSent: true };
+  }
+  if (signal?.aborted) return { kind: 'stopped' };
   const prepared = client.prepare({
     apiPath: stream.apiPath,
     stream: stream.schema.name,
@@ -52,21 +91,9 @@ export async function requestExport(
   if (reservation.kind === 'busy') return { kind: 'busy' };
   let row = reservation.row;
   log.info('requesting export', { stream: row.stream, export: row.id, start: window.start, end: window.end });
+  let submitted: SubmittedExport;
   try {
-    const submitted = await client.submit(prepared);
-    const now = clock.now();
-    row = await state.exports.update(
-      row.id,
-      {
-        status: 'submitted',
-        vendor_export_id: submitted.exportId,
-        status_url: submitted.statusUrl,
-        submitted_at: now,
-      },
-      now,
-    );
-    log.info('export submitted', { stream: row.stream, export: row.id, exportId: submitted.exportId });
-    return { kind: 'submitted', row };
+    submitted = await client.submit(prepared);
   } catch (err) {
     const message = redact((err as Error).message);
     const now = clock.now();
@@ -88,20 +115,101 @@ export async function requestExport(
         ),
       };
     }
-    // A refusal (4xx) created nothing; an unconfirmed request (network, 5xx) may have.
-    const refused =
-      err instanceof HorizonError || (err instanceof ApiError && err.status !== null && err.status < 500);
+    // Never sent, or refused (4xx, credentials): nothing was created. An unconfirmed request
+    // (5xx, a socket error after sending) may have been, and stays counted.
+    const notSent = err instanceof RequestNotSentError;
+    const free =
+      notSent ||
+      err instanceof AuthError ||
+      err instanceof HorizonError ||
+      (err instanceof ApiError && err.status !== null && err.status < 500);
+    const error = notSent ? `${message}; the request was not sent, so no quota is counted` : message;
     row = await state.exports.update(
       row.id,
       {
         status: 'failed',
-        counts_quota: !refused,
-        error: message,
+        counts_quota: !free,
+        error,
         retryable: isSyncError(err) ? err.retryable : true,
       },
       now,
     );
-    log.error('export request failed', { stream: row.stream, export: row.id, error: message });
-    return { kind: 'failed', error: message, row };
+    log.error('export request failed', { stream: row.stream, export: row.id, countsQuota: !free, error });
+    return { kind: 'failed', error, row, notSent };
+  }
+  return recordSubmitted(deps, row, submitted);
+}
+
+/**
+ * Records the vendor's answer: logged first (the id is in the log whatever happens next), then
+ * the ledger write, retried; failing that, the answer goes to the local journal, fsynced.
+ */
+async function recordSubmitted(
+  deps: SyncDeps,
+  reserved: ExportRow,
+  submitted: SubmittedExport,
+): Promise<RequestResult> {
+  const { state, clock, log } = deps;
+  const fields = { stream: reserved.stream, export: reserved.id, exportId: submitted.exportId };
+  const submittedAt = clock.now();
+  log.info('export submitted', fields);
+  try {
+    const row = await withRetry(
+      deps.ledgerRetry ?? defaultLedgerRetry,
+      async (attempt) => {
+        try {
+          return done(
+            await state.exports.update(
+              reserved.id,
+              {
+                status: 'submitted',
+                vendor_export_id: submitted.exportId,
+                status_url: submitted.statusUrl,
+                submitted_at: submittedAt,
+              },
+              clock.now(),
+            ),
+          );
+        } catch (err) {
+          return again(
+            () => {
+              throw err;
+            },
+            undefined,
+            (waitMs) =>
+              log.warn('the ledger did not take the export; retrying', {
+                ...fields,
+                attempt,
+                waitMs,
+                error: redact((err as Error).message),
+              }),
+          );
+        }
+      },
+      deps.sleep ? { sleep: deps.sleep } : {},
+    );
+    return { kind: 'submitted', row };
+  } catch (err) {
+    const reason = redact((err as Error).message);
+    const journal = await appendToJournal(deps.archiveDir, {
+      account: reserved.account,
+      stream: reserved.stream,
+      ledgerId: reserved.id,
+      vendorExportId: submitted.exportId,
+      statusUrl: submitted.statusUrl,
+      windowStart: reserved.window_start.toISOString(),
+      windowEnd: reserved.window_end.toISOString(),
+      submittedAt: submittedAt.toISOString(),
+    });
+    log.error('the ledger cannot record the export; kept in the local journal for the next sync', {
+      ...fields,
+      journal,
+      error: reason,
+    });
+    return {
+      kind: 'failed',
+      error: `export ${submitted.exportId} was accepted by the API but the state store did not record it (${reason}); it is kept in ${journal} and the next sync resumes it`,
+      row: reserved,
+    };
   }
 }

@@ -2,10 +2,12 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import type { QuotaExhaustedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
+import type { RetryPolicy, Sleep } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
 import { checkArchiveDir } from './archive-check.js';
 import { backoffNote, inBackoff } from './export-backoff.js';
+import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
 import { stalestFirst } from './planner.js';
@@ -21,12 +23,21 @@ export interface SyncOptions {
   readonly window?: Window;
   /** At most this many new export requests in this run. */
   readonly maxExports?: number;
+  /**
+   * Aborted when the run must stop (SIGTERM, SIGINT): no new request or export is started after
+   * it; requests in flight finish and are recorded. Its `reason` (a string) is the streams' note.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface SyncDeps extends LifecycleDeps {
   readonly config: ResolvedConfig;
   /** Exports polled, downloaded and loaded at once (default 4). */
   readonly parallelExports?: number;
+  /** Retries of the ledger write that records an accepted export (default `defaultLedgerRetry`). */
+  readonly ledgerRetry?: RetryPolicy;
+  /** The wait between those retries (tests pass a fast one). */
+  readonly sleep?: Sleep;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
@@ -56,10 +67,22 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   const byName = new Map(streams.map((s) => [s.schema.name, s]));
   const report = new SyncReport([...byName.keys()], log);
   const parallel = deps.parallelExports ?? 4;
+  const signal = options.signal;
+  const stopNote = () => `${String(signal?.reason ?? 'stopped')}; run again to continue`;
+
   // The archive must take a file before an export is resumed or a quota slot is spent on one.
   await checkArchiveDir(deps.archiveDir, config.archive.minFreeMB);
 
+  // 0. Vendor answers the ledger could not take last time (a local journal) go in first.
+  await applyJournal(state, deps.archiveDir, account, clock.now(), log);
+
   const drive = async (row: ExportRow): Promise<void> => {
+    if (signal?.aborted) {
+      // Stopping: the export stays in the ledger as it is and the next sync resumes it.
+      report.defer(row.stream, stopNote());
+      await state.exports.release(row.id, deps.owner).catch(() => {});
+      return;
+    }
     try {
       report.record(await driveExport(row, byName.get(row.stream)!, deps));
     } catch (err) {
@@ -131,6 +154,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   // 3. Reserve, request and drive, stalest stream first, until the quota or the plan runs out.
   let quotaStop: QuotaExhaustedError | undefined;
+  let unreachable: string | undefined;
   let nextSlotAt: Date | null = null;
   for (;;) {
     const due = stalestFirst(
@@ -138,7 +162,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         .filter(([n, ws]) => ws.length > 0 && report.open(n))
         .map(([stream]) => ({ stream, watermark: watermarks.get(stream) })),
     );
-    if (due.length === 0 || quotaStop) break;
+    if (due.length === 0 || quotaStop || unreachable || signal?.aborted) break;
     const inFlight: ExportRow[] = [];
     for (const { stream: name } of due) {
       if (options.maxExports !== undefined && report.exportsRequested >= options.maxExports) {
@@ -149,9 +173,16 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         report.defer(name, quotaStop.message);
         continue;
       }
+      if (unreachable) {
+        report.fail(name, unreachable);
+        continue;
+      }
       const window = queue.get(name)!.shift()!;
-      const requested = await requestExport(deps, byName.get(name)!, window, limit);
-      if (requested.kind === 'quota') {
+      const requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+      if (requested.kind === 'stopped') {
+        queue.get(name)!.unshift(window);
+        report.defer(name, stopNote());
+      } else if (requested.kind === 'quota') {
         quotaStop = requested.error;
         nextSlotAt = requested.error.nextSlotAt;
         queue.get(name)!.unshift(window);
@@ -159,6 +190,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       } else if (requested.kind === 'busy') {
         report.defer(name, 'another process has an unfinished export for this stream');
       } else if (requested.kind === 'failed') {
+        // The API cannot be reached at all: the other streams are not tried this run.
+        if (requested.notSent) unreachable = requested.error;
         report.fail(name, requested.error, requested.row);
       } else {
         report.exportsRequested++;
@@ -169,6 +202,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     if (inFlight.length === 0) break;
   }
   report.deferQueued(queue);
+  if (signal?.aborted)
+    for (const name of byName.keys()) if (report.open(name)) report.defer(name, stopNote());
 
   const pruned = await pruneArchive(state, account, config.archive.keepDays, clock.now());
   if (pruned) log.info('archive pruned', { files: pruned, keepDays: config.archive.keepDays });

@@ -20,13 +20,16 @@ export interface SqlPool {
 }
 
 /**
- * A node-postgres pool of at most `max` connections to `url`. An idle client's error (a server
- * restart) is swallowed, since without a listener it would end the process; the next query on
- * the pool reports the problem instead.
+ * A node-postgres pool of at most `max` connections to `url`. A client's error (a server
+ * restart, a dropped connection) is swallowed, idle or checked out, since without a listener it
+ * would end the process; the query in flight fails with it, and the next query on the pool
+ * reports the problem instead.
  */
 export function createSqlPool(url: string, max: number): SqlPool {
   const pool = new pg.Pool({ connectionString: url, max });
   pool.on('error', () => {});
+  // A checked-out client has no pool listener: a connection cut under a query would crash.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

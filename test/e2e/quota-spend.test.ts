@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { copilotAq } from '../../schemas/copilot-aq.js';
+import { cliPath } from '../support/cli-harness.js';
+import { type E2eFixture, e2eFixtures } from '../support/e2e-fixture.js';
+import type { SimulatorOptions } from '../support/simulator.js';
+import { expectTableMatchesSimulator } from '../support/table-expectations.js';
+import { closedPort, startTcpProxy } from '../support/tcp-proxy.js';
+import type { TestDatabase } from '../support/test-database.js';
+
+/**
+ * Issue 13, defects 1 and 3: quota is spent only on a request that may have reached the API, and
+ * the vendor's export id, once it arrives, is never lost (SIGTERM, a state store that drops its
+ * connections at that moment).
+ */
+describe('quota spend and the vendor id (e2e)', () => {
+  const start = e2eFixtures();
+
+  const day = 86_400_000;
+  const windowArgs = () => {
+    const end = new Date(Date.now() - day);
+    end.setUTCHours(0, 0, 0, 0);
+    return ['--start', new Date(end.getTime() - day).toISOString(), '--end', end.toISOString()];
+  };
+  const streams = { copilot_aq: { timeZone: 'Europe/Berlin' } };
+  const syncArgs = () => ['sync', '--json', ...windowArgs()];
+
+  async function ledger(db: TestDatabase) {
+    return db.query<{ status: string; counts_quota: boolean; vendor_export_id: string | null }>(
+      `select status, counts_quota, vendor_export_id from cxone_od_sync.exports order by id`,
+    );
+  }
+
+  /** The built CLI as a child process the test can signal, with its output so far. */
+  function spawnSync(f: E2eFixture, env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(process.execPath, [cliPath, ...syncArgs(), '--config', f.ws.configPath], {
+      cwd: f.ws.dir,
+      env: { ...process.env, ...f.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = { stdout: '', stderr: '', ended: false };
+    child.stdout.on('data', (c: Buffer) => {
+      out.stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out.stderr += c.toString();
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => {
+        out.ended = true;
+        resolve({ code, signal });
+      }),
+    );
+    return { child, out, exited };
+  }
+
+  const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 30_000, interval: 10 });
+
+  const tokenOutages: { name: string; setup: () => Promise<{ sim?: SimulatorOptions; authUrl?: string }> }[] =
+    [
+      {
+        name: 'refuses connections',
+        setup: async () => ({ authUrl: `http://127.0.0.1:${await closedPort()}/auth/token` }),
+      },
+      {
+        name: 'answers 503 past every retry',
+        setup: async () => ({ sim: { faults: { failNext: [{ kind: 'token', status: 503, count: 1000 }] } } }),
+      },
+    ];
+
+  it.each(tokenOutages)(
+    'spends no quota while the token endpoint $name, then requests and loads once it is back',
+    async (c) => {
+      const outage = await c.setup();
+      const account = { httpMaxAttempts: 2, exportsPer24h: 3 };
+      const f = await start({
+        ...(outage.sim ? { sim: outage.sim } : {}),
+        config: { streams, account: { ...account, ...(outage.authUrl ? { authUrl: outage.authUrl } : {}) } },
+      });
+      for (let run = 0; run < 3; run++) {
+        const r = await f.cli(syncArgs());
+        expect(r.json.quota.used, r.stderr).toBe(0);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.json.outcome).toBe('failed');
+        expect(r.json.streams[0].error).toMatch(/no quota spent/);
+      }
+      expect(f.ws.sim.stats.exportRequests).toHaveLength(0);
+      if (outage.sim) expect(f.ws.sim.stats.tokenRequests).toBeGreaterThanOrEqual(3);
+      expect((await ledger(f.db)).filter((r) => r.counts_quota)).toEqual([]);
+      const status = await f.cli(['status', '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.json.quota).toMatchObject({ limit: 3, used: 0 });
+
+      // The login comes back.
+      if (outage.sim) f.ws.sim.setFaults({ failNext: [] });
+      else await f.ws.writeConfig({ streams, account });
+      const healed = await f.cli(syncArgs());
+      expect(healed.code, healed.stderr).toBe(0);
+      expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+      expect(await ledger(f.db)).toEqual([
+        { status: 'loaded', counts_quota: true, vendor_export_id: f.ws.sim.stats.exportRequests[0]!.id },
+      ]);
+      await expectTableMatchesSimulator(f.db, copilotAq);
+    },
+  );
+
+  it('counts no quota for an export request whose connection is refused, and says so in the ledger row', async () => {
+    const account = { httpMaxAttempts: 2 };
+    const f = await start({
+      config: { streams, account: { ...account, apiBase: `http://127.0.0.1:${await closedPort()}` } },
+    });
+    const r = await f.cli(syncArgs());
+    expect(r.json.quota.used, r.stderr).toBe(0);
+    expect(r.code).toBe(1);
+    const rows = await f.db.query<{
+      status: string;
+      counts_quota: boolean;
+      retryable: boolean;
+      error: string;
+    }>(`select status, counts_quota, retryable, error from cxone_od_sync.exports`);
+    expect(rows).toEqual([
+      {
+        status: 'failed',
+        counts_quota: false,
+        retryable: true,
+        error: expect.stringMatching(/ECONNREFUSED.*not sent/),
+      },
+    ]);
+
+    await f.ws.writeConfig({ streams, account });
+    const healed = await f.cli(syncArgs());
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+    await expectTableMatchesSimulator(f.db, copilotAq);
+  });
+
+  it('on SIGTERM during the export request, records the answer, exits 75, and the next sync loads it without a second request', async () => {
+    const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
+    const { child, out, exited } = spawnSync(f);
+    await waitFor(() => expect(f.ws.sim.stats.heldExportRequests).toBe(1));
+    child.kill('SIGTERM');
+    await waitFor(() => expect(out.stderr.includes('SIGTERM received') || out.ended, out.stderr).toBe(true));
+    f.ws.sim.setFaults({ holdExportRequests: false }); // releases the held answer
+
+    const { code, signal } = await exited;
+    expect({ code, signal }, out.stderr).toEqual({ code: 75, signal: null });
+    const summary = JSON.parse(out.stdout);
+    expect(summary).toMatchObject({ outcome: 'deferred', exitCode: 75, exportsRequested: 1 });
+    expect(summary.note).toMatch(/interrupted by SIGTERM/);
+    const vendorId = f.ws.sim.stats.exportRequests[0]!.id;
+    expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+    expect(await ledger(f.db)).toEqual([
+      { status: 'submitted', counts_quota: true, vendor_export_id: vendorId },
+    ]);
+
+    const next = await f.cli(syncArgs());
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain('resuming unfinished export');
+    expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+    expect(await ledger(f.db)).toEqual([
+      { status: 'loaded', counts_quota: true, vendor_export_id: vendorId },
+    ]);
+    await expectTableMatchesSimulator(f.db, copilotAq);
+  });
+
+  it('keeps the vendor id in a local journal when the state store drops its connections as the answer arrives, and the next sync loads that export', async () => {
+    const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
+    const target = new URL(f.db.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    f.defer(() => proxy.close());
+    const proxied = new URL(f.db.url);
+    proxied.host = `${proxy.host}:${proxy.port}`;
+    await f.ws.writeConfig({ streams, state: { url: proxied.toString() } });
+
+    const { out, exited } = spawnSync(f, { CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS: '1' });
+    await waitFor(() => expect(f.ws.sim.stats.heldExportRequests).toBe(1));
+    proxy.cut();
+    f.ws.sim.setFaults({ holdExportRequests: false }); // releases the held answer
+    const { code } = await exited;
+    expect(code, out.stderr).not.toBe(0);
+    const vendorId = f.ws.sim.stats.exportRequests[0]!.id;
+    expect(out.stderr).toMatch(new RegExp(`"msg":"export submitted".*"exportId":"${vendorId}"`));
+    expect(out.stderr).toContain('the ledger did not take the export; retrying');
+    expect(out.stderr).toMatch(/kept in the local journal.*/);
+    const journalDir = join(f.ws.dir, 'archive', '.journal');
+    const [journalFile, ...others] = await readdir(journalDir);
+    expect(others).toEqual([]);
+    const entries = (await readFile(join(journalDir, journalFile!), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries).toEqual([expect.objectContaining({ vendorExportId: vendorId, stream: 'copilot_aq' })]);
+    expect(await ledger(f.db)).toEqual([{ status: 'reserved', counts_quota: true, vendor_export_id: null }]);
+
+    proxy.restore();
+    const next = await f.cli(syncArgs());
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain('export recorded from the journal');
+    expect(f.ws.sim.stats.exportRequests).toHaveLength(1);
+    expect(await ledger(f.db)).toEqual([
+      { status: 'loaded', counts_quota: true, vendor_export_id: vendorId },
+    ]);
+    expect(await readFile(join(journalDir, journalFile!), 'utf8')).toBe('');
+    await expectTableMatchesSimulator(f.db, copilotAq);
+  });
+});
