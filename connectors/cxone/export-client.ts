@@ -4,6 +4,7 @@ import type {
   ExportApi,
   ExportRequest,
   PreparedExport,
+  ServerClockReading,
   SubmittedExport,
   VendorExportStatus,
 } from '../../src/engine/export-api.js';
@@ -28,7 +29,7 @@ import {
 } from '../../src/retry/retry.js';
 import { downloadFile } from './file-download.js';
 import { parseExportStatus } from './status-parser.js';
-import type { TokenProvider } from './token-provider.js';
+import { clockReading, type TokenProvider } from './token-provider.js';
 
 export interface ExportClientOptions {
   readonly apiBase: string;
@@ -80,6 +81,7 @@ function compact(d: Date): string {
 export class ExportClient implements ExportApi {
   private readonly base: URL;
   private readonly sleep: Sleep;
+  private lastDate: ServerClockReading | undefined;
 
   constructor(
     private readonly tokens: TokenProvider,
@@ -157,6 +159,12 @@ export class ExportClient implements ExportApi {
     );
   }
 
+  async serverClock(): Promise<ServerClockReading | undefined> {
+    if (!this.lastDate && !this.tokens.lastDate) await this.tokens.get();
+    const readings = [this.lastDate, this.tokens.lastDate].filter((r) => r !== undefined);
+    return readings.sort((a, b) => b.localTime.getTime() - a.localTime.getTime())[0];
+  }
+
   /**
    * One API call, retried by `rule` with backoff and jitter (Retry-After honoured), the token
    * renewed once on a 401. Returns the last answer, whatever its status, when retries are spent.
@@ -180,6 +188,7 @@ export class ExportClient implements ExportApi {
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
+      this.lastDate = clockReading(res.headers.date, Date.now()) ?? this.lastDate;
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     };
     return withRetry(

@@ -4,6 +4,7 @@ import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
+import { assertClockAgrees } from './clock-check.js';
 import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
 import { stalestFirst } from './planner.js';
@@ -88,7 +89,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   }
   await eachLimited(resumable, parallel, drive);
 
-  // 2. Plan every stream that is free to take new work.
+  // 2. Plan every stream that is free to take new work, by a clock the vendor agrees with.
+  await assertClockAgrees(deps.client, log);
   const watermarks = await state.watermarks.byStream(account);
   const planned = planStreams(
     streams.filter((s) => report.open(s.schema.name)),
