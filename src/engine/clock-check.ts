@@ -6,10 +6,11 @@ import type { ExportApi } from './export-api.js';
 export const maxClockSkewMs = 5 * 60_000;
 
 /**
- * Refuses to plan against a local clock more than `maxClockSkewMs` away from the vendor's: a
- * clock days fast would move the watermark into the future and the data in between would never
- * be requested, with no gap recorded. Runs before any quota is reserved; needs at most a token.
- * A vendor answer without a `Date` header is not checked (logged).
+ * Refuses to go on with a plan made by a local clock more than `maxClockSkewMs` away from the
+ * vendor's: a clock days fast would move the watermark into the future and the data in between
+ * would never be requested, with no gap recorded. The sync runner calls it once it has planned
+ * something, before it records a gap or reserves quota; it needs at most a token. A vendor that
+ * sends no `Date` header is not checked (a warning says so).
  */
 export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<void> {
   const reading = await api.serverClock();
