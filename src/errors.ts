@@ -68,6 +68,24 @@ export class HorizonError extends SyncError {
   readonly retryable = false;
 }
 
+/**
+ * The local clock disagrees with the vendor's (its `Date` header) by more than the tolerance:
+ * nothing is planned, as windows and watermarks would follow the wrong clock. Fix the host's
+ * time (NTP) and run again; exit 1, an environment problem, not a usage one.
+ */
+export class ClockSkewError extends SyncError {
+  readonly retryable = false;
+}
+
+/**
+ * A stream is being worked on by another process (a sync holds a claim on one of its exports):
+ * a command that would race it refuses. Run it again when that process has finished; exit 75.
+ */
+export class StreamBusyError extends SyncError {
+  readonly retryable = true;
+  override readonly exitCode = ExitCode.deferred;
+}
+
 /** An HTTP status a retry may cure: none (network error), 429 or 5xx. */
 export function retryableStatus(status: number | null): boolean {
   return status === null || status === 429 || status >= 500;

@@ -1,24 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type Dispatcher, request } from 'undici';
 import type {
   DownloadResult,
   ExportApi,
   ExportRequest,
   PreparedExport,
+  ServerClockReading,
   SubmittedExport,
   VendorExportStatus,
 } from '../../src/engine/export-api.js';
 import {
   ApiError,
   AuthError,
-  DownloadError,
-  DownloadRefusedError,
-  DownloadUrlExpiredError,
   HorizonError,
   QuotaExhaustedError,
   RequestNotSentError,
@@ -36,10 +28,10 @@ import {
   type Sleep,
   withRetry,
 } from '../../src/retry/retry.js';
-import { assertDownloadAllowed } from './download-policy.js';
+import { downloadFile } from './file-download.js';
 import { neverSent, tokenBeforeSending } from './request-sent.js';
 import { parseExportStatus } from './status-parser.js';
-import type { TokenProvider } from './token-provider.js';
+import { clockReading, type TokenProvider } from './token-provider.js';
 
 export interface ExportClientOptions {
   readonly apiBase: string;
@@ -88,6 +80,7 @@ function compact(d: Date): string {
 export class ExportClient implements ExportApi {
   private readonly base: URL;
   private readonly sleep: Sleep;
+  private lastDate: ServerClockReading | undefined;
 
   constructor(
     private readonly tokens: TokenProvider,
@@ -157,105 +150,23 @@ export class ExportClient implements ExportApi {
     return parseExportStatus(body, res.text);
   }
 
-  /**
-   * Streams the file to `dest` (via a `.part` file, renamed when complete), hashing as it goes.
-   * Checks every URL and redirect against the download policy and the body against its
-   * Content-Length.
-   */
-  async download(
-    downloadUrl: string,
-    dest: string,
-    onProgress?: (bytes: number) => void,
-  ): Promise<DownloadResult> {
-    let url = new URL(downloadUrl, this.base);
-    await mkdir(dirname(dest), { recursive: true });
-    const part = `${dest}.part`;
-    let redirects = 0;
-    const res = await withRetry<Dispatcher.ResponseData>(
-      this.options.retry,
-      async (attempt) => {
-        for (;;) {
-          assertDownloadAllowed(
-            url,
-            this.options.allowedDownloadHosts,
-            this.base,
-            this.options.allowInsecureDownloads,
-          );
-          const headers: Record<string, string> = { accept: 'text/csv, */*' };
-          if (url.origin === this.base.origin) headers.authorization = `Bearer ${await this.tokens.get()}`;
-          let res: Dispatcher.ResponseData;
-          try {
-            res = await request(url, {
-              method: 'GET',
-              headers,
-              headersTimeout: this.options.timeoutMs,
-              bodyTimeout: this.options.timeoutMs,
-            });
-          } catch (err) {
-            return again(() => {
-              throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, {
-                cause: err,
-              });
-            });
-          }
-          const status = res.statusCode;
-          if (status >= 300 && status < 400 && res.headers.location) {
-            await res.body.dump();
-            if (++redirects > 5) throw new DownloadError(`too many redirects downloading ${safeUrl(url)}`);
-            url = new URL(firstHeader(res.headers.location)!, url);
-            continue;
-          }
-          if (status === 403 || status === 404 || status === 410 || status === 401) {
-            await res.body.dump();
-            throw new DownloadUrlExpiredError(
-              `download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`,
-            );
-          }
-          if (status === 429 || status >= 500) {
-            await res.body.dump();
-            return again(() => {
-              throw new DownloadError(`download answered HTTP ${status} after ${attempt} attempts`);
-            }, parseRetryAfter(res.headers['retry-after']));
-          }
-          if (status !== 200) {
-            await res.body.dump();
-            throw new DownloadRefusedError(`download answered HTTP ${status}`);
-          }
-          return done(res);
-        }
-      },
-      { sleep: this.sleep },
+  /** Streams the file to `dest` whole or not at all (see `downloadFile`). */
+  download(downloadUrl: string, dest: string, onProgress?: (bytes: number) => void): Promise<DownloadResult> {
+    const { allowedDownloadHosts, allowInsecureDownloads, retry, timeoutMs } = this.options;
+    const options = { allowedDownloadHosts, allowInsecureDownloads, retry, timeoutMs };
+    const bearer = () => this.tokens.get();
+    return downloadFile(
+      downloadUrl,
+      dest,
+      { ...options, apiBase: this.base, sleep: this.sleep, bearer },
+      onProgress,
     );
-    const expected = Number(firstHeader(res.headers['content-length']) ?? Number.NaN);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        onProgress?.(bytes);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(res.body, tap, createWriteStream(part));
-    } catch (err) {
-      await rm(part, { force: true });
-      throw new DownloadError(
-        `download from ${safeUrl(url)} was cut off after ${bytes} bytes: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    if (Number.isFinite(expected) && bytes !== expected) {
-      await rm(part, { force: true });
-      throw new DownloadError(
-        `download from ${safeUrl(url)} has ${bytes} bytes, Content-Length said ${expected}`,
-      );
-    }
-    await rename(part, dest);
-    return { bytes, sha256: hash.digest('hex'), host: url.host };
+  }
+
+  async serverClock(): Promise<ServerClockReading | undefined> {
+    if (!this.lastDate && !this.tokens.lastDate) await this.tokens.get();
+    const readings = [this.lastDate, this.tokens.lastDate].filter((r) => r !== undefined);
+    return readings.sort((a, b) => b.localTime.getTime() - a.localTime.getTime())[0];
   }
 
   /**
@@ -281,6 +192,7 @@ export class ExportClient implements ExportApi {
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
+      this.lastDate = clockReading(res.headers.date, Date.now()) ?? this.lastDate;
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     };
     return withRetry(

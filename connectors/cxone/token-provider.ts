@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import type { ServerClockReading } from '../../src/engine/export-api.js';
 import { AuthError, TokenEndpointError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact, registerSecret } from '../../src/log/redact.js';
@@ -30,6 +31,8 @@ export interface TokenCredentials {
 export class TokenProvider {
   private token: { value: string; expiresAt: number } | undefined;
   private inflight: Promise<string> | undefined;
+  /** The `Date` header of the token endpoint's latest answer, and when it arrived. */
+  lastDate: ServerClockReading | undefined;
 
   constructor(
     private readonly creds: TokenCredentials,
@@ -83,6 +86,7 @@ export class TokenProvider {
           const res = await request(this.creds.authUrl, { method: 'POST', headers, body: form.toString() });
           status = res.statusCode;
           retryAfter = res.headers['retry-after'];
+          this.lastDate = clockReading(res.headers.date, this.now()) ?? this.lastDate;
           text = await res.body.text();
         } catch (err) {
           return again(() => {
@@ -141,4 +145,16 @@ function describeOAuthError(text: string): string {
   } catch {
     return '';
   }
+}
+
+/** A `Date` header read as a clock reading taken at `localMs`; undefined when absent or unreadable. */
+export function clockReading(
+  header: string | string[] | undefined,
+  localMs: number,
+): ServerClockReading | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const serverMs = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(serverMs)
+    ? undefined
+    : { serverTime: new Date(serverMs), localTime: new Date(localMs) };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import { createContext, withContext } from './context.js';
 import { ago, emit, table } from './output.js';
+import { parseInstant } from './sync-command.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -177,7 +178,9 @@ export async function planCommand(
     );
     const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
     const explicit =
-      args.start && args.end ? { start: new Date(args.start), end: new Date(args.end) } : undefined;
+      args.start && args.end
+        ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+        : undefined;
     let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
     const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
     const streams = planned.map(({ stream: s, plan }) => {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/load-config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createContext } from './context.js';
 import { emit } from './output.js';
@@ -9,6 +9,8 @@ import { parseInstant } from './sync-command.js';
 /**
  * Moves a stream's watermark back (`--to DATE`) or clears it, so that the next sync exports that
  * span again. Asks for confirmation on a terminal unless `--yes`; refuses without `--yes` elsewhere.
+ * Refuses (exit 75) while another process holds a claim on an export of the stream: that sync's
+ * commit would move the watermark again and undo the reset.
  */
 export async function resetCommand(
   args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean },
@@ -21,6 +23,20 @@ export async function resetCommand(
   const ctx = createContext(config, log);
   try {
     await ctx.state.migrate();
+    const refuseWhileClaimed = async () => {
+      const held = await ctx.state.exports.heldClaims(config.accountKey, args.stream, ctx.clock.now());
+      if (held.length === 0) return;
+      const who = held
+        .map(
+          (r) =>
+            `${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
+        )
+        .join('; ');
+      throw new StreamBusyError(
+        `reset refused: another process is working on the stream (${who}); its commit would undo the reset. Run reset again once that sync has finished (or its claim has expired)`,
+      );
+    };
+    await refuseWhileClaimed();
     const before = await ctx.state.watermarks.byStream(config.accountKey);
     const changes = args.stream.map((s) => ({
       stream: s,
@@ -44,6 +60,7 @@ export async function resetCommand(
         return 0;
       }
     }
+    await refuseWhileClaimed();
     for (const c of changes) await ctx.state.watermarks.set(config.accountKey, c.stream, to, ctx.clock.now());
     emit({ command: 'reset', outcome: 'done', changes }, args.json, () =>
       changes

@@ -92,6 +92,55 @@ const destinationSchema = z.discriminatedUnion(
   destinationFactories.map((f) => f.configSchema) as unknown as ConfigSchemas<typeof destinationFactories>,
 );
 
+/**
+ * The `streams` section. Its checks run even when an entry (or another section) has problems of
+ * its own (`when`), so that an unknown stream is listed with every other problem; they read the
+ * entries defensively for that reason.
+ */
+const streamsSchema = z.record(z.string(), streamOptions.prefault({})).superRefine(
+  (streams, ctx) => {
+    for (const [name, value] of Object.entries(streams)) {
+      const opts = (value ?? {}) as Partial<StreamOptions>;
+      const schema = findStreamSchema(name);
+      const at = [name];
+      if (!schema) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at,
+          message: `unknown stream; known streams: ${streamSchemas.map((s) => s.name).join(', ')}`,
+        });
+        continue;
+      }
+      if (typeof opts.path === 'string' && !schema.apiPaths.includes(opts.path)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'path'],
+          message: `must be one of ${schema.apiPaths.join(', ')}`,
+        });
+      }
+      if (opts.channels && !schema.accepts.channels) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'channels'],
+          message: `${name} does not accept channels`,
+        });
+      }
+      for (const key of Object.keys(opts.filters && typeof opts.filters === 'object' ? opts.filters : {})) {
+        if (!schema.accepts.filters.includes(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'filters', key],
+            message: schema.accepts.filters.length
+              ? `${name} accepts only the filters ${schema.accepts.filters.join(', ')}`
+              : `${name} accepts no filters`,
+          });
+        }
+      }
+    }
+  },
+  { when: () => true },
+);
+
 export const configSchema = z
   .strictObject({
     account: accountSchema,
@@ -113,7 +162,7 @@ export const configSchema = z
         timeZone: timeZone.default('UTC'),
       })
       .prefault({}),
-    streams: z.record(z.string(), streamOptions.prefault({})).optional(),
+    streams: streamsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     if (
@@ -125,43 +174,6 @@ export const configSchema = z
         path: ['state', 'url'],
         message: 'a PostgreSQL state store URL is required when the destination is not PostgreSQL',
       });
-    }
-    for (const [name, opts] of Object.entries(cfg.streams ?? {})) {
-      const schema = findStreamSchema(name);
-      const at = ['streams', name];
-      if (!schema) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at,
-          message: `unknown stream; known streams: ${streamSchemas.map((s) => s.name).join(', ')}`,
-        });
-        continue;
-      }
-      if (opts.path && !schema.apiPaths.includes(opts.path)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...at, 'path'],
-          message: `must be one of ${schema.apiPaths.join(', ')}`,
-        });
-      }
-      if (opts.channels && !schema.accepts.channels) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...at, 'channels'],
-          message: `${name} does not accept channels`,
-        });
-      }
-      for (const key of Object.keys(opts.filters ?? {})) {
-        if (!schema.accepts.filters.includes(key)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...at, 'filters', key],
-            message: schema.accepts.filters.length
-              ? `${name} accepts only the filters ${schema.accepts.filters.join(', ')}`
-              : `${name} accepts no filters`,
-          });
-        }
-      }
     }
   });
 

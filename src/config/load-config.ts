@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { isIP } from 'node:net';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
@@ -102,13 +103,7 @@ export function resolveConfig(
   const accountKey =
     cfg.account.name ??
     `acct-${createHash('sha256').update(`${apiBase}\n${cfg.account.accessKey}`).digest('hex').slice(0, 12)}`;
-  const apiHost = new URL(apiBase).hostname;
-  const apiDomain = apiHost.split('.').slice(-2).join('.');
-  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? [
-    apiHost,
-    `*.${apiDomain}`,
-    '*.amazonaws.com',
-  ];
+  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? defaultDownloadHosts(apiBase);
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
 
   const selected = cfg.streams ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
@@ -143,6 +138,18 @@ export function resolveConfig(
   };
 }
 
+/**
+ * `account.allowedDownloadHosts` when unset: the API host, its domain's subdomains and AWS
+ * storage. An API base on an IP address allows exactly that address: a wildcard made of an
+ * address's last two numbers (`*.0.1`) would match hosts nobody chose.
+ */
+export function defaultDownloadHosts(apiBase: string): string[] {
+  const apiHost = new URL(apiBase).hostname;
+  if (isIP(apiHost.replace(/^\[|\]$/g, '')) !== 0) return [apiHost, '*.amazonaws.com'];
+  const apiDomain = apiHost.split('.').slice(-2).join('.');
+  return [apiHost, `*.${apiDomain}`, '*.amazonaws.com'];
+}
+
 function registerPasswordInUrl(url: string | undefined): void {
   if (!url) return;
   try {
@@ -171,7 +178,19 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`config file ${path} is not valid YAML: ${describeYamlError(err)}`);
   }
   return resolveConfig(doc, env, path);
+}
+
+/**
+ * A YAML syntax error without its text: the parser's message quotes the offending line, which can
+ * hold a literal secret, so only the kind of error and where it is are told (and the error is not
+ * kept as a cause, which an embedding program might print).
+ */
+export function describeYamlError(err: unknown): string {
+  if (!(err instanceof YAMLError)) return 'the parser failed';
+  const kind = err.code.toLowerCase().replace(/_/g, ' ');
+  const at = err.linePos?.[0];
+  return `${kind}${at ? ` at line ${at.line}, column ${at.col}` : ''} (the line is not shown, as it may hold a secret)`;
 }

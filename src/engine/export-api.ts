@@ -30,6 +30,18 @@ export interface ExportApi {
    * fetching again may help.
    */
   download(url: string, dest: string, onProgress?: (bytes: number) => void): Promise<DownloadResult>;
+  /**
+   * The vendor's clock: the `Date` header of its latest answer and the local time that answer
+   * arrived. Before any answer it gets one that spends nothing (a token). Undefined when the
+   * vendor sends no usable `Date`.
+   */
+  serverClock(): Promise<ServerClockReading | undefined>;
+}
+
+/** One reading of the vendor's clock (an answer's `Date` header) and of ours at that moment. */
+export interface ServerClockReading {
+  readonly serverTime: Date;
+  readonly localTime: Date;
 }
 
 /** One window of one stream, as the engine asks for it. */

@@ -6,6 +6,7 @@ import type { RetryPolicy, Sleep } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
 import { checkArchiveDir } from './archive-check.js';
+import { assertClockAgrees } from './clock-check.js';
 import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
@@ -129,6 +130,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     config.horizon,
     options.window,
   );
+  // Nothing is recorded or requested by a clock the vendor disagrees with.
+  if (planned.some(({ plan }) => plan.windows.length || plan.gaps.length))
+    await assertClockAgrees(deps.client, log);
   const queue = new Map<string, Window[]>();
   for (const { stream, plan } of planned) {
     const name = stream.schema.name;

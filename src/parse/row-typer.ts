@@ -2,6 +2,7 @@ import { ValueError } from '../errors.js';
 import type { ColumnSpec } from '../model/stream-schema.js';
 import { type CsvBatch, decodeField, FieldKind } from './csv-scanner.js';
 import type { FileLayout } from './header-mapping.js';
+import { invalidUtf8At } from './utf8-check.js';
 import { type CellValue, isPlainDecimalBytes, isPlainIntegerBytes, parseCell } from './value-parsers.js';
 
 /** A typed row: one value per loaded column (in `loadedColumns(layout)` order) and its source line. */
@@ -56,7 +57,9 @@ export const AS_IS = '';
  * Builds the typer for one file's scanned batches: record `r` in, typed values out (in plan
  * order, from `at` in `values`), or the reason the record is rejected. Cells whose bytes are
  * already canonical are not decoded: text, and integers and decimals in their plain form, get
- * `AS_IS`; the rest are decoded and parsed by `typeCell` like everywhere else.
+ * `AS_IS`; the rest are decoded and parsed by `typeCell` like everywhere else. A cell whose
+ * bytes are not valid UTF-8 rejects its record (never replaced by U+FFFD, which would load
+ * something the vendor did not send).
  */
 export function createBatchTyper(layout: FileLayout, eventTime: string, zone: string) {
   const plan = fieldPlan(layout);
@@ -72,6 +75,10 @@ export function createBatchTyper(layout: FileLayout, eventTime: string, zone: st
         {
           const s = batch.start[i] as number;
           const e = batch.end[i] as number;
+          if (!batch.utf8) {
+            const bad = invalidUtf8At(batch.buf, s, e);
+            if (bad !== -1) return `${col.name}: invalid UTF-8 at byte ${bad + 1} of the value`;
+          }
           if (col.type === 'text') {
             if (batch.nul && batch.buf.subarray(s, e).indexOf(0) !== -1) return `${col.name}: ${nulReason}`;
             if (s === e) {

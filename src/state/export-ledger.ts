@@ -175,6 +175,24 @@ export class ExportLedger {
       .execute();
   }
 
+  /**
+   * Exports of these streams whose claim is held by another process: a live local process, or
+   * one elsewhere whose claim has not expired (`reset` refuses while there is one).
+   */
+  async heldClaims(account: string, streams: readonly string[], now: Date): Promise<ExportRow[]> {
+    if (streams.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('exports')
+      .selectAll()
+      .where('account', '=', account)
+      .where('stream', 'in', streams)
+      .where('claimed_by', 'is not', null)
+      .execute();
+    return rows.filter(
+      (r) => r.claim_expires_at !== null && r.claim_expires_at >= now && !ownerIsDeadLocally(r.claimed_by!),
+    );
+  }
+
   /** Gives up `owner`'s claim, if it still holds it. */
   async release(id: string, owner: string): Promise<void> {
     await this.db

@@ -63,7 +63,7 @@ describe('bulk load paths agree (e2e)', () => {
     row(at(0, '2026-11-12 00:00:00')); // outside the window: rejected
     row(at(9, `"${'long text '.repeat(40_000)}"`)); // 400 kB: larger than a COPY buffer
     lines.push('');
-    // A text cell that is not valid UTF-8 (0xff): U+FFFD on every path.
+    // A text cell that is not valid UTF-8 (0xff): rejected on every path, never loaded as U+FFFD.
     const invalid = Buffer.from(at(10, 'Cat\u0001egory').join(','));
     invalid[invalid.indexOf(1)] = 0xff;
     lines.push(invalid);
@@ -145,9 +145,9 @@ describe('bulk load paths agree (e2e)', () => {
     const rows = (schema: string) =>
       db.query<Record<string, unknown>>(`select ${cols} from ${schema}.copilot_kb order by _source_line`);
     const reference = await rows('via_insert');
-    // Lines 2, 3 (to 4), 5-17, 20 and 22 of the awkward part (18 and 19 are rejected, 21 is
+    // Lines 2, 3 (to 4), 5-17 and 20 of the awkward part (18, 19, 22 and 23 are rejected, 21 is
     // empty), and the filler.
-    expect(reference.length).toBe(17 + 9000);
+    expect(reference.length).toBe(16 + 9000);
     expect(await rows('via_binary')).toEqual(reference);
     expect(await rows('via_csv')).toEqual(reference);
 
@@ -160,17 +160,21 @@ describe('bulk load paths agree (e2e)', () => {
     expect(byLine.get(11)?.suggestions_used).toBe('9223372036854775807');
     expect(byLine.get(13)?.feedback_rating).toBeNull();
     expect(String(byLine.get(20)?.knowledge_article).length).toBe(400_000);
-    expect(byLine.get(22)?.category).toBe('Cat\uFFFDegory');
+    expect(byLine.has(22)).toBe(false);
 
-    // Every path rejected the same two lines, for the same reasons.
+    // Every path rejected the same lines, for the same reasons.
     const rejected = await db.query<{ line: string; reason: string; raw: string }>(
       `select line, reason, raw from cxone_od_sync.rejected_rows order by export_id, line`,
     );
     expect(rejected.find((r) => r.line === '23')?.raw).toContain('Nul\u2400byte');
+    expect(rejected.find((r) => r.line === '22')?.reason).toBe(
+      'category: invalid UTF-8 at byte 4 of the value',
+    );
     expect(rejected.map((r) => [Number(r.line), r.reason.split(':')[0]])).toEqual(
       [0, 1, 2].flatMap(() => [
         [18, 'suggestions_shown'],
         [19, 'interaction_time 2026-11-12T00'],
+        [22, 'category'],
         [23, 'category'],
       ]),
     );

@@ -1,0 +1,27 @@
+import { ClockSkewError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ExportApi } from './export-api.js';
+
+/** How far the local clock may be from the vendor's (its `Date` header, to the second) before a sync refuses to plan. */
+export const maxClockSkewMs = 5 * 60_000;
+
+/**
+ * Refuses to go on with a plan made by a local clock more than `maxClockSkewMs` away from the
+ * vendor's: a clock days fast would move the watermark into the future and the data in between
+ * would never be requested, with no gap recorded. The sync runner calls it once it has planned
+ * something, before it records a gap or reserves quota; it needs at most a token. A vendor that
+ * sends no `Date` header is not checked (a warning says so).
+ */
+export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<void> {
+  const reading = await api.serverClock();
+  if (!reading) {
+    log.warn('the API sent no Date header: the local clock is not checked against the vendor');
+    return;
+  }
+  const skewMs = reading.localTime.getTime() - reading.serverTime.getTime();
+  if (Math.abs(skewMs) <= maxClockSkewMs) return;
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  throw new ClockSkewError(
+    `the local clock (${reading.localTime.toISOString()}) is ${minutes} minutes ${skewMs > 0 ? 'ahead of' : 'behind'} the vendor's (Date header ${reading.serverTime.toISOString()}), more than ${maxClockSkewMs / 60_000} allowed; nothing was planned or requested. Fix the host's time (NTP) and run again`,
+  );
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { assertClockAgrees } from '../../src/engine/clock-check.js';
+import type { ExportApi, ServerClockReading } from '../../src/engine/export-api.js';
+import { ClockSkewError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log/logger.js';
+
+const at = Date.parse('2026-11-28T12:00:00Z');
+const api = (reading: ServerClockReading | undefined) =>
+  ({ serverClock: async () => reading }) as unknown as ExportApi;
+const skewed = (localMinusServerMs: number) =>
+  api({ serverTime: new Date(at - localMinusServerMs), localTime: new Date(at) });
+
+describe('assertClockAgrees', () => {
+  it('accepts a local clock up to 5 minutes from the vendor, either way', async () => {
+    for (const ms of [0, 299_000, -300_000])
+      await expect(assertClockAgrees(skewed(ms), silentLogger)).resolves.toBe(undefined);
+  });
+
+  it('refuses one further off, naming both times and the direction', async () => {
+    const ahead = assertClockAgrees(skewed(2 * 86_400_000), silentLogger);
+    await expect(ahead).rejects.toBeInstanceOf(ClockSkewError);
+    await expect(ahead).rejects.toThrow(
+      "the local clock (2026-11-28T12:00:00.000Z) is 2880 minutes ahead of the vendor's (Date header 2026-11-26T12:00:00.000Z)",
+    );
+    await expect(assertClockAgrees(skewed(-301_000), silentLogger)).rejects.toThrow(
+      /5 minutes behind the vendor's/,
+    );
+    const err = await assertClockAgrees(skewed(-400_000), silentLogger).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false, exitCode: 1 });
+  });
+
+  it('does not check a vendor that sends no Date header', async () => {
+    await expect(assertClockAgrees(api(undefined), silentLogger)).resolves.toBe(undefined);
+  });
+});
