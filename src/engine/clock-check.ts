@@ -10,16 +10,26 @@ export const maxClockSkewMs = 5 * 60_000;
  * vendor's: a clock days fast would move the watermark into the future and the data in between
  * would never be requested, with no gap recorded. The sync runner calls it once it has planned
  * something, before it records a gap or reserves quota; it needs at most a token. A vendor that
- * sends no `Date` header is not checked (a warning says so).
+ * sends no `Date` header is not checked (a warning says so). When no reading can be had (the
+ * token endpoint is down) it returns false: the caller then records nothing that depends on
+ * the clock, and no request can be sent without a token anyway.
  */
-export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<void> {
-  const reading = await api.serverClock();
+export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<boolean> {
+  let reading: Awaited<ReturnType<ExportApi['serverClock']>>;
+  try {
+    reading = await api.serverClock();
+  } catch (err) {
+    log.warn('cannot read the vendor clock; nothing that depends on it is recorded this run', {
+      error: (err as Error).message,
+    });
+    return false;
+  }
   if (!reading) {
     log.warn('the API sent no Date header: the local clock is not checked against the vendor');
-    return;
+    return true;
   }
   const skewMs = reading.localTime.getTime() - reading.serverTime.getTime();
-  if (Math.abs(skewMs) <= maxClockSkewMs) return;
+  if (Math.abs(skewMs) <= maxClockSkewMs) return true;
   const minutes = Math.round(Math.abs(skewMs) / 60_000);
   throw new ClockSkewError(
     `the local clock (${reading.localTime.toISOString()}) is ${minutes} minutes ${skewMs > 0 ? 'ahead of' : 'behind'} the vendor's (Date header ${reading.serverTime.toISOString()}), more than ${maxClockSkewMs / 60_000} allowed; nothing was planned or requested. Fix the host's time (NTP) and run again`,

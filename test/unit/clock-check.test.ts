@@ -13,7 +13,7 @@ const skewed = (localMinusServerMs: number) =>
 describe('assertClockAgrees', () => {
   it('accepts a local clock up to 5 minutes from the vendor, either way', async () => {
     for (const ms of [0, 299_000, -300_000])
-      await expect(assertClockAgrees(skewed(ms), silentLogger)).resolves.toBe(undefined);
+      await expect(assertClockAgrees(skewed(ms), silentLogger)).resolves.toBe(true);
   });
 
   it('refuses one further off, naming both times and the direction', async () => {
@@ -30,6 +30,15 @@ describe('assertClockAgrees', () => {
   });
 
   it('does not check a vendor that sends no Date header', async () => {
-    await expect(assertClockAgrees(api(undefined), silentLogger)).resolves.toBe(undefined);
+    await expect(assertClockAgrees(api(undefined), silentLogger)).resolves.toBe(true);
+  });
+
+  it('reports the clock as unchecked when no reading can be had (token endpoint down)', async () => {
+    const down = {
+      serverClock: async () => {
+        throw new Error('token endpoint answered HTTP 503');
+      },
+    } as unknown as ExportApi;
+    await expect(assertClockAgrees(down, silentLogger)).resolves.toBe(false);
   });
 });
