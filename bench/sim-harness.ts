@@ -274,7 +274,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         const startedAt = now;
         const firstNew = sim.stats.exportRequests.length;
         const before = watermarks;
-        const summary = await runSync(deps, syncOptions);
+        // Recorded in the run log as the CLI does: the scheduler reads how often syncs run.
+        const runId = await ctx.state.runs.start('sync', config.accountKey, new Date(now));
+        const summary = await runSync(deps, { ...syncOptions, runId });
+        await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, {}, new Date(now));
         const explicit = syncOptions.window !== undefined;
         rec.runs.push({
           at: startedAt,

@@ -41,6 +41,8 @@ export interface ExportClientOptions {
   readonly timeoutMs: number;
   /** The wait between retries (tests pass a fast one). */
   readonly sleep?: Sleep;
+  /** The local clock that stamps the vendor's Date readings (the engine's clock; default the system's). */
+  readonly now?: () => number;
 }
 
 /**
@@ -192,7 +194,7 @@ export class ExportClient implements ExportApi {
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
-      this.lastDate = clockReading(res.headers.date, Date.now()) ?? this.lastDate;
+      this.lastDate = clockReading(res.headers.date, (this.options.now ?? Date.now)()) ?? this.lastDate;
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     };
     return withRetry(

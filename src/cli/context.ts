@@ -57,6 +57,7 @@ export function createContext(
     },
     log,
     retry,
+    () => clock.now().getTime(),
   );
   const client = new ExportClient(
     tokens,
@@ -66,6 +67,7 @@ export function createContext(
       allowInsecureDownloads: a.allowInsecureDownloads,
       retry,
       timeoutMs: a.httpTimeoutSeconds * 1000,
+      now: () => clock.now().getTime(),
     },
     log,
   );

@@ -80,7 +80,13 @@ async function run(argv: string[]): Promise<number> {
       'sync',
       'resume unfinished exports, then request what is due within quota',
       (y) =>
-        windowOptions(y).option('max-exports', { type: 'number', describe: 'at most N new export requests' }),
+        windowOptions(y)
+          .option('max-exports', { type: 'number', describe: 'at most N new export requests' })
+          .option('wait', {
+            type: 'boolean',
+            default: true,
+            describe: 'wait up to 10 minutes for a quota slot about to free (--no-wait: exit 75 at once)',
+          }),
       async (a) => {
         exitCode = await syncCommand(a, logFor(a));
       },

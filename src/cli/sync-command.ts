@@ -13,6 +13,8 @@ export interface SyncArgs {
   start?: string;
   end?: string;
   maxExports?: number;
+  /** `--no-wait` sets it false: do not wait for a quota slot about to free. */
+  wait?: boolean;
 }
 
 export function parseInstant(name: string, value: string): Date {
@@ -55,6 +57,8 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
         ...(window ? { window } : {}),
         ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
         signal: stop.signal,
+        runId,
+        ...(args.wait === false ? { noWait: true } : {}),
       });
     } catch (err) {
       await ctx.state.runs

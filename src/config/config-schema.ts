@@ -41,6 +41,8 @@ const streamOptions = z.strictObject({
   lookback: duration.optional(),
   settle: duration.optional(),
   maxWindowDays: z.number().int().positive().optional(),
+  weight: z.number().positive().max(100).optional(),
+  minInterval: duration.optional(),
   schemaDrift: schemaDrift.optional(),
   maxRejectedRatio: z.number().min(0).max(1).optional(),
 });

@@ -24,6 +24,10 @@ export interface StreamConfig {
   readonly lookbackMs: number;
   readonly settleMs: number;
   readonly maxWindowDays: number | undefined;
+  /** Its share of the quota relative to the other streams (`weight`, default 1). */
+  readonly weight: number;
+  /** The least new data a request of it must bring (`minInterval`); default: the scheduler's. */
+  readonly minIntervalMs: number | undefined;
   readonly schemaDrift: SchemaDrift;
   readonly maxRejectedRatio: number;
 }
@@ -121,9 +125,15 @@ export function resolveConfig(
       lookbackMs: opts.lookback ?? cfg.defaults.lookback,
       settleMs: opts.settle ?? cfg.defaults.settle,
       maxWindowDays: opts.maxWindowDays,
+      weight: opts.weight ?? 1,
+      minIntervalMs: opts.minInterval,
       schemaDrift: opts.schemaDrift ?? cfg.defaults.schemaDrift,
       maxRejectedRatio: opts.maxRejectedRatio ?? cfg.defaults.maxRejectedRatio,
     });
+  }
+  const cannotKeepUp = windowsThatCannotKeepUp(streams, cfg.account.exportsPer24h);
+  if (cannotKeepUp.length) {
+    throw new ConfigError(`${source} is not valid:\n  - ${cannotKeepUp.join('\n  - ')}`);
   }
   return {
     raw: cfg,
@@ -136,6 +146,25 @@ export function resolveConfig(
     stateUrl,
     streams,
   };
+}
+
+/**
+ * A stream gets about `quota * weight / sum(weights)` exports a day, each covering at most
+ * `maxWindowDays`: when that is a day of data a day or less, a backlog is never caught up and
+ * the quota is spent forever on the oldest days. Each such stream, with the arithmetic.
+ */
+function windowsThatCannotKeepUp(streams: readonly StreamConfig[], quota: number): string[] {
+  const total = streams.reduce((n, s) => n + s.weight, 0);
+  return streams.flatMap((s) => {
+    if (s.maxWindowDays === undefined) return [];
+    const perDay = (quota * s.weight) / total;
+    const daysPerDay = perDay * s.maxWindowDays;
+    if (daysPerDay > 1) return [];
+    const needed = Math.floor(1 / perDay) + 1;
+    return [
+      `streams.${s.schema.name}.maxWindowDays: ${s.maxWindowDays} day(s) cannot keep up: ${quota} exports per 24 h shared by ${streams.length} stream(s) give ${s.schema.name} about ${perDay.toFixed(2)} a day (weight ${s.weight} of ${total}), ${daysPerDay.toFixed(2)} day(s) of data a day against 1 day passing; set maxWindowDays to ${needed} or more, or raise its weight`,
+    ];
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ export const maxClockSkewMs = 5 * 60_000;
  * token endpoint is down) it returns false: the caller then records nothing that depends on
  * the clock, and no request can be sent without a token anyway.
  */
-export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<boolean> {
+export async function assertClockAgrees(api: ExportApi, log: Logger, now: Date): Promise<boolean> {
   let reading: Awaited<ReturnType<ExportApi['serverClock']>>;
   try {
     reading = await api.serverClock();
@@ -28,10 +28,14 @@ export async function assertClockAgrees(api: ExportApi, log: Logger): Promise<bo
     log.warn('the API sent no Date header: the local clock is not checked against the vendor');
     return true;
   }
+  // The reading's local time is the engine's clock (injected) when the answer arrived: the
+  // clock that plans. The vendor's time now is its Date header plus the time since then.
   const skewMs = reading.localTime.getTime() - reading.serverTime.getTime();
+  const localTime = now;
+  const vendorNow = now.getTime() - skewMs;
   if (Math.abs(skewMs) <= maxClockSkewMs) return true;
   const minutes = Math.round(Math.abs(skewMs) / 60_000);
   throw new ClockSkewError(
-    `the local clock (${reading.localTime.toISOString()}) is ${minutes} minutes ${skewMs > 0 ? 'ahead of' : 'behind'} the vendor's (Date header ${reading.serverTime.toISOString()}), more than ${maxClockSkewMs / 60_000} allowed; nothing was planned or requested. Fix the host's time (NTP) and run again`,
+    `the local clock (${localTime.toISOString()}) is ${minutes} minutes ${skewMs > 0 ? 'ahead of' : 'behind'} the vendor's (Date header ${new Date(Math.floor(vendorNow / 1000) * 1000).toISOString()}), more than ${maxClockSkewMs / 60_000} allowed; nothing was planned or requested. Fix the host's time (NTP) and run again`,
   );
 }

@@ -8,8 +8,8 @@
  *   from the account's recent requests: the next slot is due at `max_k(spend_k + k * pace)` over
  *   the k-th most recent requests, so a bunch of requests (a first sync) spreads out again
  *   instead of freeing, and being spent, all at once every day. A run spends every grid point
- *   that has come, and every one that would pass before the next run is expected (the median gap
- *   between this account's recent syncs): a daily cron spends the day's three slots in one run,
+ *   that has come, and every one that would pass before the next run is expected (the upper
+ *   quartile of the gaps between this account's recent syncs): a daily cron spends the day's three slots in one run,
  *   an hourly cron one every eight hours.
  * - **Fair share.** The slot goes to the stream with the largest weighted staleness
  *   (`(now - watermark) * weight`); ties go to the stream with the fewest recent exports, then the
@@ -99,13 +99,18 @@ export function nextPacedSlot(recentSpends: readonly Date[], quota: number, pace
   return next;
 }
 
-/** The median gap between recent runs (this one included), or undefined with fewer than two. */
+/**
+ * How long the next run is likely to be away: the upper quartile of the gaps between recent runs
+ * (this one included), or undefined with fewer than two. The upper quartile, not the median, so
+ * that a person running `sync` at 09:30 and 17:30 (gaps of 8 and 16 hours) is expected to be
+ * away 16 hours after the evening run, and spends the night's slot then.
+ */
 export function expectedRunGapMs(now: Date, previousRuns: readonly Date[]): number | undefined {
   const starts = [now.getTime(), ...previousRuns.slice(0, 8).map((d) => d.getTime())];
   const gaps = starts.slice(1).map((s, i) => starts[i]! - s);
   if (gaps.length < 2) return undefined;
   const sorted = gaps.sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(0.75 * (sorted.length - 1))]!;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import type { QuotaExhaustedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
-import type { RetryPolicy, Sleep } from '../retry/retry.js';
+import { type RetryPolicy, realSleep, type Sleep } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
 import { checkArchiveDir } from './archive-check.js';
@@ -13,6 +13,7 @@ import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycl
 import { requestExport } from './export-request.js';
 import { stalestFirst } from './planner.js';
 import { planStreams, selectStreams } from './sync-plan.js';
+import { scheduleRun } from './sync-schedule.js';
 import { SyncReport, type SyncSummary } from './sync-summary.js';
 
 export type { ExportSummary, StreamState, StreamSummary, SyncSummary } from './sync-summary.js';
@@ -29,7 +30,14 @@ export interface SyncOptions {
    * it; requests in flight finish and are recorded. Its `reason` (a string) is the streams' note.
    */
   readonly signal?: AbortSignal;
+  /** Do not wait for a quota slot about to free (`--no-wait`). */
+  readonly noWait?: boolean;
+  /** This run's id in the run log (the scheduler reads the earlier runs). */
+  readonly runId?: string;
 }
+
+/** How long a run waits for a quota slot about to free (`--no-wait` turns it off). */
+export const maxSlotWaitMs = 10 * 60_000;
 
 export interface SyncDeps extends LifecycleDeps {
   readonly config: ResolvedConfig;
@@ -133,7 +141,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   // Nothing is recorded or requested by a clock the vendor disagrees with.
   const clockChecked =
     !planned.some(({ plan }) => plan.windows.length || plan.gaps.length) ||
-    (await assertClockAgrees(deps.client, log));
+    (await assertClockAgrees(deps.client, log, clock.now()));
   const queue = new Map<string, Window[]>();
   for (const { stream, plan } of planned) {
     const name = stream.schema.name;
@@ -157,16 +165,43 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     queue.set(name, windows);
   }
 
-  // 3. Reserve, request and drive, stalest stream first, until the quota or the plan runs out.
+  // 3. Which streams spend the quota now: an explicit window is a deliberate request, served
+  // stalest first when a slot is free; otherwise the scheduler decides (pacing, fair share,
+  // worthwhile windows only).
+  let order: string[] | undefined;
+  if (!options.window) {
+    const decision = await scheduleRun({
+      state,
+      account,
+      quota: limit,
+      now: clock.now(),
+      streams: config.streams,
+      queue: new Map([...queue].filter(([n]) => report.open(n))),
+      watermarks,
+      runId: options.runId,
+    });
+    order = [];
+    for (const d of decision.streams) {
+      if (d.request) order.push(d.stream);
+      else {
+        report.notDue(d.stream, d.dueAt, d.reason ?? 'not its turn');
+        queue.set(d.stream, []);
+      }
+    }
+  }
+
+  // 4. Reserve, request and drive, in that order, until the quota or the plan runs out.
   let quotaStop: QuotaExhaustedError | undefined;
   let unreachable: string | undefined;
   let nextSlotAt: Date | null = null;
+  const sleep = deps.sleep ?? realSleep;
   for (;;) {
-    const due = stalestFirst(
-      [...queue]
-        .filter(([n, ws]) => ws.length > 0 && report.open(n))
-        .map(([stream]) => ({ stream, watermark: watermarks.get(stream) })),
-    );
+    const open = (n: string) => (queue.get(n)?.length ?? 0) > 0 && report.open(n);
+    const due = order
+      ? order.filter(open).map((stream) => ({ stream }))
+      : stalestFirst(
+          [...queue.keys()].filter(open).map((stream) => ({ stream, watermark: watermarks.get(stream) })),
+        );
     if (due.length === 0 || quotaStop || unreachable || signal?.aborted) break;
     const inFlight: ExportRow[] = [];
     for (const { stream: name } of due) {
@@ -183,7 +218,18 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         continue;
       }
       const window = queue.get(name)!.shift()!;
-      const requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+      let requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+      // A slot that frees within a few minutes is waited for rather than left to the next run.
+      for (;;) {
+        const waitMs =
+          requested.kind === 'quota' && requested.error.nextSlotAt
+            ? requested.error.nextSlotAt.getTime() - clock.now().getTime() + 1_000
+            : Number.POSITIVE_INFINITY;
+        if (options.noWait || signal?.aborted || waitMs > maxSlotWaitMs) break;
+        log.info('waiting for a quota slot about to free', { stream: name, waitMs });
+        await sleep(Math.max(0, waitMs));
+        requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+      }
       if (requested.kind === 'stopped') {
         queue.get(name)!.unshift(window);
         report.defer(name, stopNote());

@@ -26,6 +26,8 @@ export interface StreamSummary {
   gaps: { start: string; end: string; reason: string }[];
   note?: string;
   error?: string;
+  /** When its next export is expected to be due, for a stream that was not due in this run. */
+  nextDueAt?: string;
 }
 
 /** The JSON summary of `sync --json` (README, "The JSON summary"). */
@@ -40,6 +42,8 @@ export interface SyncSummary {
   readonly rowsLoaded: number;
   readonly quota: { limit: number; used: number; nextSlotAt: string | null; blockedUntil: string | null };
   readonly nextSlotAt: string | null;
+  /** The earliest time a stream not due in this run is expected to be (null when none waits). */
+  readonly nextDueAt: string | null;
   readonly streams: StreamSummary[];
 }
 
@@ -114,6 +118,13 @@ export class SyncReport {
     this.stream(name).note = note;
   }
 
+  /** A stream the scheduler did not give a request this run: when it will be due, and why not now. */
+  notDue(name: string, dueAt: Date, reason: string): void {
+    const s = this.stream(name);
+    s.note = `not due: ${reason}`;
+    s.nextDueAt = dueAt.toISOString();
+  }
+
   /** Records where one export's lifecycle ended this run. */
   record(outcome: DriveOutcome): void {
     const s = this.stream(outcome.exportRow.stream);
@@ -176,6 +187,11 @@ export class SyncReport {
         blockedUntil: q.blockedUntil?.toISOString() ?? null,
       },
       nextSlotAt: deferred || failed ? (input.nextSlotAt?.toISOString() ?? null) : null,
+      nextDueAt:
+        list
+          .map((s) => s.nextDueAt)
+          .filter((d): d is string => d !== undefined)
+          .sort()[0] ?? null,
       streams: list,
     };
   }

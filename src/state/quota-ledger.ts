@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { QuotaExhaustedError } from '../errors.js';
 import { isUniqueViolation } from './sql-pool.js';
-import { claimTtlMs, quotaBlockFallbackMs, quotaWindowMs } from './state-constants.js';
+import { claimTtlMs, quotaBlockFallbackMs, quotaMarginMs, quotaWindowMs } from './state-constants.js';
 import { type ExportRow, type NewExport, type StateDatabase, unfinishedStatuses } from './state-tables.js';
 
 /** The account's export quota as the ledger counts it at one instant. */
@@ -14,6 +14,14 @@ export interface QuotaView {
   readonly blockedUntil: Date | null;
   /** The earliest counted request still inside the rolling 24 hours. */
   readonly oldestAt: Date | null;
+}
+
+/** What the account spent lately, as the scheduler reads it. */
+export interface QuotaHistory {
+  /** Counted requests of the last 7 days, newest first. */
+  readonly spends: readonly Date[];
+  /** Per stream: its latest counted request and how many in the 7 days. */
+  readonly byStream: ReadonlyMap<string, { readonly last: Date; readonly count: number }>;
 }
 
 /** A new export as the caller describes it; its status, times, quota flag and claim are the ledger's. */
@@ -42,6 +50,21 @@ export class QuotaLedger {
   /** The quota at `now`: requests counted in the last 24 hours, when a slot frees, any block. */
   view(account: string, limit: number, now: Date): Promise<QuotaView> {
     return quotaView(this.db, account, limit, now);
+  }
+
+  /**
+   * The account's spending history for the scheduler: its counted requests of the last 7 days,
+   * newest first, and per stream the latest and how many.
+   */
+  async history(account: string, now: Date): Promise<QuotaHistory> {
+    const rows = await countedRequests(this.db, account, now, 7 * quotaWindowMs);
+    const spends = rows.map((r) => new Date(r.counted_at)).reverse();
+    const byStream = new Map<string, { last: Date; count: number }>();
+    for (const r of rows) {
+      const s = byStream.get(r.stream);
+      byStream.set(r.stream, { last: new Date(r.counted_at), count: (s?.count ?? 0) + 1 });
+    }
+    return { spends, byStream };
   }
 
   /**
@@ -104,9 +127,9 @@ export class QuotaLedger {
     now: Date,
   ): Promise<{ until: Date; used: number }> {
     const counted = await countedRequests(this.db, account, now);
-    const oldestAt = counted[0]?.reserved_at;
+    const oldestAt = counted[0]?.counted_at;
     const until = oldestAt
-      ? new Date(oldestAt.getTime() + quotaWindowMs)
+      ? new Date(oldestAt.getTime() + quotaWindowMs + quotaMarginMs)
       : new Date(now.getTime() + quotaBlockFallbackMs);
     await this.db
       .insertInto('quota_blocks')
@@ -119,15 +142,22 @@ export class QuotaLedger {
   }
 }
 
-/** Requests that count against the account at `now`, oldest first. */
-function countedRequests(db: Kysely<StateDatabase>, account: string, now: Date) {
+/**
+ * When the vendor may have counted a request: once it answered, at the answer (`submitted_at`);
+ * a failed request that may have arrived, at the failure; one in flight, at its reservation.
+ * Each is at or after the vendor's own instant, so a slot is never taken as free too early.
+ */
+const countedAt = sql<Date>`coalesce(submitted_at, case when status = 'failed' then updated_at end, reserved_at)`;
+
+/** Requests that count against the account at `now` (with the margin), oldest first. */
+function countedRequests(db: Kysely<StateDatabase>, account: string, now: Date, windowMs = quotaWindowMs) {
   return db
     .selectFrom('exports')
-    .select('reserved_at')
+    .select(['stream', countedAt.as('counted_at')])
     .where('account', '=', account)
     .where('counts_quota', '=', true)
-    .where('reserved_at', '>', new Date(now.getTime() - quotaWindowMs))
-    .orderBy('reserved_at', 'asc')
+    .where(countedAt, '>', new Date(now.getTime() - windowMs - quotaMarginMs))
+    .orderBy('counted_at', 'asc')
     .execute();
 }
 
@@ -149,7 +179,7 @@ async function quotaView(
   let nextSlotAt: Date | null = null;
   if (used >= limit) {
     const freeing = rows[used - limit]!;
-    nextSlotAt = new Date(freeing.reserved_at.getTime() + quotaWindowMs);
+    nextSlotAt = new Date(freeing.counted_at.getTime() + quotaWindowMs + quotaMarginMs);
   }
-  return { limit, used, nextSlotAt, blockedUntil, oldestAt: rows[0]?.reserved_at ?? null };
+  return { limit, used, nextSlotAt, blockedUntil, oldestAt: rows[0]?.counted_at ?? null };
 }

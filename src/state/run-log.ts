@@ -27,6 +27,26 @@ export class RunLog {
       .execute();
   }
 
+  /**
+   * When the account's earlier runs of `command` started, newest first, leaving out the run
+   * `except` (the one asking): the scheduler reads from them how often the connector is run.
+   */
+  async previousStarts(
+    account: string,
+    command: string,
+    except: string | undefined,
+    limit = 8,
+  ): Promise<Date[]> {
+    let q = this.db
+      .selectFrom('runs')
+      .select('started_at')
+      .where('account', '=', account)
+      .where('command', '=', command);
+    if (except !== undefined) q = q.where('id', '!=', except);
+    const rows = await q.orderBy('started_at', 'desc').limit(limit).execute();
+    return rows.map((r) => new Date(r.started_at));
+  }
+
   /** The account's latest runs, newest first. */
   last(account: string, limit = 5) {
     return this.db

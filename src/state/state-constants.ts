@@ -16,6 +16,15 @@ export const claimTtlMs = 10 * 60_000;
 export const quotaWindowMs = 86_400_000;
 
 /**
+ * Added to the quota window when this side counts a request. A request is counted from the
+ * vendor's answer (`submitted_at`), which is already after the vendor received it, so the margin
+ * only absorbs rounding: a slot is taken as free two seconds after the vendor frees it. Every
+ * second here delays each later request by as much (the slots of a day free one after another),
+ * so it is kept small: with a minute, an 8-hourly cron drifted past its wait within ten days.
+ */
+export const quotaMarginMs = 2_000;
+
+/**
  * How long a vendor quota refusal blocks requests when no counted request of ours dates it (the
  * quota was spent by someone else): an hour, then the vendor is asked again.
  */

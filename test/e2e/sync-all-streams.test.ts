@@ -29,7 +29,7 @@ describe('sync of all four streams (e2e)', () => {
     for (const schema of streamSchemas) await expectTableMatchesSimulator(f.db, schema);
   }
 
-  it('loads every stream typed and equal to what the simulator generated, and a second sync adds no duplicate', async () => {
+  it('loads every stream typed and equal to what the simulator generated; a sync right after sends nothing, a window loaded again adds no duplicate', async () => {
     const { db, ws, cli } = f;
     const first = await cli(['sync', '--json']);
     expect(first.code, first.stderr).toBe(0);
@@ -56,9 +56,26 @@ describe('sync of all four streams (e2e)', () => {
     expect(all).toContain('注文をキャンセルするには？');
     expect(all).toContain('Multi-line question:\nfirst line\nsecond line');
 
+    // Right after, nothing is worth a request: the run sends nothing and says when each is due.
     const second = await cli(['sync', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.json.exportsRequested).toBe(4);
+    expect(second.json.exportsRequested).toBe(0);
+    expect(second.json.nextDueAt).toEqual(expect.any(String));
+    expect(second.json.streams.map((s: { note: string }) => s.note)).toEqual(
+      Array(4).fill(expect.stringMatching(/^not due: .*next export due at/)),
+    );
+    // A window loaded again (inside what the first sync loaded) replaces its rows: no duplicate.
+    const day = new Date(start.getTime() + 86_400_000).toISOString();
+    const again = await cli([
+      'sync',
+      '--json',
+      '--start',
+      day,
+      '--end',
+      new Date(start.getTime() + 2 * 86_400_000).toISOString(),
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.exportsRequested).toBe(4);
     await expectTablesEqualSimulator();
     for (const schema of streamSchemas) {
       const [dups] = await db.query<{ n: string }>(
