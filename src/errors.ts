@@ -109,6 +109,22 @@ export class ApiError extends SyncError {
 }
 
 /**
+ * The vendor refused an export request outright (a 4xx other than the quota and the horizon
+ * rules): it created nothing, so no quota is counted. Not retryable as it stands.
+ */
+export class ExportRefusedError extends ApiError {}
+
+/**
+ * The status endpoint does not know the export (HTTP 404). Just after submission that is
+ * eventual consistency; long after, the vendor has dropped it.
+ */
+export class ExportNotFoundError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 404, options);
+  }
+}
+
+/**
  * A request that never left this host: the connection was refused, the name did not resolve,
  * the connect timed out, or no token could be had before it. The vendor cannot have acted on it,
  * so an export request that ends here spends no quota; sending it again later may succeed.

@@ -8,7 +8,7 @@ import type {
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
-import { StoreError } from '../../src/errors.js';
+import { retryableStatus, StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import { pollUntil } from '../../src/retry/poll.js';
@@ -311,7 +311,7 @@ function isRetryable(err: unknown): boolean {
   const e = err as GoogleApiError;
   // A query BigQuery cannot run fails the same way every time, whatever the HTTP status says.
   if (e.errors?.some((x) => x.reason === 'invalidQuery')) return false;
-  if (typeof e.code === 'number') return e.code === 429 || e.code >= 500;
+  if (typeof e.code === 'number') return retryableStatus(e.code);
   if (typeof e.code === 'string') return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code);
   return /socket hang up|network|ECONNRESET/i.test(e.message ?? '');
 }

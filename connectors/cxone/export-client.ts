@@ -11,6 +11,8 @@ import type {
 import {
   ApiError,
   AuthError,
+  ExportNotFoundError,
+  ExportRefusedError,
   HorizonError,
   QuotaExhaustedError,
   RequestNotSentError,
@@ -269,7 +271,11 @@ export class ExportClient implements ExportApi {
     if (/too many export requests|exports per 24 hours/i.test(message)) {
       return new QuotaExhaustedError(null, `the API refused the export: quota used up (${message})`);
     }
-    return new ApiError(`${what} answered HTTP ${status}: ${message}`, status);
+    const described = `${what} answered HTTP ${status}: ${message}`;
+    if (what === 'export status' && status === 404) return new ExportNotFoundError(described);
+    if (what === 'export request' && status >= 400 && status < 500 && status !== 429)
+      return new ExportRefusedError(described, status);
+    return new ApiError(described, status);
   }
 }
 

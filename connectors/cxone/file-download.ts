@@ -7,7 +7,12 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DownloadResult } from '../../src/engine/export-api.js';
-import { DownloadError, DownloadRefusedError, DownloadUrlExpiredError } from '../../src/errors.js';
+import {
+  DownloadError,
+  DownloadRefusedError,
+  DownloadUrlExpiredError,
+  retryableStatus,
+} from '../../src/errors.js';
 import { safeUrl } from '../../src/log/redact.js';
 import {
   again,
@@ -93,7 +98,7 @@ export async function downloadFile(
             `download URL answered HTTP ${status} (expired or gone); polling the status for a fresh one`,
           );
         }
-        if (status === 429 || status >= 500) {
+        if (retryableStatus(status)) {
           res.resume();
           return again(() => {
             throw new DownloadError(`download answered HTTP ${status} after ${attempt} attempts`);

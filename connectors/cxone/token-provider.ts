@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import type { ServerClockReading } from '../../src/engine/export-api.js';
-import { AuthError, TokenEndpointError } from '../../src/errors.js';
+import { AuthError, retryableStatus, TokenEndpointError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact, registerSecret } from '../../src/log/redact.js';
 import {
@@ -98,7 +98,7 @@ export class TokenProvider {
           });
         }
         const answer = { status, text };
-        if (status === 429 || status >= 500) return again(() => answer, parseRetryAfter(retryAfter));
+        if (retryableStatus(status)) return again(() => answer, parseRetryAfter(retryAfter));
         return done(answer);
       },
       { sleep: this.sleep },

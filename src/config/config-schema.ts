@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { destinationFactories, destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ianaZone } from '../parse/value-parsers.js';
+import { defaultRetryPolicy } from '../retry/retry.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -73,8 +74,8 @@ const accountSchema = z
     pollIntervalSeconds: z.number().positive().default(5),
     pollMaxIntervalSeconds: z.number().positive().default(60),
     pollTimeoutMinutes: z.number().positive().default(30),
-    httpMaxAttempts: z.number().int().min(1).max(20).default(6),
-    httpRetryBaseMs: z.number().int().min(1).default(500),
+    httpMaxAttempts: z.number().int().min(1).max(20).default(defaultRetryPolicy.maxAttempts),
+    httpRetryBaseMs: z.number().int().min(1).default(defaultRetryPolicy.baseDelayMs),
     httpTimeoutSeconds: z.number().positive().default(120),
     /** The longest Retry-After waited for (default 120 s); a longer one is cut to it. */
     httpMaxRetryAfterSeconds: z.number().positive().optional(),

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type { StreamConfig } from '../config/load-config.js';
 import {
-  ApiError,
   ArchiveFileError,
   CsvFormatError,
   DownloadRefusedError,
   ExportFailedError,
+  ExportNotFoundError,
   isSyncError,
   SchemaError,
 } from '../errors.js';
@@ -137,7 +137,7 @@ async function pollUntilReady(
         // A status endpoint that does not know a just-created export yet (eventual consistency)
         // is still processing, for a while; after that the 404 stands.
         const age = clock.now().getTime() - (row.submitted_at ?? row.reserved_at).getTime();
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
+        if (!(err instanceof ExportNotFoundError)) throw err;
         if (age >= statusGraceMs)
           return { kind: 'done', value: { kind: 'stop', outcome: await forgotten(row, age, deps) } };
         status = { state: 'pending', vendorStatus: 'not found yet (HTTP 404)' };

@@ -1,7 +1,7 @@
 import type { StreamConfig } from '../config/load-config.js';
 import {
-  ApiError,
   AuthError,
+  ExportRefusedError,
   HorizonError,
   isSyncError,
   QuotaExhaustedError,
@@ -119,10 +119,7 @@ export async function requestExport(
     // (5xx, a socket error after sending) may have been, and stays counted.
     const notSent = err instanceof RequestNotSentError;
     const free =
-      notSent ||
-      err instanceof AuthError ||
-      err instanceof HorizonError ||
-      (err instanceof ApiError && err.status !== null && err.status < 500);
+      notSent || err instanceof AuthError || err instanceof HorizonError || err instanceof ExportRefusedError;
     const error = notSent ? `${message}; the request was not sent, so no quota is counted` : message;
     row = await state.exports.update(
       row.id,

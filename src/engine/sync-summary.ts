@@ -48,7 +48,7 @@ export interface SyncSummary {
 }
 
 /** One ledger row as the summary shows it. */
-export function exportSummary(row: ExportRow, extra: Partial<ExportSummary> = {}): ExportSummary {
+function exportSummary(row: ExportRow, extra: Partial<ExportSummary> = {}): ExportSummary {
   return {
     ledgerId: row.id,
     exportId: row.vendor_export_id,

@@ -83,6 +83,7 @@ const allowed: Record<string, readonly string[]> = {
     'src/parse',
     'src/errors.ts',
     'src/log',
+    'src/retry',
     'schemas',
     'connectors/destinations.ts',
   ],
