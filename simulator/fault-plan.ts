@@ -14,6 +14,11 @@ export interface SimulatorFaults {
   revokeTokens?: boolean;
   /** Serves downloads at this many bytes per second (for tests that stop a process mid-download). */
   downloadBytesPerSecond?: number;
+  /**
+   * Downloads send this many bytes of the file, then nothing more until the client goes away:
+   * a download that is certainly in the middle when a test stops the process.
+   */
+  stallDownloadsAfterBytes?: number;
   /** Lifetime of issued tokens. */
   tokenTtlSeconds?: number;
   /** Lifetime of signed download URLs. */
@@ -191,6 +196,10 @@ export class FaultPlan {
 
   get downloadBytesPerSecond(): number | undefined {
     return this.#faults.downloadBytesPerSecond;
+  }
+
+  get stallDownloadsAfterBytes(): number | undefined {
+    return this.#faults.stallDownloadsAfterBytes;
   }
 
   get malformedEvery(): number | undefined {

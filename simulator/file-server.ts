@@ -54,6 +54,8 @@ export async function serveDownload(
     'content-length': String(size),
     ...(closeAfterBody ? { connection: 'close' } : {}),
   });
+  const stallAfter = sim.faults.stallDownloadsAfterBytes;
+  if (stallAfter) return sendStalled(res, path, Math.min(stallAfter, size - 1));
   const rate = sim.faults.downloadBytesPerSecond;
   if (rate) return sendThrottled(res, path, rate);
   const chunk = sim.faults.downloadChunkBytes;
@@ -81,6 +83,13 @@ function sendTruncated(res: ServerResponse, path: string, size: number, withCont
   const rs = createReadStream(path, { start: 0, end: cut - 1 });
   rs.pipe(res, { end: false });
   rs.on('end', () => (withContentLength ? res.destroy() : res.end()));
+}
+
+/** Sends the first `bytes` of the file and then nothing, holding the response open. */
+function sendStalled(res: ServerResponse, path: string, bytes: number): void {
+  const rs = createReadStream(path, { start: 0, end: Math.max(0, bytes - 1) });
+  rs.pipe(res, { end: false });
+  res.on('close', () => rs.destroy());
 }
 
 /** Sends the file at about `rate` bytes a second, in 10 slices a second. */

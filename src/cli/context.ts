@@ -81,6 +81,8 @@ export function createContext(
     tokens,
     clock,
     log,
+    // Test hook (end-to-end tests kill a process in the middle of a load): see window-loader.
+    pauseLoadAfterRows: Number(process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS) || undefined,
     owner: processOwner(),
     archiveDir: config.archive.dir,
     poll: {

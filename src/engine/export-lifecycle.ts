@@ -31,6 +31,8 @@ export interface LifecycleDeps {
   readonly owner: string;
   readonly archiveDir: string;
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
+  /** Test hook: a load stops once this many rows are with the destination, until the process is killed. */
+  readonly pauseLoadAfterRows?: number | undefined;
 }
 
 export { archivePath } from './export-download.js';
@@ -233,6 +235,7 @@ export async function loadDownloaded(
         drift: stream.schemaDrift,
         maxRejectedRatio: stream.maxRejectedRatio,
         loadedAt: clock.now(),
+        pauseAfterRows: deps.pauseLoadAfterRows,
       },
       deps.destination,
       state,

@@ -22,6 +22,8 @@ export interface WindowLoadInput {
   readonly drift: SchemaDrift;
   readonly maxRejectedRatio: number;
   readonly loadedAt: Date;
+  /** Test hook: stop the load once this many rows are with the destination (see `pauseAfterRows`). */
+  readonly pauseAfterRows?: number | undefined;
 }
 
 export interface WindowLoadResult extends LoadResult {
@@ -148,10 +150,10 @@ export async function loadWindowFile(
     loadedAt: input.loadedAt,
     ...(destination.capabilities.copy
       ? {
-          batches: pauseAfterRowsForTests(typedBatches(), (b) => b.count, log),
+          batches: pauseAfterRows(typedBatches(), input.pauseAfterRows, (b) => b.count, log),
           delimiter: first.done ? ',' : first.value.delimiter,
         }
-      : { rows: pauseAfterRowsForTests(rows(), (b) => b.length, log) }),
+      : { rows: pauseAfterRows(rows(), input.pauseAfterRows, (b) => b.length, log) }),
     beforeCommit: async (staged) => {
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {
@@ -183,20 +185,19 @@ export async function loadWindowFile(
 }
 
 /**
- * Test hook, for the end-to-end tests only: when the environment variable
- * `CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS` is set to N, once at least N rows have been handed to the
+ * Test hook, for the end-to-end tests only (the CLI sets `limit` from the environment variable
+ * `CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS`): once at least `limit` rows have been handed to the
  * destination and it asks for more, the load logs `test hook: paused after <rows> rows` and waits
  * until the process is killed. A test can so SIGKILL a process in the middle of a load, at a
- * point it controls, instead of after a guessed delay. Unset, `source` is returned as it is.
+ * point it controls, instead of after a guessed delay. Without a limit, `source` is returned.
  */
-function pauseAfterRowsForTests<T>(
+function pauseAfterRows<T>(
   source: AsyncIterable<T>,
+  limit: number | undefined,
   rowsIn: (batch: T) => number,
   log: Logger,
 ): AsyncIterable<T> {
-  const setting = process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS;
-  if (!setting) return source;
-  const limit = Number(setting);
+  if (!limit) return source;
   return (async function* () {
     let handed = 0;
     for await (const batch of source) {

@@ -41,7 +41,6 @@ describe('export lifecycle (e2e)', () => {
     name: string;
     sim: SimulatorOptions;
     marker: string;
-    delay: number;
     /** Environment of the killed run only (a test hook). */
     env?: NodeJS.ProcessEnv;
     statusAfterKill: string[];
@@ -51,23 +50,22 @@ describe('export lifecycle (e2e)', () => {
       name: 'after the request is accepted',
       sim: { faults: { processingMs: 1500 } },
       marker: '"msg":"export submitted"',
-      delay: 0,
       statusAfterKill: ['submitted'],
     },
     {
       name: 'while polling',
       sim: { faults: { processingMs: 2500 } },
       marker: '"msg":"export processing at the API; polling"',
-      delay: 0,
       statusAfterKill: ['submitted'],
     },
     {
       name: 'in the middle of the download',
-      sim: { faults: { downloadBytesPerSecond: 4000 } },
+      // The simulator stops sending after 1000 bytes: the download is in the middle whenever the
+      // process is killed after it began.
+      sim: { faults: { stallDownloadsAfterBytes: 1000 } },
       marker: '"msg":"downloading"',
-      delay: 800,
       statusAfterKill: ['ready'],
-      heal: { downloadBytesPerSecond: 0 },
+      heal: { stallDownloadsAfterBytes: 0 },
     },
     {
       name: 'in the middle of the load',
@@ -75,7 +73,6 @@ describe('export lifecycle (e2e)', () => {
       // A test hook stops the load once 1000 rows are with the destination; it is killed there.
       env: { CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS: '1000' },
       marker: '"msg":"test hook: paused after ',
-      delay: 0,
       statusAfterKill: ['downloaded'],
     },
   ];
@@ -86,7 +83,6 @@ describe('export lifecycle (e2e)', () => {
       const { sync, ws, db } = await setup(c.sim);
       const killed = await sync({
         killWhen: (e) => e.includes(c.marker),
-        killDelayMs: c.delay,
         ...(c.env ? { env: c.env } : {}),
       });
       expect(killed.signal, killed.stderr).toBe('SIGKILL');

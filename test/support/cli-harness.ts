@@ -22,7 +22,6 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** SIGKILLs the child once this returns true for its stderr so far. */
   killWhen?: (stderr: string) => boolean;
-  killDelayMs?: number;
   onStderr?: (stderr: string) => void;
 }
 
@@ -45,9 +44,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
       options.onStderr?.(stderr);
       if (!killing && options.killWhen?.(stderr)) {
         killing = true;
-        setTimeout(() => {
-          if (child.exitCode === null) child.kill('SIGKILL');
-        }, options.killDelayMs ?? 0);
+        if (child.exitCode === null) child.kill('SIGKILL');
       }
     });
     child.on('error', reject);
