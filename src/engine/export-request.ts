@@ -138,8 +138,8 @@ export async function requestExport(
 }
 
 /**
- * Records the vendor's answer: logged first (the id is in the log whatever happens next), then
- * the ledger write, retried; failing that, the answer goes to the local journal, fsynced.
+ * Records the vendor's answer: logged first (`export accepted by the API`: the id is in the log
+ * whatever happens next), then the ledger write (`export submitted` once it is in), retried; failing that, the answer goes to the local journal, fsynced.
  */
 async function recordSubmitted(
   deps: SyncDeps,
@@ -149,7 +149,7 @@ async function recordSubmitted(
   const { state, clock, log } = deps;
   const fields = { stream: reserved.stream, export: reserved.id, exportId: submitted.exportId };
   const submittedAt = clock.now();
-  log.info('export submitted', fields);
+  log.info('export accepted by the API', fields);
   try {
     const row = await withRetry(
       deps.ledgerRetry ?? defaultLedgerRetry,
@@ -185,6 +185,7 @@ async function recordSubmitted(
       },
       deps.sleep ? { sleep: deps.sleep } : {},
     );
+    log.info('export submitted', fields);
     return { kind: 'submitted', row };
   } catch (err) {
     const reason = redact((err as Error).message);
