@@ -49,8 +49,10 @@ export interface ExportClientOptions {
 
 /**
  * Which failures of a call are retried. `all`: network errors, 429 and 5xx (reads). `unprocessed`:
- * only those that prove the vendor did not act on the request (a connection never made, 429,
- * 502, 503, 504), for the export POST, which spends an export once it arrives.
+ * only those that say the vendor did not act on the request — a connection never made, 429 (too
+ * many requests) and 503 (the service did not take it) — for the export POST, which spends an
+ * export once it arrives. A 502 or 504 comes from a gateway that may have passed the request on:
+ * the export may exist, so it is not sent again (the request is failed and stays counted).
  */
 type RetryRule = 'all' | 'unprocessed';
 
@@ -238,9 +240,7 @@ export class ExportClient implements ExportApi {
               `the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`,
             );
           }
-          const retryable =
-            status === 429 ||
-            (rule === 'all' ? status >= 500 : status === 502 || status === 503 || status === 504);
+          const retryable = status === 429 || (rule === 'all' ? status >= 500 : status === 503);
           if (!retryable) return done(answer);
           return again(
             () => answer,

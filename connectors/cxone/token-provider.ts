@@ -22,6 +22,8 @@ export interface TokenCredentials {
   readonly accessSecret: string;
   /** `post` (client_secret_post, the vendor's registration) or `basic` (client_secret_basic). */
   readonly clientAuth: 'post' | 'basic';
+  /** How long the token endpoint may take to answer, and to send its body (`account.httpTimeoutSeconds`). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -83,7 +85,13 @@ export class TokenProvider {
         let text: string;
         let retryAfter: string | string[] | undefined;
         try {
-          const res = await request(this.creds.authUrl, { method: 'POST', headers, body: form.toString() });
+          const res = await request(this.creds.authUrl, {
+            method: 'POST',
+            headers,
+            body: form.toString(),
+            headersTimeout: this.creds.timeoutMs ?? 120_000,
+            bodyTimeout: this.creds.timeoutMs ?? 120_000,
+          });
           status = res.statusCode;
           retryAfter = res.headers['retry-after'];
           this.lastDate = clockReading(res.headers.date, this.now()) ?? this.lastDate;

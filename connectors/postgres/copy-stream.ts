@@ -43,7 +43,11 @@ export async function feedCopy(
   batches: AsyncIterable<TypedBatch>,
   frame: { header?: Buffer; trailer?: Buffer } = {},
 ): Promise<number> {
+  // The server's refusal (a constraint, a type, a full disk), kept: a write after it would fail
+  // with the stream's own TypeError and hide what the operator needs to read.
+  let serverError: unknown;
   const failure = once(copy, 'error').then(([err]) => {
+    serverError ??= err;
     throw err;
   });
   failure.catch(() => {});
@@ -51,6 +55,8 @@ export async function feedCopy(
   const write = async (chunk: Buffer) => {
     // The other buffer is free once the write before this one has called back.
     if (inFlight) await Promise.race([inFlight, failure]);
+    if (serverError !== undefined || copy.destroyed)
+      throw serverError ?? new Error('the COPY stream was closed');
     inFlight = new Promise<void>((resolve, reject) => {
       copy.write(chunk, (err) => (err ? reject(err) : resolve()));
     });
@@ -93,9 +99,10 @@ export async function feedCopy(
     await Promise.race([finished(copy), failure]);
     return rows;
   } catch (err) {
-    // Abort the COPY (the server gets CopyFail); the caller rolls the transaction back.
+    // Abort the COPY (the server gets CopyFail); the caller rolls the transaction back. The
+    // server's own error, when there is one, is what is reported.
     copy.destroy(err as Error);
     await finished(copy).catch(() => {});
-    throw err;
+    throw serverError ?? err;
   }
 }

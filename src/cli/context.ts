@@ -54,6 +54,7 @@ export function createContext(
       accessKey: a.accessKey,
       accessSecret: a.accessSecret,
       clientAuth: a.clientAuth,
+      timeoutMs: a.httpTimeoutSeconds * 1000,
     },
     log,
     retry,

@@ -103,6 +103,10 @@ function retryPatch(row: ExportRow): ExportPatch {
     throw new ConfigError(
       `export ${row.id} was never confirmed by the API; the next sync gives it up by itself`,
     );
+  if (row.status === 'loaded')
+    throw new ConfigError(
+      `export ${row.id} is loaded; \`replay --export ${row.id}\` loads its archived file again (a download would overwrite newer rows of the window's lookback with older ones)`,
+    );
   return {
     status: 'submitted',
     archive_path: null,

@@ -85,13 +85,16 @@ export async function driveExport(
     }
     while (current.status === 'submitted' || current.status === 'ready') {
       if (current.attempts >= maxDownloadAttempts) {
+        // The vendor made this export: it is kept, backed off, and tried again later (or given
+        // up by an operator), never written off so that its window is requested again.
         const error = new DownloadRefusedError(
-          `download failed ${current.attempts} times: ${current.error ?? ''}`,
+          `download failed ${current.attempts} times: ${current.error ?? ''}; the export is kept and downloaded again after a backoff (\`exports abandon ${current.id} --reason TEXT\` requests its window again)`,
         );
+        const now = clock.now();
         current = await state.exports.update(
           current.id,
-          { status: 'failed', error: error.message, retryable: true },
-          clock.now(),
+          { ...failurePatch(current, error.message, now, { stuck: true }), attempts: 0 },
+          now,
         );
         return { kind: 'failed', exportRow: current, error, retryable: true };
       }
@@ -263,13 +266,33 @@ export async function loadDownloaded(
     const retryable = isSyncError(err) ? err.retryable && !(err instanceof SchemaError) : true;
     const message = redact((err as Error).message);
     if (err instanceof SchemaError || err instanceof CsvFormatError) {
-      // The file is kept: fix the schema (or the file) and `replay --export ID`.
-      const failed = await state.exports.update(
+      // A replay of a loaded export changes nothing: the table keeps the earlier load.
+      if (row.status === 'loaded')
+        return { kind: 'failed', exportRow: row, error: err as Error, retryable: false };
+      if (!row.vendor_export_id) {
+        // A file loaded by hand: nothing was spent; fix it and load-file again.
+        const failed = await state.exports.update(
+          row.id,
+          { status: 'failed', error: message, retryable: false },
+          clock.now(),
+        );
+        return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
+      }
+      // The vendor's export is kept with its file (downloaded, backed off), so that its window is
+      // not requested again by every sync: fix the schema or the setting and replay it, or give
+      // it up.
+      const now = clock.now();
+      const kept = await state.exports.update(
         row.id,
-        { status: 'failed', error: message, retryable: false },
-        clock.now(),
+        failurePatch(
+          row,
+          `${message}. The export is kept with its file: fix the schema or the setting, then \`replay --export ${row.id}\`; or \`exports abandon ${row.id} --reason TEXT\` to request its window again`,
+          now,
+          { stuck: true },
+        ),
+        now,
       );
-      return { kind: 'failed', exportRow: failed, error: err as Error, retryable: false };
+      return { kind: 'failed', exportRow: kept, error: err as Error, retryable: false };
     }
     // The destination or state store failed: the file stays downloaded, a rerun loads it; a
     // load that keeps failing gets a backoff instead of being tried by every sync.

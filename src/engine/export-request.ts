@@ -101,7 +101,14 @@ export async function requestExport(
       // The vendor refused: nothing was created, so the slot is not ours; stop until one frees.
       await state.exports.update(
         row.id,
-        { status: 'failed', counts_quota: false, error: message, retryable: true },
+        {
+          status: 'failed',
+          counts_quota: false,
+          error: message,
+          retryable: true,
+          claimed_by: null,
+          claim_expires_at: null,
+        },
         now,
       );
       const { until, used } = await state.quota.recordVendorRefusal(config.accountKey, message, now);
@@ -128,6 +135,9 @@ export async function requestExport(
         counts_quota: !free,
         error,
         retryable: isSyncError(err) ? err.retryable : true,
+        // A failed request is nobody's work any more: `reset` and `exports` need not wait for it.
+        claimed_by: null,
+        claim_expires_at: null,
       },
       now,
     );

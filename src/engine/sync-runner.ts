@@ -163,6 +163,15 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       else windows.push(w);
     }
     queue.set(name, windows);
+    if (!clockChecked && windows.length) {
+      // No request on a clock the vendor has not confirmed (a clock days fast would move the
+      // watermark into the future); without a token nothing could be sent anyway.
+      report.fail(
+        name,
+        "not requested, no quota spent: the vendor's clock could not be read (the token endpoint did not answer); run again",
+      );
+      queue.set(name, []);
+    }
   }
 
   // 3. Which streams spend the quota now: an explicit window is a deliberate request, served

@@ -187,6 +187,7 @@ export class ExportLedger {
       .where('account', '=', account)
       .where('stream', 'in', streams)
       .where('claimed_by', 'is not', null)
+      .where('status', 'in', unfinishedStatuses)
       .execute();
     return rows.filter(
       (r) => r.claim_expires_at !== null && r.claim_expires_at >= now && !ownerIsDeadLocally(r.claimed_by!),
