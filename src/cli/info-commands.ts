@@ -3,13 +3,11 @@ import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
-import { horizon } from '../engine/planner.js';
-import { planStreams, selectStreams } from '../engine/sync-plan.js';
+import { nextDue } from '../engine/next-due.js';
 import type { Logger } from '../log/logger.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import { createContext, withContext } from './context.js';
-import { ago, emit, table } from './output.js';
-import { parseInstant } from './sync-command.js';
+import { ago, dueText, emit, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -96,6 +94,8 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
       ctx.state.runs.last(account, 1),
       ctx.state.quota.view(account, config.exportsPer24h, now),
     ]);
+    // What the scheduler would decide if a sync ran now.
+    const due = (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
     const streams = config.streams.map((s) => {
       const name = s.schema.name;
       const wm = watermarks.get(name) ?? null;
@@ -103,6 +103,8 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         stream: name,
         watermark: wm?.toISOString() ?? null,
         lagMinutes: wm ? Math.round((now.getTime() - wm.getTime()) / 60_000) : null,
+        nextDueAt: due.get(name)?.dueAt?.toISOString() ?? null,
+        dueNote: due.get(name)?.note ?? null,
         gaps: gaps
           .filter((g) => g.stream === name)
           .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
@@ -142,12 +144,13 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
       streams,
     };
     emit(result, args.json, () => {
-      const rows = [['stream', 'watermark', 'lag', 'in flight', 'gaps']];
+      const rows = [['stream', 'watermark', 'lag', 'next due', 'in flight', 'gaps']];
       for (const s of streams) {
         rows.push([
           s.stream,
           s.watermark ?? 'never synced',
           ago(s.watermark ? new Date(s.watermark) : null, now),
+          dueText(s.nextDueAt, s.dueNote, now),
           String(s.inFlight.length),
           s.gaps.map((g) => `${g.start}..${g.end}`).join('; ') || '-',
         ]);
@@ -157,79 +160,6 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
       );
       return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
-    });
-    return 0;
-  });
-}
-
-export async function planCommand(
-  args: { config?: string; json: boolean; stream?: string[]; start?: string; end?: string },
-  log: Logger,
-): Promise<number> {
-  return withContext(args.config, log, async (ctx) => {
-    const config = ctx.config;
-    const now = ctx.clock.now();
-    const account = config.accountKey;
-    const rule = config.horizon;
-    const watermarks = await ctx.state.watermarks.byStream(account);
-    const inFlight = await ctx.state.exports.unfinished(
-      account,
-      config.streams.map((s) => s.schema.name),
-    );
-    const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
-    const explicit =
-      args.start && args.end
-        ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-        : undefined;
-    let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
-    const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
-    const streams = planned.map(({ stream: s, plan }) => {
-      const stream = s.schema.name;
-      const watermark = watermarks.get(stream);
-      const resuming = inFlight.filter((e) => e.stream === stream);
-      const windows = plan.windows.map((w, i) => {
-        const when = resuming.length
-          ? 'after the unfinished export'
-          : i === 0 && slots > 0
-            ? 'now'
-            : 'when a quota slot frees';
-        if (when === 'now') slots--;
-        return { start: w.start.toISOString(), end: w.end.toISOString(), when };
-      });
-      return {
-        stream,
-        watermark: watermark?.toISOString() ?? null,
-        resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
-        windows,
-        gaps: plan.gaps.map((g) => ({
-          start: g.start.toISOString(),
-          end: g.end.toISOString(),
-          reason: g.reason,
-        })),
-        note: plan.note ?? null,
-      };
-    });
-    const result = {
-      command: 'plan',
-      account,
-      now: now.toISOString(),
-      horizon: horizon(now, rule).toISOString(),
-      quota: {
-        limit: quota.limit,
-        used: quota.used,
-        left: Math.max(0, quota.limit - quota.used),
-        nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
-      },
-      streams,
-    };
-    emit(result, args.json, () => {
-      const rows = [['stream', 'window start', 'window end', 'when']];
-      for (const s of streams) {
-        for (const r of s.resume) rows.push([s.stream, `resume export ${r.ledgerId}`, r.status, 'now']);
-        for (const w of s.windows) rows.push([s.stream, w.start, w.end, w.when]);
-        if (!s.windows.length && !s.resume.length) rows.push([s.stream, '-', '-', s.note ?? 'nothing due']);
-      }
-      return `quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
     });
     return 0;
   });

@@ -6,8 +6,9 @@ import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { exportsCommand } from './exports-command.js';
 import { inferSchemaCommand } from './infer-schema-command.js';
-import { checkCommand, migrateCommand, planCommand, statusCommand, streamsCommand } from './info-commands.js';
+import { checkCommand, migrateCommand, statusCommand, streamsCommand } from './info-commands.js';
 import { loadFileCommand } from './load-file-command.js';
+import { planCommand } from './plan-command.js';
 import { replayCommand } from './replay-command.js';
 import { resetCommand } from './reset-command.js';
 import { syncCommand } from './sync-command.js';
@@ -70,8 +71,13 @@ async function run(argv: string[]): Promise<number> {
     )
     .command(
       'plan',
-      'what a sync would request now; changes nothing',
-      (y) => windowOptions(y),
+      "what a sync would request now, each stream's next due time; --horizon 7d forecasts the exports to come; changes nothing",
+      (y) =>
+        windowOptions(y).option('horizon', {
+          type: 'string',
+          describe:
+            "forecast each stream's export requests and lag over this duration (7d, 36h), at the cadence syncs have been run",
+        }),
       async (a) => {
         exitCode = await planCommand(a, logFor(a));
       },

@@ -30,3 +30,9 @@ export function ago(from: Date | null | undefined, now: Date): string {
   const hours = Math.round(mins / 60);
   return Math.abs(hours) < 72 ? `${hours}h` : `${Math.round(hours / 24)}d`;
 }
+
+/** A stream's next due time for a table: `now` once it has come, else the instant, else the note. */
+export function dueText(nextDueAt: string | null, note: string | null, now: Date): string {
+  if (nextDueAt === null) return note ?? '-';
+  return Date.parse(nextDueAt) <= now.getTime() ? 'now' : nextDueAt;
+}

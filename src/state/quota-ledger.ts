@@ -20,8 +20,11 @@ export interface QuotaView {
 export interface QuotaHistory {
   /** Counted requests of the last 7 days, newest first. */
   readonly spends: readonly Date[];
-  /** Per stream: its latest counted request and how many in the 7 days. */
-  readonly byStream: ReadonlyMap<string, { readonly last: Date; readonly count: number }>;
+  /** Per stream: its latest counted request, how many in the 7 days, and when each was (newest first). */
+  readonly byStream: ReadonlyMap<
+    string,
+    { readonly last: Date; readonly count: number; readonly times: readonly Date[] }
+  >;
 }
 
 /** A new export as the caller describes it; its status, times, quota flag and claim are the ledger's. */
@@ -59,10 +62,11 @@ export class QuotaLedger {
   async history(account: string, now: Date): Promise<QuotaHistory> {
     const rows = await countedRequests(this.db, account, now, 7 * quotaWindowMs);
     const spends = rows.map((r) => new Date(r.counted_at)).reverse();
-    const byStream = new Map<string, { last: Date; count: number }>();
+    const byStream = new Map<string, { last: Date; count: number; times: Date[] }>();
     for (const r of rows) {
+      const at = new Date(r.counted_at);
       const s = byStream.get(r.stream);
-      byStream.set(r.stream, { last: new Date(r.counted_at), count: (s?.count ?? 0) + 1 });
+      byStream.set(r.stream, { last: at, count: (s?.count ?? 0) + 1, times: [at, ...(s?.times ?? [])] });
     }
     return { spends, byStream };
   }

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScenarioResult, simulateSchedule } from '../../bench/schedule-sim.js';
+import { fairIntervalMs } from '../../src/engine/scheduler.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
  * The schedule simulator (`npm run simulate-schedule`) on short runs: it drives the real engine on
- * a virtual clock, so these assert only what any correct engine keeps, whatever its scheduling
- * policy. Lag and exports used are reported, not bounded (a policy comes with its own bounds).
- * A few seconds on PostgreSQL (DATABASE_URL); the embedded PGlite fallback takes ~40 s a test.
+ * a virtual clock. `expectInvariants` asserts what any correct engine keeps, whatever its
+ * scheduling policy; the last tests assert the bounds of issue 14's policy (quota 3, four streams:
+ * one slot every 8 h, each stream refreshed every 32 h). A few seconds each on PostgreSQL
+ * (DATABASE_URL); the embedded PGlite fallback takes ~40 s a test.
  */
 describe('schedule simulator (e2e)', { timeout: 150_000 }, () => {
   const dbs: TestDatabase[] = [];
@@ -14,10 +16,19 @@ describe('schedule simulator (e2e)', { timeout: 150_000 }, () => {
     for (const db of dbs.splice(0)) await db.drop();
   });
 
-  const simulate = async (name: string, days: number): Promise<ScenarioResult> => {
+  // The scheduler's default minimum of new data per request: half the fair-share interval, 16 h.
+  const minNewDataMs = fairIntervalMs(3, [1, 1, 1, 1], 1) / 2;
+
+  const simulate = async (name: string, days: number, warmupDays = 1): Promise<ScenarioResult> => {
     const db = await createTestDatabase('schedsim_test');
     dbs.push(db);
-    return simulateSchedule(name, { days, seed: 7, warmupDays: 1, database: { url: db.url, copy: db.copy } });
+    return simulateSchedule(name, {
+      days,
+      seed: 7,
+      warmupDays,
+      littleDataMs: minNewDataMs,
+      database: { url: db.url, copy: db.copy },
+    });
   };
 
   const expectInvariants = (r: ScenarioResult) => {
@@ -54,5 +65,40 @@ describe('schedule simulator (e2e)', { timeout: 150_000 }, () => {
     const r = await simulate('airflow-daily-intervals', 4);
     expectInvariants(r);
     expect(r.metrics.tasks.dagRuns).toBeGreaterThan(0);
+  });
+
+  /** The policy's bounds: steady-state worst lag, no quota 400, no request with little new data. */
+  const expectBounds = (r: ScenarioResult, worstLagH: number) => {
+    const m = r.metrics;
+    expect(minNewDataMs).toBe(16 * 3_600_000);
+    for (const s of m.streams) expect(s.steadyWorstLagH, s.stream).toBeLessThanOrEqual(worstLagH);
+    expect(m.refusals).toBe(0);
+    // Every request brings at least the minimum of new data, unless a first sync or explicit.
+    expect(m.littleNewData).toBe(0);
+    // No stream starves: each gets about a quarter of the exports.
+    for (const s of m.streams)
+      expect(s.exports, s.stream).toBeGreaterThanOrEqual(Math.floor(m.exportsUsed / 4) - 1);
+  };
+
+  it('hourly cron for 6 days: worst lag at most 33 h after 3 days, every slot used, no quota 400', async () => {
+    const r = await simulate('hourly', 6, 3);
+    expectInvariants(r);
+    expectBounds(r, 33);
+    expect(r.metrics.exportsUsed).toBeGreaterThanOrEqual(r.metrics.exportsMax - 1);
+  });
+
+  it('daily cron for 8 days: worst lag at most 49 h after 3 days', async () => {
+    const r = await simulate('daily', 8, 3);
+    expectInvariants(r);
+    expectBounds(r, 49);
+    expect(r.metrics.exportsUsed).toBeGreaterThanOrEqual(r.metrics.exportsMax - 1);
+  });
+
+  it('the hourly incremental Airflow DAG for 6 days: no failed task, worst lag at most 33 h', async () => {
+    const r = await simulate('airflow-hourly-incremental', 6, 3);
+    expectInvariants(r);
+    expectBounds(r, 33);
+    expect(r.metrics.tasks.failedTasks).toBe(0);
+    expect(r.metrics.tasks.succeededTasks).toBeGreaterThan(0);
   });
 });

@@ -77,4 +77,32 @@ describe('config', () => {
     expect(a).toBe(b);
     expect(a).not.toContain('AK');
   });
+  it('passes streams.<name>.weight and minInterval to the stream, weight 1 and no minimum by default', () => {
+    const c = resolveConfig(
+      { account, destination, streams: { copilot_kb: { weight: 2, minInterval: '6h' }, copilot_as: {} } },
+      { SECRET: 's' },
+    );
+    expect(c.streams.map((s) => [s.schema.name, s.weight, s.minIntervalMs])).toEqual([
+      ['copilot_kb', 2, 6 * 3_600_000],
+      ['copilot_as', 1, undefined],
+    ]);
+  });
+
+  it('refuses a maxWindowDays that can never catch up with the quota, with the arithmetic', () => {
+    const four = (kb: Record<string, unknown>) => ({
+      account: { ...account, exportsPer24h: 3 },
+      destination,
+      streams: { copilot_kb: kb, copilot_as: {}, copilot_aq: {}, autopilot_gr: {} },
+    });
+    // 3 exports a day over 4 streams: 0.75 each, so 1-day windows bring 0.75 days of data a day.
+    expect(() => resolveConfig(four({ maxWindowDays: 1 }), { SECRET: 's' })).toThrow(ConfigError);
+    expect(() => resolveConfig(four({ maxWindowDays: 1 }), { SECRET: 's' })).toThrow(
+      'streams.copilot_kb.maxWindowDays: 1 day(s) cannot keep up: 3 exports per 24 h shared by 4 stream(s) ' +
+        'give copilot_kb about 0.75 a day (weight 1 of 4), 0.75 day(s) of data a day against 1 day passing; ' +
+        'set maxWindowDays to 2 or more, or raise its weight',
+    );
+    expect(resolveConfig(four({ maxWindowDays: 2 }), { SECRET: 's' }).streams[0]!.maxWindowDays).toBe(2);
+    // A weight of 2 of 5 gives it 1.2 exports a day: 1-day windows keep up.
+    expect(resolveConfig(four({ maxWindowDays: 1, weight: 2 }), { SECRET: 's' }).streams[0]!.weight).toBe(2);
+  });
 });

@@ -1,0 +1,211 @@
+import { parseDuration } from '../config/duration.js';
+import { forecast } from '../engine/forecast.js';
+import { type Cadence, forecastInput } from '../engine/forecast-input.js';
+import { nextDue, type StreamDue } from '../engine/next-due.js';
+import { horizon } from '../engine/planner.js';
+import { planStreams, selectStreams } from '../engine/sync-plan.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { type Context, withContext } from './context.js';
+import { dueText, emit, table } from './output.js';
+import { parseInstant } from './sync-command.js';
+
+export interface PlanArgs {
+  config?: string;
+  json: boolean;
+  stream?: string[];
+  start?: string;
+  end?: string;
+  /** `--horizon 7d`: also forecast the exports of the coming days. */
+  horizon?: string;
+}
+
+const hourMs = 3_600_000;
+/** The longest `--horizon`: the ledger's history covers 7 days; a quarter is plenty. */
+const maxHorizonMs = 90 * 24 * hourMs;
+
+const hours = (ms: number) => Math.round((ms / hourMs) * 10) / 10;
+
+/** `7d`, `36h`... as milliseconds, or a usage error. */
+export function parseHorizon(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0 || ms > maxHorizonMs)
+    throw new UsageError(
+      `--horizon ${JSON.stringify(text)}: give a duration up to 90d, e.g. 7d, 36h (a bare number is seconds)`,
+    );
+  return ms;
+}
+
+/**
+ * `plan`: what a sync would request now (the windows, the quota left, each stream's next due
+ * time from the scheduler), and with `--horizon` when each stream's next exports will be
+ * requested and the lag to expect, played forward by the scheduler over the runs to come.
+ */
+export async function planCommand(args: PlanArgs, log: Logger): Promise<number> {
+  const horizonMs = args.horizon === undefined ? undefined : parseHorizon(args.horizon);
+  const explicit =
+    args.start && args.end
+      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+      : undefined;
+  if (explicit && horizonMs !== undefined)
+    throw new UsageError('--horizon forecasts incremental syncs; it does not go with --start/--end');
+  return withContext(args.config, log, async (ctx) => {
+    const config = ctx.config;
+    const now = ctx.clock.now();
+    const account = config.accountKey;
+    const rule = config.horizon;
+    const watermarks = await ctx.state.watermarks.byStream(account);
+    const inFlight = await ctx.state.exports.unfinished(
+      account,
+      config.streams.map((s) => s.schema.name),
+    );
+    const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
+    // An explicit window is a deliberate request, served when a slot is free: no scheduling.
+    const due = explicit ? undefined : (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
+    let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
+    const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
+    const streams = planned.map(({ stream: s, plan }) => {
+      const stream = s.schema.name;
+      const watermark = watermarks.get(stream);
+      const resuming = inFlight.filter((e) => e.stream === stream);
+      const d: StreamDue | undefined = due?.get(stream);
+      const windows = plan.windows.map((w, i) => {
+        const when = resuming.length
+          ? 'after the unfinished export'
+          : d && !d.request && d.dueAt
+            ? `not due until ${d.dueAt.toISOString()}`
+            : i === 0 && slots > 0
+              ? 'now'
+              : 'when a quota slot frees';
+        if (when === 'now') slots--;
+        return { start: w.start.toISOString(), end: w.end.toISOString(), when };
+      });
+      return {
+        stream,
+        watermark: watermark?.toISOString() ?? null,
+        resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
+        windows,
+        gaps: plan.gaps.map((g) => ({
+          start: g.start.toISOString(),
+          end: g.end.toISOString(),
+          reason: g.reason,
+        })),
+        note: plan.note ?? null,
+        nextDueAt: d?.dueAt?.toISOString() ?? null,
+        dueNote: d ? (d.note ?? (d.backlog ? 'first sync or backlog: unpaced' : null)) : null,
+      };
+    });
+    const result = {
+      command: 'plan',
+      account,
+      now: now.toISOString(),
+      horizon: horizon(now, rule).toISOString(),
+      quota: {
+        limit: quota.limit,
+        used: quota.used,
+        left: Math.max(0, quota.limit - quota.used),
+        nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
+      },
+      streams,
+      ...(horizonMs !== undefined
+        ? { forecast: await forecastSection(ctx, now, horizonMs, args.horizon!, watermarks, args.stream) }
+        : {}),
+    };
+    emit(result, args.json, () => {
+      const rows = [['stream', 'window start', 'window end', 'when', 'next due']];
+      for (const s of streams) {
+        const next = dueText(s.nextDueAt, null, now);
+        for (const r of s.resume) rows.push([s.stream, `resume export ${r.ledgerId}`, r.status, 'now', next]);
+        for (const w of s.windows) rows.push([s.stream, w.start, w.end, w.when, next]);
+        if (!s.windows.length && !s.resume.length)
+          rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
+      }
+      const head = `quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
+      return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
+    });
+    return 0;
+  });
+}
+
+interface ForecastSection {
+  readonly horizon: string;
+  readonly until: string;
+  readonly cadence: {
+    readonly everyMs: number;
+    readonly everyHours: number;
+    readonly source: Cadence['source'];
+    readonly fromRuns: number;
+    readonly runs: number;
+  };
+  readonly streams: readonly {
+    readonly stream: string;
+    readonly requests: readonly string[];
+    readonly nextRequestAt: string | null;
+    readonly worstLagHours: number;
+    readonly meanLagHours: number;
+  }[];
+}
+
+/** The forecast over `horizonMs` from the ledger's history, at the cadence the connector runs. */
+async function forecastSection(
+  ctx: Context,
+  now: Date,
+  horizonMs: number,
+  horizonText: string,
+  watermarks: ReadonlyMap<string, Date>,
+  only: readonly string[] | undefined,
+): Promise<ForecastSection> {
+  const config = ctx.config;
+  const account = config.accountKey;
+  const history = await ctx.state.quota.history(account, now);
+  const previousRuns = await ctx.state.runs.previousStarts(account, 'sync', undefined);
+  const { input, cadence } = forecastInput({
+    now,
+    horizonMs,
+    quota: config.exportsPer24h,
+    streams: config.streams,
+    watermarks,
+    history,
+    previousRuns,
+  });
+  const f = forecast(input);
+  const shown = selectStreams(config, only).map((s) => s.schema.name);
+  return {
+    horizon: horizonText,
+    until: new Date(now.getTime() + horizonMs).toISOString(),
+    cadence: {
+      everyMs: cadence.everyMs,
+      everyHours: hours(cadence.everyMs),
+      source: cadence.source,
+      fromRuns: cadence.fromRuns,
+      runs: input.runs.length,
+    },
+    streams: f.streams
+      .filter((s) => shown.includes(s.stream))
+      .map((s) => ({
+        stream: s.stream,
+        requests: s.requests.map((d) => d.toISOString()),
+        nextRequestAt: s.requests[0]?.toISOString() ?? null,
+        worstLagHours: hours(s.worstLagMs),
+        meanLagHours: hours(s.meanLagMs),
+      })),
+  };
+}
+
+function humanForecast(f: ForecastSection): string {
+  const why =
+    f.cadence.source === 'default'
+      ? 'the default: fewer than 3 syncs recorded'
+      : `the upper quartile of the gaps between the last ${f.cadence.fromRuns} syncs`;
+  const rows = [['stream', 'exports', 'worst lag', 'mean lag', 'requests at']];
+  for (const s of f.streams) {
+    rows.push([
+      s.stream,
+      String(s.requests.length),
+      `${s.worstLagHours} h`,
+      `${s.meanLagHours} h`,
+      s.requests.map((r) => `${r.slice(5, 16).replace('T', ' ')}Z`).join(' ') || '-',
+    ]);
+  }
+  return `forecast to ${f.until} (${f.horizon}), assuming a sync every ${f.cadence.everyHours} h (${why}; ${f.cadence.runs} runs):\n${table(rows)}`;
+}
