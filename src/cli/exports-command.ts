@@ -47,6 +47,10 @@ function rowView(r: ExportRow, now: Date) {
  * refuse while another process holds it, and are recorded in the run log and on the row.
  */
 export async function exportsCommand(args: ExportsArgs, log: Logger): Promise<number> {
+  if (args.limit !== undefined && (!Number.isInteger(args.limit) || args.limit < 1))
+    throw new ConfigError('--limit must be a whole number, 1 or more');
+  if (args.id !== undefined && /^\d+$/.test(args.id) && args.id.length > 18)
+    throw new ConfigError(`no export ${args.id}: ledger ids are at most 18 digits (see \`exports\`)`);
   return withContext(args.config, log, async (ctx) => {
     const action = args.action ?? 'list';
     if (action === 'list') return list(ctx, args);

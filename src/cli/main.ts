@@ -216,7 +216,12 @@ async function run(argv: string[]): Promise<number> {
           .positional('action', { choices: ['list', 'retry', 'abandon'] as const, default: 'list' as const })
           .positional('id', { type: 'string', describe: 'ledger id (or the vendor export id)' })
           .option('stream', { type: 'string', array: true, describe: 'only this stream (repeatable)' })
-          .option('status', { type: 'string', array: true, describe: 'only this ledger status (repeatable)' })
+          .option('status', {
+            type: 'string',
+            array: true,
+            choices: ['reserved', 'submitted', 'ready', 'downloaded', 'loaded', 'failed'],
+            describe: 'only this ledger status (repeatable)',
+          })
           .option('reason', { type: 'string', describe: 'why an export is abandoned (recorded)' })
           .option('limit', { type: 'number', default: 50, describe: 'at most N rows, newest first' }),
       async (a) => {
