@@ -99,10 +99,12 @@ export async function feedCopy(
     await Promise.race([finished(copy), failure]);
     return rows;
   } catch (err) {
-    // Abort the COPY (the server gets CopyFail); the caller rolls the transaction back. The
-    // server's own error, when there is one, is what is reported.
+    // The server's own refusal, when it came first, is what is reported (not what the stream
+    // said after it); an error of ours (a malformed file) is rethrown as it is.
+    const refused = serverError;
+    // Abort the COPY (the server gets CopyFail); the caller rolls the transaction back.
     copy.destroy(err as Error);
     await finished(copy).catch(() => {});
-    throw serverError ?? err;
+    throw refused ?? err;
   }
 }

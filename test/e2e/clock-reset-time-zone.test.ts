@@ -68,9 +68,10 @@ describe('CLI safety (e2e)', () => {
     const before = await watermark();
     expect(before).toBeInstanceOf(Date);
 
-    // A sync on another host is working on the stream (its claim renewed a moment ago).
+    // A sync on another host is working on the stream: an unfinished export, its claim renewed a
+    // moment ago.
     await db.query(
-      `update cxone_od_sync.exports set claimed_by = 'worker-7.example:4242:abc123', claim_expires_at = now() + interval '9 minutes'`,
+      `update cxone_od_sync.exports set status = 'downloaded', claimed_by = 'worker-7.example:4242:abc123', claim_expires_at = now() + interval '9 minutes'`,
     );
     const refused = await cli(['reset', '--stream', 'copilot_kb', '--yes', '--json']);
     expect(refused.code, refused.stderr).toBe(75);
