@@ -104,6 +104,19 @@ function readSecretFile(file: string, name: string, at: string, problems: string
   return content;
 }
 
+/**
+ * `archive.dir` when the file does not set it: `CXONE_OD_SYNC_ARCHIVE_DIR` (the container image
+ * points it at its volume), else the schema's default.
+ */
+function withArchiveDirFromEnv(cfg: unknown, env: NodeJS.ProcessEnv): unknown {
+  const dir = env.CXONE_OD_SYNC_ARCHIVE_DIR;
+  if (!dir || !cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return cfg;
+  const archive = (cfg as { archive?: unknown }).archive;
+  if (archive === undefined || archive === null) return { ...cfg, archive: { dir } };
+  if (typeof archive !== 'object' || Array.isArray(archive) || 'dir' in archive) return cfg;
+  return { ...cfg, archive: { ...archive, dir } };
+}
+
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
 }
@@ -115,7 +128,7 @@ export function resolveConfig(
   source = 'config',
 ): ResolvedConfig {
   const problems: string[] = [];
-  const substituted = substituteEnv(input ?? {}, env, [], problems);
+  const substituted = withArchiveDirFromEnv(substituteEnv(input ?? {}, env, [], problems), env);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) {

@@ -100,3 +100,27 @@ describe('config: ${VAR} from VAR_FILE (Docker and Kubernetes secrets)', () => {
     );
   });
 });
+
+describe('config: archive.dir from CXONE_OD_SYNC_ARCHIVE_DIR (the container image sets it)', () => {
+  const env = { CXONE_CLIENT_SECRET: 's', DATABASE_URL: url };
+  it('is the default of archive.dir', () => {
+    const vol = '/var/lib/cxone-od-sync/archive';
+    expect(resolveConfig({ account, destination }, env).archive.dir).toBe('./.cxone-od-sync/archive');
+    expect(
+      resolveConfig({ account, destination }, { ...env, CXONE_OD_SYNC_ARCHIVE_DIR: vol }).archive.dir,
+    ).toBe(vol);
+    const keep = resolveConfig(
+      { account, destination, archive: { keepDays: 7 } },
+      { ...env, CXONE_OD_SYNC_ARCHIVE_DIR: vol },
+    );
+    expect(keep.archive).toMatchObject({ dir: vol, keepDays: 7 });
+  });
+
+  it('never overrides an archive.dir written in the file', () => {
+    const c = resolveConfig(
+      { account, destination, archive: { dir: '/data/archive' } },
+      { ...env, CXONE_OD_SYNC_ARCHIVE_DIR: '/var/lib/cxone-od-sync/archive' },
+    );
+    expect(c.archive.dir).toBe('/data/archive');
+  });
+});
