@@ -1,27 +1,62 @@
-# cxone-od-sync CLI image: `docker run --rm -v $PWD/cxone-od-sync.yaml:/config/cxone-od-sync.yaml \
-#   -e CXONE_CLIENT_SECRET=... image sync --config /config/cxone-od-sync.yaml --json`
-FROM node:20-bookworm-slim AS build
+# cxone-od-sync CLI image.
+#
+#   docker build -t cxone-od-sync .
+#   docker run --rm -v "$PWD/cxone-od-sync.yaml:/config/cxone-od-sync.yaml:ro" \
+#     -v cxone-od-sync-archive:/var/lib/cxone-od-sync \
+#     -e CXONE_CLIENT_SECRET_FILE=/run/secrets/cxone_client_secret ... \
+#     cxone-od-sync sync --config /config/cxone-od-sync.yaml --json
+#
+# Every ${VAR} in the config also reads the file named by VAR_FILE (Docker and Kubernetes
+# secrets); the archive defaults to the volume /var/lib/cxone-od-sync/archive
+# (CXONE_OD_SYNC_ARCHIVE_DIR), owned by the `node` user the process runs as.
+
+# Node 24 (the active LTS) on Debian bookworm, slim. Pinned by tag only: no registry was
+# reachable where this file was written, so its digest could not be resolved.
+# pin by digest: docker pull node:24-bookworm-slim && docker inspect --format '{{index .RepoDigests 0}}' node:24-bookworm-slim
+#   and change the next line to: ARG NODE_IMAGE=node:24-bookworm-slim@sha256:<the digest printed>
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Compiles the CLI, the connectors and the simulator (for `simulate` and `demo`); not bench/.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY src src
 COPY connectors connectors
 COPY schemas schemas
 COPY migrations migrations
 COPY simulator simulator
-COPY bench bench
-RUN npm run build && npm prune --omit=dev
+RUN npx tsc -p tsconfig.image.json
 
-FROM node:20-bookworm-slim
+# Production dependencies only, installed apart from the build's dev dependencies.
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+# tini as PID 1: forwards SIGTERM/SIGINT to the CLI (which finishes the request in flight and
+# exits 75) and reaps zombies.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
 # The load streams in bounded memory; without a cap V8 lets the heap grow lazily to ~240 MB.
 ENV NODE_OPTIONS=--max-old-space-size=128
-COPY --from=build /app/node_modules node_modules
+# archive.dir when the config does not set it: the volume below, writable by `node`.
+ENV CXONE_OD_SYNC_ARCHIVE_DIR=/var/lib/cxone-od-sync/archive
+COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
-RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/cxone-od-sync && chmod +x /app/dist/src/cli/main.js
+RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/cxone-od-sync \
+  && chmod +x /app/dist/src/cli/main.js \
+  && mkdir -p /var/lib/cxone-od-sync/archive \
+  && chown -R node:node /var/lib/cxone-od-sync
+# The archive (raw exports for replay) and the local journal of accepted exports
+# (<archive>/.journal) must outlive the container: mount a volume here.
+VOLUME ["/var/lib/cxone-od-sync"]
 USER node
-ENTRYPOINT ["cxone-od-sync"]
+ENTRYPOINT ["tini", "--", "cxone-od-sync"]
 CMD ["--help"]

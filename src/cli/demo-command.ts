@@ -24,7 +24,10 @@ export interface DemoArgs {
 /**
  * A whole sync with nothing installed: the simulator in process, an embedded PostgreSQL
  * (PGlite, served over the wire protocol by pglite-socket) as state store and destination, all
- * four streams, then a summary and a sample query.
+ * four streams, then a summary and a sample query. The account has the vendor's real quota of 3
+ * exports per rolling 24 hours, so one of the four streams is deferred to the next free slot, and
+ * the output says so. That deferral is what a real first sync does (exit 75); the demo itself
+ * succeeded, so it exits 0 (1 only when a stream failed).
  */
 export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> {
   const work = await mkdtemp(join(tmpdir(), 'cxone-od-sync-demo-'));
@@ -35,7 +38,7 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
     : await PGlite.create({ parsers });
   const pool = new PglitePool(db);
   const dbUrl = 'pglite://demo';
-  const sim = await startSimulator({ faults: { quota: 4 } });
+  const sim = await startSimulator();
   try {
     const start = new Date(Date.now() - args.days * 86_400_000);
     start.setUTCHours(0, 0, 0, 0);
@@ -46,7 +49,6 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
           authUrl: sim.authUrl,
           apiBase: sim.apiBase,
           ...sim.credentials,
-          exportsPer24h: 4,
           pollIntervalSeconds: 0.1,
         },
         archive: { dir: join(work, 'archive') },
@@ -65,15 +67,20 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
     const ctx = { ...createContext(config, log, undefined, pool), parallelExports: 1 };
     let summary: Awaited<ReturnType<typeof runSync>>;
     try {
+      // As `migrate` does: the state store, then every stream's table (the deferred one too).
       await ctx.state.migrate();
-      summary = await runSync(ctx);
+      for (const s of config.streams) await ctx.destination.prepare(s.schema, []);
+      // The next slot is a day away: never wait for it.
+      summary = await runSync(ctx, { noWait: true });
     } finally {
       await ctx.close();
     }
-    const counts: { table: string; rows: number }[] = [];
+    const counts: { table: string; rows: number; state: string }[] = [];
     for (const s of config.streams) {
-      const r = await db.query<{ n: string }>(`select count(*) as n from cxone.${s.schema.name}`);
-      counts.push({ table: `cxone.${s.schema.name}`, rows: Number(r.rows[0]!.n) });
+      const name = s.schema.name;
+      const r = await db.query<{ n: string }>(`select count(*) as n from cxone.${name}`);
+      const state = summary.streams.find((x) => x.stream === name)?.state ?? 'nothing_due';
+      counts.push({ table: `cxone.${name}`, rows: Number(r.rows[0]!.n), state });
     }
     const sample = (
       await db.query<Record<string, unknown>>(
@@ -81,11 +88,21 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
            from cxone.copilot_kb group by 1, 2 order by 1, 2 limit 8`,
       )
     ).rows;
+    const loaded = summary.streams.filter((s) => s.state === 'done').map((s) => s.stream);
+    const deferred = summary.streams
+      .filter((s) => s.state === 'deferred')
+      .map((s) => ({ stream: s.stream, nextSlotAt: summary.nextSlotAt, note: s.note ?? null }));
+    const failed = summary.streams.some((s) => s.state === 'failed');
+    const exitCode = failed ? summary.exitCode : 0;
     emit(
       {
         command: 'demo',
-        outcome: summary.outcome,
-        exitCode: summary.exitCode,
+        outcome: failed ? 'failed' : 'done',
+        exitCode,
+        quota: summary.quota,
+        loaded,
+        deferred,
+        explanation: quotaExplanation(summary.quota.limit, config.streams.length, deferred.length),
         tables: counts,
         sync: summary,
         sample,
@@ -93,9 +110,20 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
       args.json,
       () =>
         [
-          `demo sync ${summary.outcome}: ${summary.exportsRequested} exports from the simulator, ${summary.rowsLoaded} rows loaded into embedded PostgreSQL (PGlite)`,
+          `demo sync: ${summary.exportsRequested} exports from the simulator, ${loaded.length} of ${config.streams.length} streams loaded (${summary.rowsLoaded} rows) into embedded PostgreSQL (PGlite)`,
+          quotaExplanation(summary.quota.limit, config.streams.length, deferred.length),
+          ...deferred.map(
+            (d) =>
+              `  deferred: ${d.stream}, next slot at ${d.nextSlotAt ?? 'unknown'} (a real sync exits 75 here: progress is saved, run it again then)`,
+          ),
+          failed
+            ? `demo sync failed: ${summary.streams
+                .filter((s) => s.state === 'failed')
+                .map((s) => `${s.stream}: ${s.error}`)
+                .join('; ')}`
+            : 'the demo itself succeeded (exit 0)',
           '',
-          table([['table', 'rows'], ...counts.map((c) => [c.table, String(c.rows)])]),
+          table([['table', 'rows', 'stream'], ...counts.map((c) => [c.table, String(c.rows), c.state])]),
           '',
           'sample query: suggestions and latency by team and response status (cxone.copilot_kb)',
           table([
@@ -121,10 +149,17 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
       });
       await server.stop();
     }
-    return summary.exitCode;
+    return exitCode;
   } finally {
     await sim.close();
     await db.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Why a stream waits: the vendor's quota against the number of streams. */
+function quotaExplanation(quota: number, streams: number, deferred: number): string {
+  if (deferred === 0)
+    return `quota: ${quota} exports per rolling 24 hours, enough for all ${streams} streams`;
+  return `quota: the vendor allows ${quota} exports per rolling 24 hours (account.exportsPer24h: ${quota}); ${streams} streams need ${streams}, so ${deferred} waits for the next free slot`;
 }

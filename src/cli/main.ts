@@ -52,7 +52,9 @@ async function run(argv: string[]): Promise<number> {
     });
   const parser = common(yargs(argv))
     .scriptName('cxone-od-sync')
-    .usage('$0 <command> [options]\n\nNICE CXone Observability Dashboard exports into PostgreSQL.')
+    .usage(
+      '$0 <command> [options]\n\nNICE CXone Observability Dashboard exports into PostgreSQL or BigQuery.',
+    )
     .command(
       'check',
       'validate config, get a token, reach the state store and destination; spends no quota',

@@ -49,7 +49,13 @@ export interface ResolvedConfig {
   readonly streams: readonly StreamConfig[];
 }
 
-/** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. */
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. When `VAR` is
+ * unset (or empty), `VAR_FILE` names a file whose content is the value (the Docker and Kubernetes
+ * secrets convention), trailing line ends trimmed; then the default applies. A value read from a
+ * file is registered for redaction; a file that cannot be read is a problem naming the setting,
+ * the variable and the path, never the content.
+ */
 export function substituteEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
@@ -57,13 +63,16 @@ export function substituteEnv(
   problems: string[] = [],
 ): unknown {
   if (typeof value === 'string') {
+    const at = path.join('.') || '(root)';
     return value.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
       (_m, name: string, def?: string) => {
         const v = env[name];
         if (v !== undefined && v !== '') return v;
+        const file = env[`${name}_FILE`];
+        if (file) return readSecretFile(file, name, at, problems);
         if (def !== undefined) return def;
-        problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+        problems.push(`${at}: environment variable ${name} is not set (nor ${name}_FILE)`);
         return '';
       },
     );
@@ -77,6 +86,37 @@ export function substituteEnv(
   return value;
 }
 
+/** The content of `${name}_FILE`, trailing line ends trimmed and registered as a secret. */
+function readSecretFile(file: string, name: string, at: string, problems: string[]): string {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`${at}: ${name} is not set and ${name}_FILE names ${file}, which cannot be read (${code})`);
+    return '';
+  }
+  if (content === '') {
+    problems.push(`${at}: ${name} is not set and ${name}_FILE names ${file}, which is empty`);
+    return '';
+  }
+  registerSecret(content);
+  return content;
+}
+
+/**
+ * `archive.dir` when the file does not set it: `CXONE_OD_SYNC_ARCHIVE_DIR` (the container image
+ * points it at its volume), else the schema's default.
+ */
+function withArchiveDirFromEnv(cfg: unknown, env: NodeJS.ProcessEnv): unknown {
+  const dir = env.CXONE_OD_SYNC_ARCHIVE_DIR;
+  if (!dir || !cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return cfg;
+  const archive = (cfg as { archive?: unknown }).archive;
+  if (archive === undefined || archive === null) return { ...cfg, archive: { dir } };
+  if (typeof archive !== 'object' || Array.isArray(archive) || 'dir' in archive) return cfg;
+  return { ...cfg, archive: { ...archive, dir } };
+}
+
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
 }
@@ -88,7 +128,7 @@ export function resolveConfig(
   source = 'config',
 ): ResolvedConfig {
   const problems: string[] = [];
-  const substituted = substituteEnv(input ?? {}, env, [], problems);
+  const substituted = withArchiveDirFromEnv(substituteEnv(input ?? {}, env, [], problems), env);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) {
