@@ -62,8 +62,21 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
     const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
     // An explicit window is a deliberate request, served when a slot is free: no scheduling.
     const due = explicit ? undefined : (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
-    let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
     const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
+    // The free slots go to the streams in the order a sync would send them: the scheduler's
+    // priority (incremental), or stalest first (an explicit window).
+    let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
+    const order = due ? [...due.keys()] : planned.map((p) => p.stream.schema.name);
+    const getsSlot = new Set<string>();
+    for (const name of order) {
+      const p = planned.find((x) => x.stream.schema.name === name);
+      if (!p?.plan.windows.length || inFlight.some((e) => e.stream === name)) continue;
+      if (due && !due.get(name)?.request) continue;
+      if (slots > 0) {
+        getsSlot.add(name);
+        slots--;
+      }
+    }
     const streams = planned.map(({ stream: s, plan }) => {
       const stream = s.schema.name;
       const watermark = watermarks.get(stream);
@@ -74,10 +87,9 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
           ? 'after the unfinished export'
           : d && !d.request && d.dueAt
             ? `not due until ${d.dueAt.toISOString()}`
-            : i === 0 && slots > 0
+            : i === 0 && getsSlot.has(stream)
               ? 'now'
               : 'when a quota slot frees';
-        if (when === 'now') slots--;
         return { start: w.start.toISOString(), end: w.end.toISOString(), when };
       });
       return {
