@@ -31,6 +31,8 @@ export interface LifecycleDeps {
   readonly owner: string;
   readonly archiveDir: string;
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
+  /** Aborted on SIGTERM/SIGINT: a poll stops waiting (the export stays in flight, resumable). */
+  readonly signal?: AbortSignal | undefined;
   /** Test hook: a load stops once this many rows are with the destination, until the process is killed. */
   readonly pauseLoadAfterRows?: number | undefined;
 }
@@ -181,6 +183,8 @@ async function pollUntilReady(
       };
     },
     {
+      // SIGTERM: the export stays in flight (resumable), the run ends without waiting it out.
+      signal: deps.signal,
       beforeWait: (status, waitMs, poll) => {
         if (poll === 1)
           log.info('export processing at the API; polling', { vendorStatus: status.vendorStatus });

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import type { QuotaExhaustedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
-import { type RetryPolicy, realSleep, type Sleep } from '../retry/retry.js';
+import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
 import { checkArchiveDir } from './archive-check.js';
@@ -93,7 +93,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       return;
     }
     try {
-      report.record(await driveExport(row, byName.get(row.stream)!, deps));
+      report.record(await driveExport(row, byName.get(row.stream)!, signal ? { ...deps, signal } : deps));
     } catch (err) {
       const error = redact((err as Error).message);
       report.fail(row.stream, error, (await state.exports.get(row.id)) ?? row);
@@ -236,7 +236,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
             : Number.POSITIVE_INFINITY;
         if (options.noWait || signal?.aborted || waitMs > maxSlotWaitMs) break;
         log.info('waiting for a quota slot about to free', { stream: name, waitMs });
-        await sleep(Math.max(0, waitMs));
+        await sleepUnlessAborted(sleep, Math.max(0, waitMs), signal);
+        if (signal?.aborted) break;
         requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
       }
       if (requested.kind === 'stopped') {

@@ -1,4 +1,4 @@
-import { realSleep, type Sleep } from './retry.js';
+import { realSleep, type Sleep, sleepUnlessAborted } from './retry.js';
 
 /** How often to poll: a first interval growing by `factor` up to `maxIntervalMs`, within a budget. */
 export interface PollSchedule {
@@ -20,6 +20,8 @@ export interface PollOptions<P> {
   readonly now?: () => number;
   /** Called before each wait, with what the check found (to log it). */
   readonly beforeWait?: (pending: P, waitMs: number, poll: number) => void;
+  /** Stops polling (as when the budget is spent) once aborted: no wait is begun, one under way ends. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -39,9 +41,11 @@ export async function pollUntil<T, P>(
   for (let poll = 1; ; poll++) {
     const result = await check(poll);
     if (result.kind === 'done') return result.value;
-    if (now() - started + interval > schedule.budgetMs) return onBudgetSpent(result.pending);
+    if (options.signal?.aborted || now() - started + interval > schedule.budgetMs)
+      return onBudgetSpent(result.pending);
     options.beforeWait?.(result.pending, interval, poll);
-    await sleep(interval);
+    await sleepUnlessAborted(sleep, interval, options.signal);
+    if (options.signal?.aborted) return onBudgetSpent(result.pending);
     interval = Math.min(schedule.maxIntervalMs, Math.round(interval * schedule.factor));
   }
 }

@@ -8,6 +8,29 @@ export const realSleep: Sleep = async (ms) => {
   await timersSleep(ms);
 };
 
+/**
+ * Waits `ms` with `sleep`, or less: until `signal` aborts (SIGTERM while a sync waits). The
+ * listener is removed when the wait ends, so repeated waits leave none behind.
+ */
+export async function sleepUnlessAborted(
+  sleep: Sleep,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([sleep(ms), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Bounded exponential backoff, with full jitter unless `jitter` is false, honouring Retry-After. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */

@@ -136,6 +136,22 @@ describe('quota spend and the vendor id (e2e)', () => {
     await expectTableMatchesSimulator(f.db, copilotAq);
   });
 
+  it('on SIGTERM while an export is processing at the API, stops polling at once and exits 75 with the whole summary', async () => {
+    // The export stays processing for longer than the test; the poll would otherwise run on.
+    const f = await start({ sim: { faults: { processingMs: 600_000 } }, config: { streams } });
+    const { child, out, exited } = spawnSync(f);
+    await waitFor(() => expect(out.stderr).toContain('export processing at the API; polling'));
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    expect({ code, signal }, out.stderr).toEqual({ code: 75, signal: null });
+    const summary = JSON.parse(out.stdout);
+    // The run's own summary (not the grace timeout's): the stream, deferred, its export in flight.
+    expect(summary).toMatchObject({ outcome: 'deferred', exitCode: 75, exportsRequested: 1 });
+    expect(summary.streams[0]).toMatchObject({ stream: 'copilot_aq', state: 'deferred' });
+    expect(out.stderr).not.toContain('did not finish within');
+    expect(await ledger(f.db)).toMatchObject([{ status: 'submitted', counts_quota: true }]);
+  });
+
   it('on SIGTERM during the export request, records the answer, exits 75, and the next sync loads it without a second request', async () => {
     const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
     const { child, out, exited } = spawnSync(f);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type PollCheck, pollUntil } from '../../src/retry/poll.js';
-import { again, backoffDelay, done, parseRetryAfter, withRetry } from '../../src/retry/retry.js';
+import {
+  again,
+  backoffDelay,
+  done,
+  parseRetryAfter,
+  sleepUnlessAborted,
+  withRetry,
+} from '../../src/retry/retry.js';
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, maxRetryAfterMs: 5_000, jitter: false };
 
@@ -81,5 +88,25 @@ describe('pollUntil', () => {
       { sleep: async () => {} },
     );
     expect(result).toBe(3);
+  });
+});
+
+describe('waits a stop signal ends', () => {
+  it('ends a wait when the signal aborts, and a poll returns its budget-spent value', async () => {
+    const stop = new AbortController();
+    let release: () => void = () => {};
+    const never = () => new Promise<void>((r) => (release = r));
+    const waiting = sleepUnlessAborted(never, 60_000, stop.signal);
+    stop.abort('SIGTERM');
+    await expect(waiting).resolves.toBeUndefined();
+    release();
+
+    const polled = await pollUntil(
+      { intervalMs: 1_000, maxIntervalMs: 1_000, factor: 1, budgetMs: 60_000 },
+      async (): Promise<PollCheck<string, string>> => ({ kind: 'pending', pending: 'Pending' }),
+      (last) => `stopped while ${last}`,
+      { sleep: never, signal: stop.signal },
+    );
+    expect(polled).toBe('stopped while Pending');
   });
 });
