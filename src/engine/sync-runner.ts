@@ -63,9 +63,10 @@ async function eachLimited<T>(
 }
 
 /**
- * One sync (SPEC section 3): finish every unfinished export first, then plan the due windows,
- * reserve quota slots stalest stream first, request, and drive each export to loaded. Returns a
- * summary whose `exitCode` follows SPEC section 6.
+ * One sync (SPEC section 3): apply the journal, finish every unfinished export first, then plan
+ * the due windows, let the scheduler choose which streams spend the quota now (an explicit
+ * window: stalest first), reserve, request, and drive each export to loaded. Returns a summary
+ * whose `exitCode` follows SPEC section 6.
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const { config, state, clock, log } = deps;
