@@ -6,10 +6,11 @@ import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
 import { checkArchiveDir } from './archive-check.js';
+import { pruneArchive } from './archive-prune.js';
 import { assertClockAgrees } from './clock-check.js';
 import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
-import { driveExport, type LifecycleDeps, pruneArchive } from './export-lifecycle.js';
+import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
 import { stalestFirst } from './planner.js';
 import { planStreams, selectStreams } from './sync-plan.js';
