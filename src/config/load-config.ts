@@ -215,9 +215,16 @@ function windowsThatCannotKeepUp(streams: readonly StreamConfig[], quota: number
 export function defaultDownloadHosts(apiBase: string): string[] {
   const apiHost = new URL(apiBase).hostname;
   if (isIP(apiHost.replace(/^\[|\]$/g, '')) !== 0) return [apiHost, '*.amazonaws.com'];
-  const apiDomain = apiHost.split('.').slice(-2).join('.');
+  const labels = apiHost.split('.');
+  // A country's second level (`co.uk`, `com.au`) is a public suffix, not the vendor's domain.
+  const publicSecondLevel =
+    labels.length > 2 && labels.at(-1)!.length === 2 && secondLevelSuffixes.has(labels.at(-2)!);
+  const apiDomain = labels.slice(publicSecondLevel ? -3 : -2).join('.');
   return [apiHost, `*.${apiDomain}`, '*.amazonaws.com'];
 }
+
+/** Second-level labels under a country code that are public suffixes (`co.uk`, `com.au`, `ne.jp`). */
+const secondLevelSuffixes = new Set(['co', 'com', 'net', 'org', 'gov', 'ac', 'edu', 'ne', 'or', 'go']);
 
 function registerPasswordInUrl(url: string | undefined): void {
   if (!url) return;

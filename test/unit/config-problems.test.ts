@@ -85,6 +85,12 @@ describe('the default download allow-list', () => {
       '*.niceincontact.com',
       '*.amazonaws.com',
     ]);
+    // A country's public second level is not taken for the vendor's domain.
+    expect(hosts('https://api.example.co.uk')).toEqual([
+      'api.example.co.uk',
+      '*.example.co.uk',
+      '*.amazonaws.com',
+    ]);
     const base = new URL('https://192.168.0.1:8443');
     const allowed = hosts(base.href);
     expect(() => assertDownloadAllowed(new URL('https://10.0.0.1/file.csv'), allowed, base)).toThrow(
