@@ -1,5 +1,6 @@
-import { appendFile, mkdir, open, readFile, truncate } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LocalStorageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { isUniqueViolation } from '../state/sql-pool.js';
 import type { StateStore } from '../state/state-store.js';
@@ -33,21 +34,29 @@ export function journalPath(archiveDir: string, account: string): string {
 export async function appendToJournal(archiveDir: string, entry: JournalEntry): Promise<string> {
   const path = journalPath(archiveDir, entry.account);
   await mkdir(join(archiveDir, '.journal'), { recursive: true });
-  await appendFile(path, `${JSON.stringify(entry)}\n`);
+  await appendSynced(path, `${JSON.stringify(entry)}\n`);
+  return path;
+}
+
+/** Appends `text` to `path` and fsyncs it. */
+async function appendSynced(path: string, text: string): Promise<void> {
+  await appendFile(path, text);
   const fh = await open(path, 'r+');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return path;
 }
 
 /**
- * Applies every journal entry of the account to the ledger, then empties the journal: a row the
- * vendor accepted but the ledger never heard of (still `reserved`, or written off without a
- * vendor id) becomes `submitted` with the vendor's id, and the sync resumes it like any other.
- * A store failure throws and keeps the journal for the next run. Returns the entries applied.
+ * Applies every journal entry of the account to the ledger: a row the vendor accepted but the
+ * ledger never heard of (still `reserved`, or written off without a vendor id) becomes
+ * `submitted` with the vendor's id, and the sync resumes it like any other. The journal is first
+ * renamed aside (atomically), so that an entry another process appends meanwhile goes to a new
+ * journal, never lost; a file left aside by a run that died is applied too. A line that cannot
+ * be read is moved to `<journal>.bad`, not dropped. A store failure throws and keeps the file
+ * aside for the next run. Returns the entries applied.
  */
 export async function applyJournal(
   state: StateStore,
@@ -57,9 +66,50 @@ export async function applyJournal(
   log: Logger,
 ): Promise<number> {
   const path = journalPath(archiveDir, account);
+  const dir = dirname(path);
+  const aside = `${path}.applying-${process.pid}-${now.getTime()}`;
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT')
+      throw new LocalStorageError(
+        `cannot read the export journal ${path} (${code ?? (err as Error).message}); it holds exports the API accepted: fix the path, then sync`,
+        code,
+        { cause: err },
+      );
+  }
+  let files: string[];
+  try {
+    files = (await readdir(dir))
+      .filter((f) => f.startsWith(`${basename(path)}.applying-`))
+      .map((f) => join(dir, f));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let applied = 0;
+  for (const file of files.sort()) {
+    applied += await applyJournalFile(state, file, `${path}.bad`, now, log);
+    // Another sync on this machine may have applied (and removed) the same file: entries are
+    // applied once either way (a row already recorded is left alone).
+    await unlink(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+  return applied;
+}
+
+async function applyJournalFile(
+  state: StateStore,
+  file: string,
+  badFile: string,
+  now: Date,
+  log: Logger,
+): Promise<number> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
@@ -71,7 +121,8 @@ export async function applyJournal(
     try {
       entry = JSON.parse(line) as JournalEntry;
     } catch {
-      log.warn('journal line unreadable; skipped', { journal: path, line: line.slice(0, 300) });
+      await appendSynced(badFile, `${line}\n`);
+      log.warn('journal line unreadable; kept aside', { journal: badFile, line: line.slice(0, 300) });
       continue;
     }
     const fields = { stream: entry.stream, export: entry.ledgerId, exportId: entry.vendorExportId };
@@ -106,6 +157,5 @@ export async function applyJournal(
       log.warn('journal entry not applied: the window has another unfinished export', fields);
     }
   }
-  await truncate(path, 0);
   return applied;
 }
