@@ -16,6 +16,7 @@ import {
   HorizonError,
   QuotaExhaustedError,
   RequestNotSentError,
+  retryableStatus,
   UntrackableExportError,
 } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -240,7 +241,7 @@ export class ExportClient implements ExportApi {
               `the API refused a fresh token (HTTP 401 at ${safeUrl(url)}); check the access key's permissions`,
             );
           }
-          const retryable = status === 429 || (rule === 'all' ? status >= 500 : status === 503);
+          const retryable = rule === 'all' ? retryableStatus(status) : status === 429 || status === 503;
           if (!retryable) return done(answer);
           return again(
             () => answer,
@@ -253,7 +254,7 @@ export class ExportClient implements ExportApi {
     );
   }
 
-  private errorFor(status: number, text: string, what: string): Error {
+  private errorFor(status: number, text: string, what: 'export request' | 'export status'): Error {
     let message = text.slice(0, 500);
     try {
       const b = JSON.parse(text) as { message?: unknown; error?: unknown; exception?: { message?: unknown } };

@@ -61,8 +61,18 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
     );
     const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
     // An explicit window is a deliberate request, served when a slot is free: no scheduling.
-    const due = explicit ? undefined : (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
-    const planned = planStreams(selectStreams(config, args.stream), watermarks, now, rule, explicit);
+    const selected = selectStreams(config, args.stream);
+    const next = explicit ? undefined : await nextDue({ state: ctx.state, config, now, watermarks });
+    const due = next?.streams;
+    // The incremental plans are the ones the scheduler was asked about (stalest first); an
+    // explicit window is planned here.
+    const planned = next
+      ? [...next.plans]
+          .map(([name, plan]) => ({ stream: selected.find((s) => s.schema.name === name), plan }))
+          .filter(
+            (p): p is { stream: (typeof selected)[number]; plan: typeof p.plan } => p.stream !== undefined,
+          )
+      : planStreams(selected, watermarks, now, rule, explicit);
     // The free slots go to the streams in the order a sync would send them: the scheduler's
     // priority (incremental), or stalest first (an explicit window).
     let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);

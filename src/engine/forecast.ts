@@ -1,6 +1,6 @@
-import { type ScheduledStream, schedule } from './scheduler.js';
+import { quotaWindowMs as dayMs } from '../state/state-constants.js';
+import { maxSlotWaitMs, type ScheduledStream, schedule } from './scheduler.js';
 
-const dayMs = 86_400_000;
 const sampleMs = 10 * 60_000;
 
 /** A stream as the forecast starts from it. */
@@ -105,7 +105,7 @@ export function forecast(input: ForecastInput): Forecast {
       const inWindow = spends.filter((t) => t > now - dayMs);
       if (inWindow.length >= quota) {
         const frees = inWindow[inWindow.length - quota]! + dayMs + 1;
-        if (frees - now > (input.maxWaitMs ?? 10 * 60_000)) break;
+        if (frees - now > (input.maxWaitMs ?? maxSlotWaitMs)) break;
         now = frees;
       }
       spends.push(now);

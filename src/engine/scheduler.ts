@@ -22,7 +22,10 @@
  *   windows) may use every free slot, unpaced.
  */
 
-const dayMs = 86_400_000;
+import { quotaWindowMs as dayMs } from '../state/state-constants.js';
+
+/** How long a run waits for a quota slot about to free (`--no-wait` turns it off). */
+export const maxSlotWaitMs = 10 * 60_000;
 
 /** What the scheduler needs to know of one stream. */
 export interface ScheduledStream {

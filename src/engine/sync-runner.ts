@@ -12,7 +12,7 @@ import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
-import { stalestFirst } from './planner.js';
+import { maxSlotWaitMs } from './scheduler.js';
 import { planStreams, selectStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 import { SyncReport, type SyncSummary } from './sync-summary.js';
@@ -36,9 +36,6 @@ export interface SyncOptions {
   /** This run's id in the run log (the scheduler reads the earlier runs). */
   readonly runId?: string;
 }
-
-/** How long a run waits for a quota slot about to free (`--no-wait` turns it off). */
-export const maxSlotWaitMs = 10 * 60_000;
 
 export interface SyncDeps extends LifecycleDeps {
   readonly config: ResolvedConfig;
@@ -178,8 +175,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   // 3. Which streams spend the quota now: an explicit window is a deliberate request, served
   // stalest first when a slot is free; otherwise the scheduler decides (pacing, fair share,
-  // worthwhile windows only).
-  let order: string[] | undefined;
+  // worthwhile windows only). `planStreams` gives the stalest-first order.
+  let order = planned.map(({ stream }) => stream.schema.name);
   if (!options.window) {
     const decision = await scheduleRun({
       state,
@@ -208,11 +205,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   const sleep = deps.sleep ?? realSleep;
   for (;;) {
     const open = (n: string) => (queue.get(n)?.length ?? 0) > 0 && report.open(n);
-    const due = order
-      ? order.filter(open).map((stream) => ({ stream }))
-      : stalestFirst(
-          [...queue.keys()].filter(open).map((stream) => ({ stream, watermark: watermarks.get(stream) })),
-        );
+    const due = order.filter(open).map((stream) => ({ stream }));
     if (due.length === 0 || quotaStop || unreachable || signal?.aborted) break;
     const inFlight: ExportRow[] = [];
     for (const { stream: name } of due) {

@@ -5,7 +5,7 @@ import {
   type ExportPatch,
   type ExportRow,
   type LedgerStatus,
-  type NewExport,
+  type NewExportInput,
   type StateDatabase,
   unfinishedStatuses,
 } from './state-tables.js';
@@ -40,10 +40,7 @@ function ownerIsDeadLocally(owner: string): boolean {
 }
 
 /** A file loaded by hand as the caller describes it; status, times, quota flag and claim are the ledger's. */
-export type LocalFileRow = Omit<
-  NewExport,
-  'status' | 'counts_quota' | 'reserved_at' | 'claimed_by' | 'claim_expires_at' | 'updated_at'
->;
+export type LocalFileRow = NewExportInput;
 
 /**
  * The export ledger (SPEC section 3): one row per export, written before each side effect so

@@ -2,7 +2,12 @@ import { type Kysely, sql } from 'kysely';
 import { QuotaExhaustedError } from '../errors.js';
 import { isUniqueViolation } from './sql-pool.js';
 import { claimTtlMs, quotaBlockFallbackMs, quotaMarginMs, quotaWindowMs } from './state-constants.js';
-import { type ExportRow, type NewExport, type StateDatabase, unfinishedStatuses } from './state-tables.js';
+import {
+  type ExportRow,
+  type NewExportInput,
+  type StateDatabase,
+  unfinishedStatuses,
+} from './state-tables.js';
 
 /** The account's export quota as the ledger counts it at one instant. */
 export interface QuotaView {
@@ -28,10 +33,7 @@ export interface QuotaHistory {
 }
 
 /** A new export as the caller describes it; its status, times, quota flag and claim are the ledger's. */
-export type ExportRequestRow = Omit<
-  NewExport,
-  'status' | 'counts_quota' | 'reserved_at' | 'updated_at' | 'claimed_by' | 'claim_expires_at'
->;
+export type ExportRequestRow = NewExportInput;
 
 /** The outcome of {@link QuotaLedger.reserveExport}: nothing is written unless `reserved`. */
 export type Reservation =

@@ -112,3 +112,9 @@ export type ExportRow = Selectable<ExportsTable>;
 export type NewExport = Insertable<ExportsTable>;
 export type ExportPatch = Updateable<ExportsTable>;
 export type GapRow = Selectable<GapsTable>;
+
+/** A new ledger row as the caller describes it: its status, times, quota flag and claim are the ledger's. */
+export type NewExportInput = Omit<
+  NewExport,
+  'status' | 'counts_quota' | 'reserved_at' | 'updated_at' | 'claimed_by' | 'claim_expires_at'
+>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunOptions } from '../support/cli-harness.js';
-import { e2eFixtures } from '../support/e2e-fixture.js';
+import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import type { SimulatorOptions } from '../support/simulator.js';
 import type { TestDatabase } from '../support/test-database.js';
 
@@ -22,17 +22,13 @@ interface LedgerRow {
  */
 describe('one export per window through vendor faults (e2e)', () => {
   const start = e2eFixtures();
-  const day = 86_400_000;
 
   async function setup(sim: SimulatorOptions, extra: Record<string, unknown> = {}) {
     const f = await start({
       sim,
       config: { streams: { copilot_aq: { timeZone: 'Europe/Berlin' } }, ...extra },
     });
-    const end = new Date(Date.now() - day);
-    end.setUTCHours(0, 0, 0, 0);
-    const window = ['--start', new Date(end.getTime() - day).toISOString(), '--end', end.toISOString()];
-    const sync = (opts: RunOptions = {}) => f.cli(['sync', '--json', ...window], opts);
+    const sync = (opts: RunOptions = {}) => f.cli(['sync', '--json', ...yesterdayWindowArgs()], opts);
     return { ...f, sync };
   }
 

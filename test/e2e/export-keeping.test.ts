@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { exportFileName } from '../../connectors/cxone/export-client.js';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import type { RunOptions } from '../support/cli-harness.js';
-import { e2eFixtures } from '../support/e2e-fixture.js';
+import { e2eFixtures, yesterdayWindow } from '../support/e2e-fixture.js';
 import type { SimulatorOptions } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -29,12 +29,7 @@ interface LedgerRow {
 describe('keeping exports through local problems (e2e)', () => {
   const start = e2eFixtures();
 
-  const day = 86_400_000;
-  const windowOf = () => {
-    const end = new Date(Date.now() - day);
-    end.setUTCHours(0, 0, 0, 0);
-    return { start: new Date(end.getTime() - day), end };
-  };
+  const windowOf = yesterdayWindow;
 
   async function setup(
     sim: SimulatorOptions = {},

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import type { RunOptions } from '../support/cli-harness.js';
-import { e2eFixtures } from '../support/e2e-fixture.js';
+import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import type { SimulatorFaults, SimulatorOptions } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -14,12 +14,7 @@ import type { TestDatabase } from '../support/test-database.js';
 describe('export lifecycle (e2e)', () => {
   const start = e2eFixtures();
 
-  const day = 86_400_000;
-  const windowArgs = () => {
-    const end = new Date(Date.now() - day);
-    end.setUTCHours(0, 0, 0, 0);
-    return ['--start', new Date(end.getTime() - day).toISOString(), '--end', end.toISOString()];
-  };
+  const windowArgs = yesterdayWindowArgs;
 
   async function setup(sim: SimulatorOptions = {}, account: Record<string, unknown> = {}) {
     const f = await start({

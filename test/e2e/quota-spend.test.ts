@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import { cliPath } from '../support/cli-harness.js';
-import { type E2eFixture, e2eFixtures } from '../support/e2e-fixture.js';
+import { type E2eFixture, e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import type { SimulatorOptions } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import { closedPort, startTcpProxy } from '../support/tcp-proxy.js';
@@ -18,12 +18,7 @@ import type { TestDatabase } from '../support/test-database.js';
 describe('quota spend and the vendor id (e2e)', () => {
   const start = e2eFixtures();
 
-  const day = 86_400_000;
-  const windowArgs = () => {
-    const end = new Date(Date.now() - day);
-    end.setUTCHours(0, 0, 0, 0);
-    return ['--start', new Date(end.getTime() - day).toISOString(), '--end', end.toISOString()];
-  };
+  const windowArgs = yesterdayWindowArgs;
   const streams = { copilot_aq: { timeZone: 'Europe/Berlin' } };
   const syncArgs = () => ['sync', '--json', ...windowArgs()];
 

@@ -91,3 +91,16 @@ export function e2eFixtures(after: 'each' | 'all' = 'each'): (options?: E2eOptio
     return f;
   };
 }
+
+/** The last whole UTC day before yesterday's midnight: an explicit window that has settled. */
+export function yesterdayWindow(): { start: Date; end: Date } {
+  const end = new Date(Date.now() - 86_400_000);
+  end.setUTCHours(0, 0, 0, 0);
+  return { start: new Date(end.getTime() - 86_400_000), end };
+}
+
+/** `--start`/`--end` for {@link yesterdayWindow}. */
+export function yesterdayWindowArgs(): string[] {
+  const w = yesterdayWindow();
+  return ['--start', w.start.toISOString(), '--end', w.end.toISOString()];
+}

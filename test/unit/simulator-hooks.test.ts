@@ -10,7 +10,7 @@ import {
   type SimulatorOptions,
   type SimulatorStats,
   startSimulator,
-} from '../../simulator/simulator-server.js';
+} from '../support/simulator.js';
 
 // Every hook is driven over real HTTP, as the CLI subprocess tests will drive them.
 
