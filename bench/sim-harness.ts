@@ -1,6 +1,6 @@
 /**
  * The schedule simulator's harness: one virtual clock (`now`) shared by the vendor simulator and
- * the engine's `Clock` drives the real engine (`runSync` with deps from `createContext`) and the
+ * the engine's `Clock` drives the real engine (`runSync` with deps from `createDeployment`) and the
  * real state store, on a fresh PostgreSQL database, against the simulator over HTTP on loopback.
  * A scenario calls `runAt(time, options)` for each run of its schedule; the harness advances the
  * clock, samples every stream's lag on a fixed grid from the state store's watermarks, and counts
@@ -16,7 +16,7 @@ import { type RunningSimulator, startSimulator } from '../simulator/simulator-se
 import {
   type Clock,
   type Context,
-  createContext,
+  createDeployment,
   createLogger,
   resolveConfig,
   runSync,
@@ -190,8 +190,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       'schedule simulator config',
     );
     const log = createLogger({ level: 'warn', format: 'human' }, { sim: options.label ?? 'schedsim' });
-    const ctx = createContext(config, log, clock);
-    cleanups.push(() => ctx.close());
+    const deployment = createDeployment(config, log, { clock });
+    cleanups.push(() => deployment.close());
+    const ctx = deployment.accounts[0]!;
+    const accountKey = ctx.config.accountKey;
     await ctx.state.migrate();
 
     const rec: Recording = {
@@ -275,7 +277,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         const firstNew = sim.stats.exportRequests.length;
         const before = watermarks;
         // Recorded in the run log as the CLI does: the scheduler reads how often syncs run.
-        const runId = await ctx.state.runs.start('sync', config.accountKey, new Date(now));
+        const runId = await ctx.state.runs.start('sync', accountKey, new Date(now));
         const summary = await runSync(deps, { ...syncOptions, runId });
         await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, {}, new Date(now));
         const explicit = syncOptions.window !== undefined;
@@ -296,7 +298,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           });
           lastEnd.set(r.stream, Math.max(end, prior ?? end));
         }
-        const after = await ctx.state.watermarks.byStream(config.accountKey);
+        const after = await ctx.state.watermarks.byStream(accountKey);
         for (const [s, from] of before) {
           const to = after.get(s);
           if (!to || to < from) {

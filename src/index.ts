@@ -4,8 +4,20 @@
  */
 
 export { streamSchemas } from '../schemas/index.js';
-export { type Context, createContext, withContext } from './cli/context.js';
-export { loadConfig, type ResolvedConfig, resolveConfig, type StreamConfig } from './config/load-config.js';
+export {
+  type Context,
+  createDeployment,
+  type Deployment,
+  selectAccounts,
+  withDeployment,
+} from './cli/context.js';
+export {
+  type AccountConfig,
+  loadConfig,
+  type ResolvedConfig,
+  resolveConfig,
+  type StreamConfig,
+} from './config/load-config.js';
 export { type Clock, systemClock } from './engine/clock.js';
 export type {
   Destination,

@@ -32,11 +32,11 @@ export function quoteBq(...parts: string[]): string {
   return `\`${parts.join('.')}\``;
 }
 
-/** A column as a BigQuery field; the event time and `_export_id` are required. */
+/** A column as a BigQuery field; the event time, `_export_id` and `_account` are required. */
 function bigQueryField(stream: StreamSchema, c: ColumnSpec | MetadataColumn): BigQueryField {
   if (!columnName.test(c.name))
     throw new Error(`not a valid BigQuery column name: ${JSON.stringify(c.name)}`);
-  const required = c.name === stream.eventTime || c.name === '_export_id';
+  const required = c.name === stream.eventTime || c.name === '_export_id' || c.name === '_account';
   return {
     name: c.name,
     type: bigQueryTypes[c.type],
@@ -57,19 +57,43 @@ export function loadFields(stream: StreamSchema, columns: readonly ColumnSpec[])
 
 /**
  * The table a stream lands in: typed and described columns, partitioned by day of the event
- * time (a window's replace touches only its days), clustered by the stream's usual filters.
+ * time (a window's replace touches only its days), clustered by `_account` and the stream's
+ * usual filters.
  */
 export function tableDefinition(
   stream: StreamSchema,
   added: readonly ColumnSpec[] = [],
 ): BigQueryTableDefinition {
-  const cluster = (stream.clusterBy ?? []).slice(0, maxClusteringFields);
+  const cluster = clusteringFields(stream);
   return {
-    description: `${stream.description} Loaded by cxone-od-sync; replaced per export window.`,
+    description: `${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`,
     schema: { fields: tableFields(stream, added) },
     timePartitioning: { type: 'DAY', field: stream.eventTime },
     ...(cluster.length ? { clustering: { fields: cluster } } : {}),
   };
+}
+
+/** The clustering of a stream's table: `_account` first (a replace and most queries filter on it). */
+export function clusteringFields(stream: StreamSchema): string[] {
+  return ['_account', ...(stream.clusterBy ?? [])].slice(0, maxClusteringFields);
+}
+
+/** A GoogleSQL string literal. */
+export function stringLiteral(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Fills `_account` of the rows a table held before it had the column (BigQuery adds a column
+ * as NULLABLE, empty in every existing row): one DML statement, which readers never wait for.
+ */
+export function fillAccountStatement(
+  projectId: string,
+  dataset: string,
+  table: string,
+  account: string,
+): string {
+  return `UPDATE ${quoteBq(projectId, dataset, table)} SET ${quoteBq('_account')} = ${stringLiteral(account)} WHERE ${quoteBq('_account')} IS NULL`;
 }
 
 /** Fields of `wanted` that `existing` lacks (drift `evolve`, or metadata added by a later version). */
@@ -86,9 +110,9 @@ export function exportSlug(exportKey: string): string {
   return createHash('sha256').update(exportKey).digest('hex').slice(0, 16);
 }
 
-/** The staging table of one export's load: one per stream and export, so loads never share one. */
-export function stagingTableId(stream: StreamSchema, exportKey: string): string {
-  return `_cxone_od_sync_stage_${stream.name}_${exportSlug(exportKey)}`;
+/** The staging table of one export's load: one per stream, account and export, so loads never share one. */
+export function stagingTableId(stream: StreamSchema, account: string, exportKey: string): string {
+  return `_cxone_od_sync_stage_${stream.name}_${exportSlug(`${account}\n${exportKey}`)}`;
 }
 
 /**
@@ -98,10 +122,11 @@ export function stagingTableId(stream: StreamSchema, exportKey: string): string 
 export function loadJobIds(
   dataset: string,
   stream: StreamSchema,
+  account: string,
   exportKey: string,
   loadedAt: Date,
 ): { load: string; replace: string } {
-  const base = `${dataset}_${stream.name}_${exportSlug(exportKey)}_${loadedAt.getTime().toString(36)}`;
+  const base = `${dataset}_${stream.name}_${exportSlug(`${account}\n${exportKey}`)}_${loadedAt.getTime().toString(36)}`;
   return { load: `cxone_od_sync_load_${base}`, replace: `cxone_od_sync_replace_${base}` };
 }
 
@@ -110,7 +135,7 @@ function timestampLiteral(d: Date): string {
 }
 
 /**
- * The replace step, one multi-statement transaction: the window's rows go, the staged rows come
+ * The replace step, one multi-statement transaction: the account's rows of the window go, the staged rows come
  * in, and readers see either the old window or the new one. The window bounds are the planner's
  * own instants, written as literals (they are never user text).
  */
@@ -122,6 +147,7 @@ export function replaceWindowScript(opts: {
   readonly eventTime: string;
   readonly columns: readonly string[];
   readonly window: Window;
+  readonly account: string;
 }): string {
   const target = quoteBq(opts.projectId, opts.dataset, opts.table);
   const staging = quoteBq(opts.projectId, opts.dataset, opts.staging);
@@ -129,7 +155,7 @@ export function replaceWindowScript(opts: {
   const cols = opts.columns.map((c) => quoteBq(c)).join(', ');
   return [
     'BEGIN TRANSACTION;',
-    `DELETE FROM ${target} WHERE ${evt} >= ${timestampLiteral(opts.window.start)} AND ${evt} < ${timestampLiteral(opts.window.end)};`,
+    `DELETE FROM ${target} WHERE ${quoteBq('_account')} = ${stringLiteral(opts.account)} AND ${evt} >= ${timestampLiteral(opts.window.start)} AND ${evt} < ${timestampLiteral(opts.window.end)};`,
     `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${staging};`,
     'COMMIT TRANSACTION;',
   ].join('\n');

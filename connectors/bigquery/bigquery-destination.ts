@@ -5,6 +5,7 @@ import type { BigQuery, Dataset, Job } from '@google-cloud/bigquery';
 import type {
   Destination,
   DestinationCapabilities,
+  ExistingRowsAccount,
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
@@ -16,6 +17,7 @@ import { again, done, withRetry } from '../../src/retry/retry.js';
 import { checkDataset } from './bigquery-check.js';
 import type { BigQueryDestinationOptions } from './bigquery-config.js';
 import {
+  fillAccountStatement,
   loadFields,
   loadJobIds,
   missingFields,
@@ -86,8 +88,12 @@ export class BigQueryDestination implements Destination {
     return checkDataset(await this.client(), this.options, streams, (what, err) => this.error(what, err));
   }
 
-  async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {
-    const { dataset } = await this.client();
+  async prepare(
+    schema: StreamSchema,
+    added: readonly ColumnSpec[],
+    existingRowsAccount: ExistingRowsAccount,
+  ): Promise<void> {
+    const { bq, dataset } = await this.client();
     await this.ensureDataset();
     const known = this.prepared.get(schema.name);
     if (known && added.every((c) => known.has(c.name))) return;
@@ -105,10 +111,26 @@ export class BigQueryDestination implements Destination {
       const [meta] = await table.getMetadata();
       const fields = (meta.schema?.fields ?? []) as BigQueryField[];
       const add = missingFields(fields, def.schema.fields).map((f) => ({ ...f, mode: 'NULLABLE' as const }));
+      const addsAccount = add.some((f) => f.name === '_account');
       if (add.length) {
         // BigQuery adds columns by patching the whole field list; the etag makes a concurrent
-        // change fail instead of being overwritten.
-        await table.setMetadata({ schema: { fields: [...fields, ...add] }, etag: meta.etag });
+        // change fail instead of being overwritten. A table made before `_account` is
+        // clustered by it from now on (BigQuery applies it to data written from then).
+        await table.setMetadata({
+          schema: { fields: [...fields, ...add] },
+          ...(addsAccount ? { clustering: def.clustering } : {}),
+          etag: meta.etag,
+        });
+      }
+      if (addsAccount) {
+        const account = await existingRowsAccount();
+        const o = this.options;
+        const [fill] = await bq.createQueryJob({
+          query: fillAccountStatement(o.projectId, o.dataset, schema.name, account),
+          location: o.location,
+          useLegacySql: false,
+        });
+        await this.waitForJob(fill, `the _account fill of ${this.datasetName}.${schema.name}`);
       }
       this.prepared.set(schema.name, new Set([...fields, ...add].map((f) => f.name)));
     } catch (err) {
@@ -118,8 +140,8 @@ export class BigQueryDestination implements Destination {
 
   async load(job: LoadJob): Promise<LoadResult> {
     const { bq, dataset } = await this.client();
-    const ids = loadJobIds(this.options.dataset, job.schema, job.exportKey, job.loadedAt);
-    const stagingId = stagingTableId(job.schema, job.exportKey);
+    const ids = loadJobIds(this.options.dataset, job.schema, job.account, job.exportKey, job.loadedAt);
+    const stagingId = stagingTableId(job.schema, job.account, job.exportKey);
     const stagingFields = loadFields(job.schema, job.columns);
     const columns = stagingFields.map((f) => f.name);
     const dir = await mkdtemp(join(tmpdir(), 'cxone-od-sync-bq-'));
@@ -169,6 +191,7 @@ export class BigQueryDestination implements Destination {
         eventTime: job.schema.eventTime,
         columns,
         window: job.window,
+        account: job.account,
       });
       const replaceJob = await this.insertJob(ids.replace, async () => {
         const [j] = await bq.createJob({

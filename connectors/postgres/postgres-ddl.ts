@@ -16,23 +16,55 @@ export function qualified(schemaName: string, table: string): string {
   return `${quoteIdent(schemaName)}.${quoteIdent(table)}`;
 }
 
-/** The statements that create a stream's table: typed columns, comments, event-time index. */
+/**
+ * The statements that create a stream's table when it is missing: typed columns, the table's
+ * comment, the event-time index. `tableExtras` follows them (after any `_account` migration).
+ */
 export function createTableStatements(schemaName: string, stream: StreamSchema): string[] {
   const table = qualified(schemaName, stream.name);
   const cols = [...stream.columns, ...metadataColumns].map((c) => {
-    const notNull = c.name === stream.eventTime || c.name === '_export_id' ? ' not null' : '';
+    const notNull = requiredColumn(stream, c.name) ? ' not null' : '';
     return `  ${quoteIdent(c.name)} ${postgresTypes[c.type]}${notNull}`;
   });
-  const stmts = [
+  return [
     `create schema if not exists ${quoteIdent(schemaName)}`,
     `create table if not exists ${table} (\n${cols.join(',\n')}\n)`,
-    `comment on table ${table} is ${quoteLiteral(`${stream.description} Loaded by cxone-od-sync; replaced per export window.`)}`,
+    `comment on table ${table} is ${quoteLiteral(`${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`)}`,
     `create index if not exists ${quoteIdent(`${stream.name}_${stream.eventTime}_idx`)} on ${table} (${quoteIdent(stream.eventTime)})`,
   ];
-  for (const c of [...stream.columns, ...metadataColumns]) {
-    stmts.push(`comment on column ${table}.${quoteIdent(c.name)} is ${quoteLiteral(c.description)}`);
-  }
-  return stmts;
+}
+
+/** The column comments, and the index a window's replace and an analyst's per-account query use. */
+export function tableExtras(schemaName: string, stream: StreamSchema): string[] {
+  const table = qualified(schemaName, stream.name);
+  return [
+    ...[...stream.columns, ...metadataColumns].map(
+      (c) => `comment on column ${table}.${quoteIdent(c.name)} is ${quoteLiteral(c.description)}`,
+    ),
+    `create index if not exists ${quoteIdent(`${stream.name}_account_${stream.eventTime}_idx`)} on ${table} (${quoteIdent('_account')}, ${quoteIdent(stream.eventTime)})`,
+  ];
+}
+
+/** The event time, `_export_id` and `_account` are NOT NULL. */
+function requiredColumn(stream: StreamSchema, name: string): boolean {
+  return name === stream.eventTime || name === '_export_id' || name === '_account';
+}
+
+/**
+ * A table made before `_account` gains it without a rewrite: a constant default fills every
+ * existing row at once (PostgreSQL 11+ stores it in the catalog), then the default goes, so a
+ * load must always say its account.
+ */
+export function addAccountColumnStatements(
+  schemaName: string,
+  stream: StreamSchema,
+  account: string,
+): string[] {
+  const table = qualified(schemaName, stream.name);
+  return [
+    `alter table ${table} add column if not exists ${quoteIdent('_account')} text not null default ${quoteLiteral(account)}`,
+    `alter table ${table} alter column ${quoteIdent('_account')} drop default`,
+  ];
 }
 
 /** The statements that add columns found by drift to a stream's table, with their comments. */

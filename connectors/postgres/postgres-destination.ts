@@ -3,6 +3,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import {
   type Destination,
   type DestinationCapabilities,
+  type ExistingRowsAccount,
   type LoadConstant,
   type LoadJob,
   type LoadResult,
@@ -18,11 +19,13 @@ import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
 import type { PostgresDestinationOptions } from './postgres-config.js';
 import {
+  addAccountColumnStatements,
   addColumnStatements,
   createTableStatements,
   qualified,
   quoteIdent,
   quoteLiteral,
+  tableExtras,
 } from './postgres-ddl.js';
 import { postgresTypes } from './postgres-types.js';
 
@@ -30,8 +33,9 @@ import { postgresTypes } from './postgres-types.js';
 const insertBatchParams = 5_000;
 
 /**
- * PostgreSQL destination (SPEC section 8): one typed, commented table per stream, indexed on the
- * event time. A load is one transaction: delete the window, COPY the rows straight into the
+ * PostgreSQL destination (SPEC section 8): one typed, commented table per stream holding every
+ * account's rows, indexed on the event time and on (`_account`, event time). A load is one
+ * transaction: delete the account's rows of the window, COPY the rows straight into the
  * table, and (same database) commit the state. SPEC section 8 names a staging table; writing
  * the table directly inside the transaction gives readers the same atomicity with half the work.
  */
@@ -71,7 +75,11 @@ export class PostgresDestination implements Destination {
     }
   }
 
-  async prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void> {
+  async prepare(
+    schema: StreamSchema,
+    added: readonly ColumnSpec[],
+    existingRowsAccount: ExistingRowsAccount,
+  ): Promise<void> {
     const client = await this.connect();
     try {
       await client.query('begin');
@@ -79,8 +87,17 @@ export class PostgresDestination implements Destination {
       await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `cxone-od-sync:ddl:${this.options.schema}`,
       ]);
+      for (const stmt of createTableStatements(this.options.schema, schema)) await client.query(stmt);
+      const hasAccount = await client.query(
+        `select 1 from pg_attribute where attrelid = $1::regclass and attname = '_account' and not attisdropped`,
+        [qualified(this.options.schema, schema.name)],
+      );
+      const migrate = hasAccount.rows.length
+        ? []
+        : addAccountColumnStatements(this.options.schema, schema, await existingRowsAccount());
       for (const stmt of [
-        ...createTableStatements(this.options.schema, schema),
+        ...migrate,
+        ...tableExtras(this.options.schema, schema),
         ...addColumnStatements(this.options.schema, schema, added),
       ]) {
         await client.query(stmt);
@@ -106,12 +123,12 @@ export class PostgresDestination implements Destination {
       // the state commits; readers see the old window until COMMIT, then the new one (MVCC).
       await client.query('begin');
       await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `cxone-od-sync:load:${this.options.schema}.${job.schema.name}`,
+        `cxone-od-sync:load:${this.options.schema}.${job.schema.name}:${job.account}`,
       ]);
-      const del = await client.query(`delete from ${table} where ${evt} >= $1 and ${evt} < $2`, [
-        job.window.start,
-        job.window.end,
-      ]);
+      const del = await client.query(
+        `delete from ${table} where ${quoteIdent('_account')} = $3 and ${evt} >= $1 and ${evt} < $2`,
+        [job.window.start, job.window.end, job.account],
+      );
       const loaded = job.batches
         ? await copyBatches(client, table, colList, job, meta)
         : await insertRows(client, table, colList, cols.length, job.rows, meta);

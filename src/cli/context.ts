@@ -1,7 +1,7 @@
 import { ExportClient } from '../../connectors/cxone/export-client.js';
 import { TokenProvider } from '../../connectors/cxone/token-provider.js';
 import { destinationFactory } from '../../connectors/destinations.js';
-import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
+import { type AccountConfig, loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { Destination } from '../engine/destination.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
@@ -12,9 +12,19 @@ import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
 
-/** Everything a command needs, composed from the config; the destination comes from the registry. */
+/** One account's dependencies: its own client and token provider; the state store and destination shared. */
 export interface Context extends SyncDeps {
   readonly tokens: TokenProvider;
+}
+
+/** A deployment composed from the config: the shared state store and destination, and the selected accounts. */
+export interface Deployment {
+  readonly config: ResolvedConfig;
+  readonly state: StateStore;
+  readonly destination: Destination;
+  /** The selected accounts' contexts, in the config's order. */
+  readonly accounts: readonly Context[];
+  readonly clock: Clock;
   close(): Promise<void>;
 }
 
@@ -30,14 +40,66 @@ export function createDestination(config: ResolvedConfig, pool?: SqlPool): Desti
   return factory.create(d, { stateUrl: config.stateUrl, ...(pool ? { pool } : {}) });
 }
 
-/** `pool` replaces both database URLs (embedded PGlite for `demo`). */
-export function createContext(
+/**
+ * The accounts named by `--account` (every account when none is named), in the config's order;
+ * a key the config does not have is a usage error naming the keys it has.
+ */
+export function selectAccounts(config: ResolvedConfig, keys: readonly string[] | undefined): AccountConfig[] {
+  if (!keys?.length) return [...config.accounts];
+  const known = config.accounts.map((a) => a.accountKey);
+  const unknown = keys.filter((k) => !known.includes(k));
+  if (unknown.length)
+    throw new ConfigError(
+      `--account ${unknown.join(', ')}: no such account in the config; accounts: ${known.join(', ')}`,
+    );
+  return config.accounts.filter((a) => keys.includes(a.accountKey));
+}
+
+export interface DeploymentOptions {
+  readonly clock?: Clock;
+  /** Replaces both database URLs (embedded PGlite for `demo`). */
+  readonly pool?: SqlPool;
+  /** `--account`: only these accounts (default: all). */
+  readonly accounts?: readonly string[];
+}
+
+/** The state store and destination once, and a context per selected account sharing them. */
+export function createDeployment(
   config: ResolvedConfig,
   log: Logger,
-  clock: Clock = systemClock,
-  pool?: SqlPool,
+  options: DeploymentOptions = {},
+): Deployment {
+  const clock = options.clock ?? systemClock;
+  const selected = selectAccounts(config, options.accounts);
+  const state = new StateStore(options.pool ?? config.stateUrl);
+  const destination = createDestination(config, options.pool);
+  const owner = processOwner();
+  const accounts = selected.map((account) =>
+    accountContext(
+      account,
+      { state, destination, owner, clock },
+      config.raw.accounts ? log.child({ account: account.accountKey }) : log,
+    ),
+  );
+  return {
+    config,
+    state,
+    destination,
+    accounts,
+    clock,
+    async close() {
+      await Promise.allSettled([state.close(), destination.close()]);
+    },
+  };
+}
+
+function accountContext(
+  config: AccountConfig,
+  shared: { state: StateStore; destination: Destination; owner: string; clock: Clock },
+  log: Logger,
 ): Context {
-  const a = config.raw.account;
+  const { clock } = shared;
+  const a = config.settings;
   const retry: RetryPolicy = {
     ...defaultRetryPolicy,
     maxAttempts: a.httpMaxAttempts,
@@ -72,45 +134,53 @@ export function createContext(
     },
     log,
   );
-  const state = new StateStore(pool ?? config.stateUrl);
-  const destination = createDestination(config, pool);
   return {
     config,
-    state,
-    destination,
+    state: shared.state,
+    destination: shared.destination,
     client,
     tokens,
     clock,
     log,
     // Test hook (end-to-end tests kill a process in the middle of a load): see window-loader.
     pauseLoadAfterRows: Number(process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS) || undefined,
-    owner: processOwner(),
+    owner: shared.owner,
     archiveDir: config.archive.dir,
     poll: {
       intervalMs: a.pollIntervalSeconds * 1000,
       maxIntervalMs: a.pollMaxIntervalSeconds * 1000,
       budgetMs: a.pollTimeoutMinutes * 60_000,
     },
-    async close() {
-      await Promise.allSettled([state.close(), destination.close()]);
-    },
   };
 }
 
 /**
- * Loads the config, composes the context, applies pending migrations, runs `fn`, and closes
- * every pool whatever happens: the frame of every command that touches the state store.
+ * Loads the config, composes the deployment (`--account`: only those accounts), applies pending
+ * migrations, runs `fn`, and closes every pool whatever happens: the frame of every command that
+ * touches the state store.
  */
-export async function withContext<T>(
+export async function withDeployment<T>(
   configFile: string | undefined,
   log: Logger,
-  fn: (ctx: Context) => Promise<T>,
+  accounts: readonly string[] | undefined,
+  fn: (d: Deployment) => Promise<T>,
 ): Promise<T> {
-  const ctx = createContext(loadConfig(configFile), log);
+  const d = createDeployment(loadConfig(configFile), log, accounts?.length ? { accounts } : {});
   try {
-    await ctx.state.migrate();
-    return await fn(ctx);
+    await d.state.migrate();
+    return await fn(d);
   } finally {
-    await ctx.close();
+    await d.close();
   }
+}
+
+/**
+ * The one account a command about a single account works on: the one `--account` names, or the
+ * config's only account; several without `--account` is a usage error naming them.
+ */
+export function onlyAccount(d: Deployment, what: string): Context {
+  if (d.accounts.length === 1) return d.accounts[0]!;
+  throw new ConfigError(
+    `${what} works on one account: pass --account KEY (accounts: ${d.accounts.map((c) => c.config.accountKey).join(', ')})`,
+  );
 }

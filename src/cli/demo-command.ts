@@ -6,9 +6,10 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PglitePool } from '../../connectors/postgres/pglite-pool.js';
 import { startSimulator } from '../../simulator/simulator-server.js';
 import { resolveConfig } from '../config/load-config.js';
+import { existingRowsAccount } from '../engine/account-column.js';
 import { runSync } from '../engine/sync-runner.js';
 import type { Logger } from '../log/logger.js';
-import { createContext } from './context.js';
+import { createDeployment } from './context.js';
 import { emit, table } from './output.js';
 
 export interface DemoArgs {
@@ -64,19 +65,26 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
       'demo config',
     );
     // PGlite is one session: one export at a time.
-    const ctx = { ...createContext(config, log, undefined, pool), parallelExports: 1 };
+    const d = createDeployment(config, log, { pool });
+    const account = config.accounts[0]!;
+    const ctx = { ...d.accounts[0]!, parallelExports: 1 };
     let summary: Awaited<ReturnType<typeof runSync>>;
     try {
       // As `migrate` does: the state store, then every stream's table (the deferred one too).
       await ctx.state.migrate();
-      for (const s of config.streams) await ctx.destination.prepare(s.schema, []);
+      for (const s of account.streams)
+        await ctx.destination.prepare(
+          s.schema,
+          [],
+          existingRowsAccount(ctx.state, s.schema.name, account.accountKey),
+        );
       // The next slot is a day away: never wait for it.
       summary = await runSync(ctx, { noWait: true });
     } finally {
-      await ctx.close();
+      await d.close();
     }
     const counts: { table: string; rows: number; state: string }[] = [];
-    for (const s of config.streams) {
+    for (const s of account.streams) {
       const name = s.schema.name;
       const r = await db.query<{ n: string }>(`select count(*) as n from cxone.${name}`);
       const state = summary.streams.find((x) => x.stream === name)?.state ?? 'nothing_due';
@@ -102,7 +110,7 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
         quota: summary.quota,
         loaded,
         deferred,
-        explanation: quotaExplanation(summary.quota.limit, config.streams.length, deferred.length),
+        explanation: quotaExplanation(summary.quota.limit, account.streams.length, deferred.length),
         tables: counts,
         sync: summary,
         sample,
@@ -110,8 +118,8 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
       args.json,
       () =>
         [
-          `demo sync: ${summary.exportsRequested} exports from the simulator, ${loaded.length} of ${config.streams.length} streams loaded (${summary.rowsLoaded} rows) into embedded PostgreSQL (PGlite)`,
-          quotaExplanation(summary.quota.limit, config.streams.length, deferred.length),
+          `demo sync: ${summary.exportsRequested} exports from the simulator, ${loaded.length} of ${account.streams.length} streams loaded (${summary.rowsLoaded} rows) into embedded PostgreSQL (PGlite)`,
+          quotaExplanation(summary.quota.limit, account.streams.length, deferred.length),
           ...deferred.map(
             (d) =>
               `  deferred: ${d.stream}, next slot at ${d.nextSlotAt ?? 'unknown'} (a real sync exits 75 here: progress is saved, run it again then)`,

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { claimHost } from '../state/export-ledger.js';
 import { isUniqueViolation } from '../state/sql-pool.js';
 import type { ExportPatch, ExportRow } from '../state/state-tables.js';
-import { type Context, withContext } from './context.js';
+import { type Context, type Deployment, withDeployment } from './context.js';
 import { emit, table } from './output.js';
 
 export interface ExportsArgs {
@@ -17,6 +17,8 @@ export interface ExportsArgs {
   status?: string[];
   reason?: string;
   limit?: number;
+  /** `--account`: only these accounts (default: all). */
+  account?: string[];
 }
 
 /** One ledger row as `exports` shows it. */
@@ -51,39 +53,62 @@ export async function exportsCommand(args: ExportsArgs, log: Logger): Promise<nu
     throw new ConfigError('--limit must be a whole number, 1 or more');
   if (args.id !== undefined && /^\d+$/.test(args.id) && args.id.length > 18)
     throw new ConfigError(`no export ${args.id}: ledger ids are at most 18 digits (see \`exports\`)`);
-  return withContext(args.config, log, async (ctx) => {
+  return withDeployment(args.config, log, args.account, async (d) => {
     const action = args.action ?? 'list';
-    if (action === 'list') return list(ctx, args);
+    if (action === 'list') return list(d, args);
     if (!args.id)
       throw new ConfigError(`exports ${action} needs a ledger id (the first column of \`exports\`)`);
     if (action === 'abandon' && !args.reason?.trim())
       throw new ConfigError('exports abandon needs --reason TEXT (it is recorded with the export)');
     const row = /^\d+$/.test(args.id)
-      ? await ctx.state.exports.get(args.id)
-      : await ctx.state.exports.findByVendorId(args.id);
-    if (!row || row.account !== ctx.config.accountKey)
+      ? await d.state.exports.get(args.id)
+      : await d.state.exports.findByVendorId(args.id);
+    const ctx = d.accounts.find((c) => c.config.accountKey === row?.account);
+    if (!row || !ctx)
       throw new ConfigError(
-        `no export ${args.id} in the ledger of account ${ctx.config.accountKey} (see \`exports\`)`,
+        `no export ${args.id} in the ledger of account ${d.accounts.map((c) => c.config.accountKey).join(', ')} (see \`exports\`)`,
       );
     const patch = action === 'retry' ? retryPatch(row) : abandonPatch(row, args.reason!.trim());
     return act(ctx, args, action, row, patch);
   });
 }
 
-async function list(ctx: Context, args: ExportsArgs): Promise<number> {
-  const now = ctx.clock.now();
-  const rows = await ctx.state.exports.list(ctx.config.accountKey, {
-    ...(args.stream?.length ? { streams: args.stream } : {}),
-    ...(args.status?.length ? { statuses: args.status } : {}),
-    limit: args.limit ?? 50,
-  });
-  const exports = rows.map((r) => rowView(r, now));
-  emit({ command: 'exports', account: ctx.config.accountKey, exports }, args.json, () =>
+async function list(d: Deployment, args: ExportsArgs): Promise<number> {
+  const now = d.clock.now();
+  const many = d.config.raw.accounts !== undefined;
+  const rows: ExportRow[] = [];
+  for (const ctx of d.accounts)
+    rows.push(
+      ...(await d.state.exports.list(ctx.config.accountKey, {
+        ...(args.stream?.length ? { streams: args.stream } : {}),
+        ...(args.status?.length ? { statuses: args.status } : {}),
+        limit: args.limit ?? 50,
+      })),
+    );
+  // Newest first across the accounts, at most --limit.
+  rows.sort((x, y) => y.updated_at.getTime() - x.updated_at.getTime() || Number(y.id) - Number(x.id));
+  rows.splice(args.limit ?? 50);
+  const exports = rows.map((r) => ({ ...(many ? { account: r.account } : {}), ...rowView(r, now) }));
+  const head = many
+    ? { accounts: d.accounts.map((c) => c.config.accountKey) }
+    : { account: d.accounts[0]!.config.accountKey };
+  emit({ command: 'exports', ...head, exports }, args.json, () =>
     exports.length === 0
       ? 'no exports in the ledger'
       : table([
-          ['id', 'stream', 'window', 'status', 'vendor id', 'attempts', 'next retry', 'error'],
+          [
+            ...(many ? ['account'] : []),
+            'id',
+            'stream',
+            'window',
+            'status',
+            'vendor id',
+            'attempts',
+            'next retry',
+            'error',
+          ],
           ...exports.map((e) => [
+            ...(many ? [e.account ?? ''] : []),
             e.ledgerId,
             e.stream,
             `${e.windowStart}..${e.windowEnd}`,

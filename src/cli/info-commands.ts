@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
+import { existingRowsAccount as rowsAccount } from '../engine/account-column.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { nextDue } from '../engine/next-due.js';
 import type { Logger } from '../log/logger.js';
 import { rowJsonSchema } from '../model/row-schema.js';
-import { createContext, withContext } from './context.js';
+import type { StreamSchema } from '../model/stream-schema.js';
+import { type Context, createDeployment, type Deployment, withDeployment } from './context.js';
 import { ago, dueText, emit, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
@@ -31,56 +33,102 @@ export async function streamsCommand(args: { json: boolean }): Promise<number> {
   return 0;
 }
 
-export async function checkCommand(args: { config?: string; json: boolean }, log: Logger): Promise<number> {
+export async function checkCommand(
+  args: { config?: string; json: boolean; account?: string[] },
+  log: Logger,
+): Promise<number> {
   const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
-  const checks: { check: string; ok: boolean; detail?: string }[] = [];
+  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
+  const checks: { check: string; ok: boolean; detail?: string; account?: string }[] = [];
+  const many = config.raw.accounts !== undefined;
   try {
-    checks.push({ check: 'config', ok: true, detail: `${config.streams.length} stream(s) enabled` });
+    const streams = enabledStreams(d);
+    checks.push({
+      check: 'config',
+      ok: true,
+      detail: `${d.accounts.length} account(s), ${streams.length} stream(s) enabled`,
+    });
     const { freeBytes } = await checkArchiveDir(config.archive.dir, config.archive.minFreeMB);
     checks.push({
       check: 'archive',
       ok: true,
       detail: `${resolve(config.archive.dir)} writable, ${Math.floor(freeBytes / 1_048_576)} MB free`,
     });
-    await ctx.tokens.get();
-    checks.push({
-      check: 'credentials',
-      ok: true,
-      detail: `token from ${new URL(config.raw.account.authUrl).host}`,
-    });
-    await ctx.state.ping();
+    for (const ctx of d.accounts) {
+      const key = ctx.config.accountKey;
+      try {
+        await ctx.tokens.get();
+      } catch (err) {
+        if (!many) throw err;
+        throw Object.assign(err as Error, { message: `account ${key}: ${(err as Error).message}` });
+      }
+      checks.push({
+        check: many ? `credentials of ${key}` : 'credentials',
+        ok: true,
+        detail: `token from ${new URL(ctx.config.settings.authUrl).host}`,
+        ...(many ? { account: key } : {}),
+      });
+    }
+    await d.state.ping();
     checks.push({ check: 'state store', ok: true });
-    const found = await ctx.destination.check(config.streams.map((s) => s.schema));
-    checks.push({ check: `destination (${ctx.destination.name})`, ok: true, detail: found });
+    const found = await d.destination.check(streams);
+    checks.push({ check: `destination (${d.destination.name})`, ok: true, detail: found });
   } finally {
-    await ctx.close();
+    await d.close();
   }
-  emit({ command: 'check', ok: true, account: config.accountKey, checks }, args.json, () =>
-    checks.map((c) => `ok  ${c.check}${c.detail ? `: ${c.detail}` : ''}`).join('\n'),
+  const accounts = d.accounts.map((c) => c.config.accountKey);
+  emit(
+    { command: 'check', ok: true, ...(many ? {} : { account: accounts[0] }), accounts, checks },
+    args.json,
+    () => checks.map((c) => `ok  ${c.check}${c.detail ? `: ${c.detail}` : ''}`).join('\n'),
   );
   return 0;
 }
 
-export async function migrateCommand(args: { config?: string; json: boolean }, log: Logger): Promise<number> {
+/** Every stream enabled for at least one of the deployment's accounts, once each. */
+export function enabledStreams(d: Deployment): StreamSchema[] {
+  const byName = new Map<string, StreamSchema>();
+  for (const ctx of d.accounts) for (const s of ctx.config.streams) byName.set(s.schema.name, s.schema);
+  return [...byName.values()];
+}
+
+export async function migrateCommand(
+  args: { config?: string; json: boolean; account?: string[] },
+  log: Logger,
+): Promise<number> {
   const config = loadConfig(args.config);
-  const ctx = createContext(config, log);
+  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
   try {
-    const applied = await ctx.state.migrate();
-    for (const s of config.streams) await ctx.destination.prepare(s.schema, []);
-    emit({ command: 'migrate', applied, tables: config.streams.map((s) => s.schema.name) }, args.json, () =>
+    const applied = await d.state.migrate();
+    const streams = enabledStreams(d);
+    for (const s of streams)
+      await d.destination.prepare(s, [], rowsAccount(d.state, s.name, d.accounts[0]!.config.accountKey));
+    emit({ command: 'migrate', applied, tables: streams.map((s) => s.name) }, args.json, () =>
       applied.length
         ? `applied: ${applied.join(', ')}`
         : 'state store up to date; destination tables ensured',
     );
     return 0;
   } finally {
-    await ctx.close();
+    await d.close();
   }
 }
 
-export async function statusCommand(args: { config?: string; json: boolean }, log: Logger): Promise<number> {
-  return withContext(args.config, log, async (ctx) => {
+export async function statusCommand(
+  args: { config?: string; json: boolean; account?: string[] },
+  log: Logger,
+): Promise<number> {
+  return withDeployment(args.config, log, args.account, async (d) => {
+    const shown: { result: unknown; text: string }[] = [];
+    for (const ctx of d.accounts) shown.push(await accountStatus(ctx));
+    emitPerAccount(d, 'status', shown, args.json);
+    return 0;
+  });
+}
+
+/** One account's status: its quota, last run and streams, as JSON and as text. */
+async function accountStatus(ctx: Context): Promise<{ result: unknown; text: string }> {
+  {
     const config = ctx.config;
     const now = ctx.clock.now();
     const account = config.accountKey;
@@ -143,7 +191,7 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
       lastRun,
       streams,
     };
-    emit(result, args.json, () => {
+    const text = (() => {
       const rows = [['stream', 'watermark', 'lag', 'next due', 'in flight', 'gaps']];
       for (const s of streams) {
         rows.push([
@@ -160,7 +208,24 @@ export async function statusCommand(args: { config?: string; json: boolean }, lo
         s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
       );
       return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
-    });
-    return 0;
-  });
+    })();
+    return { result, text };
+  }
+}
+
+/**
+ * A command's result per account: with one `account:`, its document as it always was; with
+ * `accounts:`, `{ command, accounts: [...] }`, and the accounts' texts one after another.
+ */
+export function emitPerAccount(
+  d: Deployment,
+  command: string,
+  shown: readonly { result: unknown; text: string }[],
+  json: boolean,
+): void {
+  if (!d.config.raw.accounts && shown.length === 1) {
+    emit(shown[0]!.result, json, () => shown[0]!.text);
+    return;
+  }
+  emit({ command, accounts: shown.map((s) => s.result) }, json, () => shown.map((s) => s.text).join('\n\n'));
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
 import { createRowTyper } from '../parse/row-typer.js';
-import { createContext } from './context.js';
+import { createDeployment, selectAccounts } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -22,6 +22,8 @@ export interface LoadFileArgs {
   start?: string;
   end?: string;
   timeZone?: string;
+  /** `--account`: the account the file belongs to (needed when the config has several). */
+  account?: string[];
 }
 
 async function sha256(path: string): Promise<string> {
@@ -61,7 +63,13 @@ async function eventSpan(
  * can be replayed like an export.
  */
 export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<number> {
-  const config = loadConfig(args.config);
+  const deployment = loadConfig(args.config);
+  const selected = selectAccounts(deployment, args.account);
+  if (selected.length !== 1)
+    throw new ConfigError(
+      `load-file loads into one account: pass --account KEY (accounts: ${selected.map((a) => a.accountKey).join(', ')})`,
+    );
+  const config = selected[0]!;
   const stream = config.streams.find((s) => s.schema.name === args.stream);
   if (!stream)
     throw new ConfigError(
@@ -77,7 +85,8 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
       ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
       : await eventSpan(file, stream.schema, zone);
   if (!(window.start < window.end)) throw new ConfigError('--start must be before --end');
-  const ctx = createContext(config, log);
+  const d = createDeployment(deployment, log, { accounts: [config.accountKey] });
+  const ctx = d.accounts[0]!;
   try {
     await ctx.state.migrate();
     const now = ctx.clock.now();
@@ -127,6 +136,6 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
     );
     return result.exitCode;
   } finally {
-    await ctx.close();
+    await d.close();
   }
 }

@@ -30,7 +30,12 @@ function common<T>(y: Argv<T>) {
       default: false,
       describe: 'one JSON document on stdout; logs on stderr',
     })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'log verbosity' });
+    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'log verbosity' })
+    .option('account', {
+      type: 'string',
+      array: true,
+      describe: 'only this account of the config (repeatable; default: every account)',
+    });
 }
 
 function windowOptions<T>(y: Argv<T>) {

@@ -6,8 +6,9 @@ import { horizon } from '../engine/planner.js';
 import { planStreams, selectStreams } from '../engine/sync-plan.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { type Context, withContext } from './context.js';
-import { dueText, emit, table } from './output.js';
+import { type Context, withDeployment } from './context.js';
+import { emitPerAccount } from './info-commands.js';
+import { dueText, table } from './output.js';
 import { parseInstant } from './sync-command.js';
 
 export interface PlanArgs {
@@ -18,6 +19,8 @@ export interface PlanArgs {
   end?: string;
   /** `--horizon 7d`: also forecast the exports of the coming days. */
   horizon?: string;
+  /** `--account`: only these accounts (default: all). */
+  account?: string[];
 }
 
 const hourMs = 3_600_000;
@@ -49,7 +52,22 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
       : undefined;
   if (explicit && horizonMs !== undefined)
     throw new UsageError('--horizon forecasts incremental syncs; it does not go with --start/--end');
-  return withContext(args.config, log, async (ctx) => {
+  return withDeployment(args.config, log, args.account, async (d) => {
+    const shown: { result: unknown; text: string }[] = [];
+    for (const ctx of d.accounts) shown.push(await accountPlan(ctx, args, explicit, horizonMs));
+    emitPerAccount(d, 'plan', shown, args.json);
+    return 0;
+  });
+}
+
+/** One account's plan (and forecast), as JSON and as text. */
+async function accountPlan(
+  ctx: Context,
+  args: PlanArgs,
+  explicit: { start: Date; end: Date } | undefined,
+  horizonMs: number | undefined,
+): Promise<{ result: unknown; text: string }> {
+  {
     const config = ctx.config;
     const now = ctx.clock.now();
     const account = config.accountKey;
@@ -133,7 +151,7 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
         ? { forecast: await forecastSection(ctx, now, horizonMs, args.horizon!, watermarks, args.stream) }
         : {}),
     };
-    emit(result, args.json, () => {
+    const text = (() => {
       const rows = [['stream', 'window start', 'window end', 'when', 'next due']];
       for (const s of streams) {
         const next = dueText(s.nextDueAt, null, now);
@@ -142,11 +160,11 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
         if (!s.windows.length && !s.resume.length)
           rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
       }
-      const head = `quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
+      const head = `account ${account}: quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
       return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
-    });
-    return 0;
-  });
+    })();
+    return { result, text };
+  }
 }
 
 interface ForecastSection {

@@ -1,7 +1,7 @@
 import { reloadArchived } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { withContext } from './context.js';
+import { withDeployment } from './context.js';
 import { emit } from './output.js';
 
 /**
@@ -9,19 +9,20 @@ import { emit } from './output.js';
  * spends no quota; the window is replaced, so the table ends as if the export had loaded once.
  */
 export async function replayCommand(
-  args: { config?: string; json: boolean; export: string },
+  args: { config?: string; json: boolean; export: string; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  return withContext(args.config, log, async (ctx) => {
-    const config = ctx.config;
+  return withDeployment(args.config, log, args.account, async (d) => {
     const row = /^\d+$/.test(args.export)
-      ? await ctx.state.exports.get(args.export)
-      : await ctx.state.exports.findByVendorId(args.export);
-    if (!row || row.account !== config.accountKey) {
+      ? await d.state.exports.get(args.export)
+      : await d.state.exports.findByVendorId(args.export);
+    const ctx = d.accounts.find((c) => c.config.accountKey === row?.account);
+    if (!row || !ctx) {
       throw new ConfigError(
-        `--export ${args.export}: no such export in the ledger of account ${config.accountKey} (see status, or the sync summary's ledgerId)`,
+        `--export ${args.export}: no such export in the ledger of account ${d.accounts.map((c) => c.config.accountKey).join(', ')} (see status, or the sync summary's ledgerId)`,
       );
     }
+    const config = ctx.config;
     // A file that is gone or altered is refused by the load itself, which says what to run.
     if (!row.archive_path) {
       throw new ConfigError(

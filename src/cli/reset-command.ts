@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { createContext } from './context.js';
+import { createDeployment, selectAccounts } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -13,42 +13,58 @@ import { parseInstant } from './sync-command.js';
  * commit would move the watermark again and undo the reset.
  */
 export async function resetCommand(
-  args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean },
+  args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
   const config = loadConfig(args.config);
-  const unknown = args.stream.filter((s) => !config.streams.some((c) => c.schema.name === s));
+  const selected = selectAccounts(config, args.account);
+  const enabledAnywhere = new Set(selected.flatMap((a) => a.streams.map((s) => s.schema.name)));
+  const unknown = args.stream.filter((s) => !enabledAnywhere.has(s));
   if (unknown.length) throw new ConfigError(`--stream ${unknown.join(', ')}: not an enabled stream`);
   const to = args.to ? parseInstant('to', args.to) : null;
-  const ctx = createContext(config, log);
+  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
+  const many = config.raw.accounts !== undefined;
   try {
-    await ctx.state.migrate();
+    await d.state.migrate();
+    // Each account's streams of those named that it has enabled.
+    const targets = d.accounts.map((ctx) => ({
+      account: ctx.config.accountKey,
+      streams: args.stream.filter((s) => ctx.config.streams.some((c) => c.schema.name === s)),
+    }));
     const refuseWhileClaimed = async () => {
-      const held = await ctx.state.exports.heldClaims(config.accountKey, args.stream, ctx.clock.now());
-      if (held.length === 0) return;
-      const who = held
-        .map(
-          (r) =>
-            `${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
-        )
-        .join('; ');
-      throw new StreamBusyError(
-        `reset refused: another process is working on the stream (${who}); its commit would undo the reset. Run reset again once that sync has finished (or its claim has expired)`,
-      );
+      for (const t of targets) {
+        const held = await d.state.exports.heldClaims(t.account, t.streams, d.clock.now());
+        if (held.length === 0) continue;
+        const who = held
+          .map(
+            (r) =>
+              `${many ? `${t.account} ` : ''}${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
+          )
+          .join('; ');
+        throw new StreamBusyError(
+          `reset refused: another process is working on the stream (${who}); its commit would undo the reset. Run reset again once that sync has finished (or its claim has expired)`,
+        );
+      }
     };
     await refuseWhileClaimed();
-    const before = await ctx.state.watermarks.byStream(config.accountKey);
-    const changes = args.stream.map((s) => ({
-      stream: s,
-      from: before.get(s)?.toISOString() ?? null,
-      to: to?.toISOString() ?? null,
-    }));
+    const changes: { account?: string; stream: string; from: string | null; to: string | null }[] = [];
+    for (const t of targets) {
+      const before = await d.state.watermarks.byStream(t.account);
+      for (const s of t.streams)
+        changes.push({
+          ...(many ? { account: t.account } : {}),
+          stream: s,
+          from: before.get(s)?.toISOString() ?? null,
+          to: to?.toISOString() ?? null,
+        });
+    }
+    const label = (c: (typeof changes)[number]) => `${c.account ? `${c.account} ` : ''}${c.stream}`;
     if (!args.yes) {
       if (!process.stdin.isTTY)
         throw new ConfigError('reset changes watermarks: pass --yes to confirm when not on a terminal');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question(
-        `${changes.map((c) => `${c.stream}: ${c.from ?? 'never synced'} -> ${c.to ?? 'cleared'}`).join('\n')}\nProceed? [y/N] `,
+        `${changes.map((c) => `${label(c)}: ${c.from ?? 'never synced'} -> ${c.to ?? 'cleared'}`).join('\n')}\nProceed? [y/N] `,
       );
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) {
@@ -61,17 +77,18 @@ export async function resetCommand(
       }
     }
     await refuseWhileClaimed();
-    for (const c of changes) await ctx.state.watermarks.set(config.accountKey, c.stream, to, ctx.clock.now());
+    for (const c of changes)
+      await d.state.watermarks.set(c.account ?? targets[0]!.account, c.stream, to, d.clock.now());
     emit({ command: 'reset', outcome: 'done', changes }, args.json, () =>
       changes
         .map(
           (c) =>
-            `${c.stream}: watermark ${c.from ?? 'none'} -> ${c.to ?? 'cleared (the next sync starts at the stream start or the horizon)'}`,
+            `${label(c)}: watermark ${c.from ?? 'none'} -> ${c.to ?? 'cleared (the next sync starts at the stream start or the horizon)'}`,
         )
         .join('\n'),
     );
     return 0;
   } finally {
-    await ctx.close();
+    await d.close();
   }
 }

@@ -1,8 +1,9 @@
 import { defaultLedgerRetry } from '../engine/export-request.js';
-import { runSync, type SyncSummary } from '../engine/sync-runner.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import { eachLimited, runSync, type SyncSummary } from '../engine/sync-runner.js';
+import { ConfigError, ExitCode, isSyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { withContext } from './context.js';
+import { redact } from '../log/redact.js';
+import { type Context, withDeployment } from './context.js';
 import { emit, table } from './output.js';
 import { handleStopSignals, stopGraceMs } from './stop-signals.js';
 
@@ -15,6 +16,8 @@ export interface SyncArgs {
   maxExports?: number;
   /** `--no-wait` sets it false: do not wait for a quota slot about to free. */
   wait?: boolean;
+  /** `--account`: only these accounts (default: all). */
+  account?: string[];
 }
 
 export function parseInstant(name: string, value: string): Date {
@@ -47,32 +50,122 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   const retryBase = Number(process.env.CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS);
   const ledgerRetry =
     retryBase > 0 ? { ...defaultLedgerRetry, baseDelayMs: retryBase, maxDelayMs: retryBase * 16 } : undefined;
-  return withContext(args.config, log, async (ctx) => {
-    const config = ctx.config;
-    const runId = await ctx.state.runs.start('sync', config.accountKey, ctx.clock.now());
-    let summary: SyncSummary;
-    try {
-      summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, {
-        ...(args.stream?.length ? { streams: args.stream } : {}),
-        ...(window ? { window } : {}),
-        ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
-        signal: stop.signal,
-        runId,
-        ...(args.wait === false ? { noWait: true } : {}),
-      });
-    } catch (err) {
-      await ctx.state.runs
-        .finish(runId, 'error', 1, { error: (err as Error).message }, ctx.clock.now())
-        .catch(() => {});
-      throw err;
+  const options = {
+    ...(args.stream?.length ? { streams: args.stream } : {}),
+    ...(window ? { window } : {}),
+    ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
+    signal: stop.signal,
+    ...(args.wait === false ? { noWait: true } : {}),
+  };
+  return withDeployment(args.config, log, args.account, async (d) => {
+    const syncAccount = async (ctx: Context): Promise<SyncSummary & { runId: string }> => {
+      const runId = await ctx.state.runs.start('sync', ctx.config.accountKey, ctx.clock.now());
+      try {
+        const summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, { ...options, runId });
+        await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
+        return { ...summary, runId };
+      } catch (err) {
+        await ctx.state.runs
+          .finish(runId, 'error', 1, { error: redact((err as Error).message) }, ctx.clock.now())
+          .catch(() => {});
+        throw err;
+      }
+    };
+    const interrupted = () =>
+      stop.signal.aborted ? { note: `${String(stop.signal.reason)}; run again to continue` } : {};
+    if (!d.config.raw.accounts) {
+      // One account (`account:`): the summary as it always was; an error ends the command.
+      const summary = await syncAccount(d.accounts[0]!);
+      const result = { ...summary, ...interrupted() };
+      emit(result, args.json, () => humanSummary(summary));
+      return summary.exitCode;
     }
-    await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
-    const interrupted = stop.signal.aborted
-      ? { note: `${String(stop.signal.reason)}; run again to continue` }
-      : {};
-    emit({ ...summary, runId, ...interrupted }, args.json, () => humanSummary(summary));
-    return summary.exitCode;
+    // Several accounts: each on its own, `parallelAccounts` at a time; one that fails (its
+    // credentials, its API) does not stop the others, and the exit code is the worst outcome.
+    const results: AccountResult[] = [];
+    await eachLimited(
+      d.accounts.map((ctx, i) => ({ ctx, i })),
+      d.config.parallelAccounts,
+      async ({ ctx, i }) => {
+        results[i] = await syncAccount(ctx).catch((err: unknown) =>
+          accountError(ctx.config.accountKey, err, ctx.log),
+        );
+      },
+    );
+    const result = deploymentSummary(results);
+    emit({ ...result, ...interrupted() }, args.json, () =>
+      results
+        .map((r) =>
+          isSummary(r)
+            ? `account ${r.account}: ${humanSummary(r)}`
+            : `account ${r.account}: error: ${r.error.message}`,
+        )
+        .join('\n\n'),
+    );
+    return result.exitCode;
   }).finally(() => stop.dispose());
+}
+
+/** An account's sync that ended in an error (bad credentials, its API or its state unreachable). */
+export interface AccountError {
+  readonly account: string;
+  readonly outcome: 'error';
+  readonly exitCode: number;
+  readonly error: { readonly type: string; readonly message: string; readonly retryable: boolean | null };
+}
+
+type AccountResult = (SyncSummary & { runId: string }) | AccountError;
+
+const isSummary = (r: AccountResult): r is SyncSummary & { runId: string } => r.outcome !== 'error';
+
+function accountError(account: string, err: unknown, log: Logger): AccountError {
+  const message = redact(`account ${account}: ${err instanceof Error ? err.message : String(err)}`);
+  log.error(message);
+  return {
+    account,
+    outcome: 'error',
+    exitCode: isSyncError(err) ? err.exitCode : ExitCode.failed,
+    error: {
+      type: (err as Error).name ?? 'Error',
+      message,
+      retryable: isSyncError(err) ? err.retryable : null,
+    },
+  };
+}
+
+/** How bad an exit code is: a usage or config error, then a failure, then a deferral, then done. */
+const severity: Record<number, number> = {
+  [ExitCode.done]: 0,
+  [ExitCode.deferred]: 1,
+  [ExitCode.failed]: 2,
+  [ExitCode.usage]: 3,
+};
+
+/** The worst of the accounts' exit codes (0 when there are none). */
+export function worstExitCode(codes: readonly number[]): number {
+  return codes.reduce((w, c) => ((severity[c] ?? 2) > (severity[w] ?? 2) ? c : w), ExitCode.done as number);
+}
+
+/** The JSON summary of a sync of several accounts: the worst outcome, totals, one entry per account. */
+function deploymentSummary(results: readonly AccountResult[]) {
+  const exitCode = worstExitCode(results.map((r) => r.exitCode));
+  const outcome =
+    exitCode === ExitCode.done
+      ? 'done'
+      : exitCode === ExitCode.deferred
+        ? 'deferred'
+        : exitCode === ExitCode.usage
+          ? 'error'
+          : 'failed';
+  const summaries = results.filter(isSummary);
+  return {
+    command: 'sync' as const,
+    outcome,
+    exitCode,
+    exportsRequested: summaries.reduce((n, s) => n + s.exportsRequested, 0),
+    rowsLoaded: summaries.reduce((n, s) => n + s.rowsLoaded, 0),
+    accounts: results,
+  };
 }
 
 function humanSummary(s: SyncSummary): string {

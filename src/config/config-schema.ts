@@ -48,42 +48,47 @@ const streamOptions = z.strictObject({
   maxRejectedRatio: z.number().min(0).max(1).optional(),
 });
 
-const accountSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore')
-      .optional(),
-    authUrl: z.url().default('https://cxone.niceincontact.com/auth/token'),
-    apiBase: z.url().optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}\d{1,2}$/, 'a CXone area such as na1, eu1, au1')
-      .optional(),
-    clientId: z.string().min(1),
-    clientSecret: z.string().min(1),
-    accessKey: z.string().min(1),
-    accessSecret: z.string().min(1),
-    clientAuth: z.enum(['post', 'basic']).default('post'),
-    exportsPer24h: z.number().int().min(1).max(1000).default(3),
-    historyAuthorized: z.boolean().default(false),
-    horizonMarginDays: z.number().min(0).max(30).default(1),
-    allowedDownloadHosts: z.array(z.string().min(1)).optional(),
-    /** Accept plain-http download URLs on allowed hosts (a simulator in a container); never for real accounts. */
-    allowInsecureDownloads: z.boolean().default(false),
-    pollIntervalSeconds: z.number().positive().default(5),
-    pollMaxIntervalSeconds: z.number().positive().default(60),
-    pollTimeoutMinutes: z.number().positive().default(30),
-    httpMaxAttempts: z.number().int().min(1).max(20).default(defaultRetryPolicy.maxAttempts),
-    httpRetryBaseMs: z.number().int().min(1).default(defaultRetryPolicy.baseDelayMs),
-    httpTimeoutSeconds: z.number().positive().default(120),
-    /** The longest Retry-After waited for (default 120 s); a longer one is cut to it. */
-    httpMaxRetryAfterSeconds: z.number().positive().optional(),
-  })
-  .refine((a) => a.apiBase !== undefined || a.region !== undefined, {
-    message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',
-    path: ['apiBase'],
-  });
+/** An account's key: the `accounts:` map key, or `account.name`. */
+const accountKey = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (1-64)');
+
+/** One CXone account's settings: `account:`, or an entry of `accounts:`. */
+const accountFields = {
+  name: accountKey.optional(),
+  authUrl: z.url().default('https://cxone.niceincontact.com/auth/token'),
+  apiBase: z.url().optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}\d{1,2}$/, 'a CXone area such as na1, eu1, au1')
+    .optional(),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  accessKey: z.string().min(1),
+  accessSecret: z.string().min(1),
+  clientAuth: z.enum(['post', 'basic']).default('post'),
+  exportsPer24h: z.number().int().min(1).max(1000).default(3),
+  historyAuthorized: z.boolean().default(false),
+  horizonMarginDays: z.number().min(0).max(30).default(1),
+  allowedDownloadHosts: z.array(z.string().min(1)).optional(),
+  /** Accept plain-http download URLs on allowed hosts (a simulator in a container); never for real accounts. */
+  allowInsecureDownloads: z.boolean().default(false),
+  pollIntervalSeconds: z.number().positive().default(5),
+  pollMaxIntervalSeconds: z.number().positive().default(60),
+  pollTimeoutMinutes: z.number().positive().default(30),
+  httpMaxAttempts: z.number().int().min(1).max(20).default(defaultRetryPolicy.maxAttempts),
+  httpRetryBaseMs: z.number().int().min(1).default(defaultRetryPolicy.baseDelayMs),
+  httpTimeoutSeconds: z.number().positive().default(120),
+  /** The longest Retry-After waited for (default 120 s); a longer one is cut to it. */
+  httpMaxRetryAfterSeconds: z.number().positive().optional(),
+};
+
+const hasApiBaseOrRegion = (a: { apiBase?: string | undefined; region?: string | undefined }) =>
+  a.apiBase !== undefined || a.region !== undefined;
+const apiBaseOrRegion = {
+  message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',
+  path: ['apiBase'],
+};
 
 type ConfigSchemas<T extends readonly unknown[]> = {
   -readonly [K in keyof T]: T[K] extends { configSchema: infer S } ? S : never;
@@ -144,9 +149,24 @@ const streamsSchema = z.record(z.string(), streamOptions.prefault({})).superRefi
   { when: () => true },
 );
 
+const accountSchema = z.strictObject(accountFields).refine(hasApiBaseOrRegion, apiBaseOrRegion);
+
+/**
+ * An entry of `accounts:`: the settings of `account:`, and its own `streams:` that override or
+ * disable the top-level ones for this account.
+ */
+const accountEntrySchema = z
+  .strictObject({ ...accountFields, streams: streamsSchema.optional() })
+  .refine(hasApiBaseOrRegion, apiBaseOrRegion);
+
 export const configSchema = z
   .strictObject({
-    account: accountSchema,
+    /** One account (its key: `name`, or a hash of the API base and access key). */
+    account: accountSchema.optional(),
+    /** Several accounts, by key; exactly one of `account` and `accounts` is set. */
+    accounts: z.record(accountKey, accountEntrySchema).optional(),
+    /** Accounts a sync serves at once. */
+    parallelAccounts: z.number().int().min(1).max(64).default(4),
     archive: z
       .strictObject({
         dir: z.string().default('./.cxone-od-sync/archive'),
@@ -168,6 +188,25 @@ export const configSchema = z
     streams: streamsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
+    if ((cfg.account === undefined) === (cfg.accounts === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cfg.account ? 'accounts' : 'account'],
+        message: cfg.account
+          ? 'set either account (one account) or accounts (several, by key), not both'
+          : 'set account (one account) or accounts (several, by key)',
+      });
+    } else if (cfg.accounts && Object.keys(cfg.accounts).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'name at least one account' });
+    }
+    for (const [key, a] of Object.entries(cfg.accounts ?? {})) {
+      if (a.name !== undefined && a.name !== key)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', key, 'name'],
+          message: `an account's key is its name: leave name out or set it to ${key}`,
+        });
+    }
     if (
       !cfg.state.url &&
       destinationFactory(cfg.destination.type).databaseUrl(cfg.destination) === undefined
@@ -183,3 +222,5 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type StreamOptions = z.output<typeof streamOptions>;
+/** One account's validated settings (`account:` or an entry of `accounts:`, without its streams). */
+export type AccountSettings = z.output<typeof accountSchema>;

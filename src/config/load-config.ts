@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { SchemaDrift } from '../parse/header-mapping.js';
-import { type Config, configSchema } from './config-schema.js';
+import { type AccountSettings, type Config, configSchema } from './config-schema.js';
 
 export const defaultConfigFile = 'cxone-od-sync.yaml';
 
@@ -32,21 +32,34 @@ export interface StreamConfig {
   readonly maxRejectedRatio: number;
 }
 
-export interface ResolvedConfig {
-  /** The validated file as written (defaults applied). Read by the CLI's composition only. */
-  readonly raw: Config;
-  /** Export requests the vendor allows per rolling 24 hours (`account.exportsPer24h`). */
-  readonly exportsPer24h: number;
-  /** The 4-month rule as this account has it (`account.historyAuthorized`, `horizonMarginDays`). */
-  readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
-  /** Where downloaded files are kept, and for how long after they are loaded. */
-  readonly archive: { readonly dir: string; readonly keepDays: number; readonly minFreeMB: number };
-  /** Quota and ledger key: `account.name`, or a hash of the API base and access key. */
+/** One CXone account as the engine runs it: its key, its quota and 4-month rule, its streams. */
+export interface AccountConfig {
+  /** Quota, ledger and `_account` key: the `accounts:` key, `account.name`, or a hash of the API base and access key. */
   readonly accountKey: string;
+  /** The account's validated settings (credentials, polling, retries). Read by the CLI's composition only. */
+  readonly settings: AccountSettings;
+  /** Export requests the vendor allows per rolling 24 hours (`exportsPer24h`). */
+  readonly exportsPer24h: number;
+  /** The 4-month rule as this account has it (`historyAuthorized`, `horizonMarginDays`). */
+  readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
+  /** Where downloaded files are kept, and for how long after they are loaded (shared by every account). */
+  readonly archive: { readonly dir: string; readonly keepDays: number; readonly minFreeMB: number };
   readonly apiBase: string;
   readonly allowedDownloadHosts: readonly string[];
   readonly stateUrl: string;
   readonly streams: readonly StreamConfig[];
+}
+
+/** A whole deployment: its accounts, and what they share (state store, destination, archive). */
+export interface ResolvedConfig {
+  /** The validated file as written (defaults applied). Read by the CLI's composition only. */
+  readonly raw: Config;
+  /** Every account, in the file's order. */
+  readonly accounts: readonly AccountConfig[];
+  /** Accounts a sync serves at once (`parallelAccounts`). */
+  readonly parallelAccounts: number;
+  readonly archive: AccountConfig['archive'];
+  readonly stateUrl: string;
 }
 
 /**
@@ -135,22 +148,67 @@ export function resolveConfig(
     throw new ConfigError(`${source} is not valid:\n  - ${[...new Set(problems)].join('\n  - ')}`);
   }
   const cfg = parsed.data;
-  for (const s of [cfg.account.clientSecret, cfg.account.accessSecret]) registerSecret(s);
   const destinationDb = destinationFactory(cfg.destination.type).databaseUrl(cfg.destination);
   registerPasswordInUrl(cfg.state.url);
   registerPasswordInUrl(destinationDb);
-
-  const apiBase = (cfg.account.apiBase ?? `https://api-${cfg.account.region}.niceincontact.com`).replace(
-    /\/+$/,
-    '',
-  );
-  const accountKey =
-    cfg.account.name ??
-    `acct-${createHash('sha256').update(`${apiBase}\n${cfg.account.accessKey}`).digest('hex').slice(0, 12)}`;
-  const allowedDownloadHosts = cfg.account.allowedDownloadHosts ?? defaultDownloadHosts(apiBase);
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
+  const archive = { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB };
 
-  const selected = cfg.streams ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
+  const entries: [string | undefined, AccountSettings, StreamsSection | undefined, string][] = cfg.accounts
+    ? Object.entries(cfg.accounts).map(([key, { streams, ...settings }]) => [key, settings, streams, key])
+    : [[undefined, cfg.account!, undefined, '']];
+  const accountProblems: string[] = [];
+  const accounts = entries.map(([key, settings, ownStreams, named]) => {
+    for (const s of [settings.clientSecret, settings.accessSecret]) registerSecret(s);
+    const apiBase = (settings.apiBase ?? `https://api-${settings.region}.niceincontact.com`).replace(
+      /\/+$/,
+      '',
+    );
+    const accountKey =
+      key ??
+      settings.name ??
+      `acct-${createHash('sha256').update(`${apiBase}\n${settings.accessKey}`).digest('hex').slice(0, 12)}`;
+    const streams = resolveStreams(mergeStreams(cfg.streams, ownStreams), cfg.defaults);
+    accountProblems.push(...windowsThatCannotKeepUp(streams, settings.exportsPer24h, named));
+    const account: AccountConfig = {
+      accountKey,
+      settings,
+      exportsPer24h: settings.exportsPer24h,
+      horizon: { historyAuthorized: settings.historyAuthorized, marginDays: settings.horizonMarginDays },
+      archive,
+      apiBase,
+      allowedDownloadHosts: settings.allowedDownloadHosts ?? defaultDownloadHosts(apiBase),
+      stateUrl,
+      streams,
+    };
+    return account;
+  });
+  if (accountProblems.length)
+    throw new ConfigError(`${source} is not valid:\n  - ${accountProblems.join('\n  - ')}`);
+  return { raw: cfg, accounts, parallelAccounts: cfg.parallelAccounts, archive, stateUrl };
+}
+
+type StreamsSection = NonNullable<Config['streams']>;
+
+/**
+ * An account's streams: the top-level `streams:` (every stream when it is left out), with the
+ * account's own entries over them: an entry there sets the options it names over the top-level
+ * ones, enables the stream unless it says `enabled: false`, and `enabled: false` disables it.
+ */
+function mergeStreams(top: StreamsSection | undefined, own: StreamsSection | undefined): StreamsSection {
+  const base: StreamsSection =
+    top ?? Object.fromEntries(streamSchemas.map((s) => [s.name, { enabled: true }]));
+  if (!own) return base;
+  const merged: StreamsSection = { ...base };
+  for (const [name, opts] of Object.entries(own)) {
+    const set = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+    merged[name] = { ...(base[name] ?? {}), ...set } as StreamsSection[string];
+  }
+  return merged;
+}
+
+/** The enabled streams of a `streams:` section, with the defaults applied. */
+function resolveStreams(selected: StreamsSection, defaults: Config['defaults']): StreamConfig[] {
   const streams: StreamConfig[] = [];
   for (const [name, opts] of Object.entries(selected)) {
     if (opts.enabled === false) continue;
@@ -159,33 +217,19 @@ export function resolveConfig(
       schema,
       apiPath: opts.path ?? schema.apiPaths[0],
       start: opts.start,
-      timeZone: opts.timeZone ?? cfg.defaults.timeZone,
+      timeZone: opts.timeZone ?? defaults.timeZone,
       channels: opts.channels,
       filters: opts.filters,
-      lookbackMs: opts.lookback ?? cfg.defaults.lookback,
-      settleMs: opts.settle ?? cfg.defaults.settle,
+      lookbackMs: opts.lookback ?? defaults.lookback,
+      settleMs: opts.settle ?? defaults.settle,
       maxWindowDays: opts.maxWindowDays,
       weight: opts.weight ?? 1,
       minIntervalMs: opts.minInterval,
-      schemaDrift: opts.schemaDrift ?? cfg.defaults.schemaDrift,
-      maxRejectedRatio: opts.maxRejectedRatio ?? cfg.defaults.maxRejectedRatio,
+      schemaDrift: opts.schemaDrift ?? defaults.schemaDrift,
+      maxRejectedRatio: opts.maxRejectedRatio ?? defaults.maxRejectedRatio,
     });
   }
-  const cannotKeepUp = windowsThatCannotKeepUp(streams, cfg.account.exportsPer24h);
-  if (cannotKeepUp.length) {
-    throw new ConfigError(`${source} is not valid:\n  - ${cannotKeepUp.join('\n  - ')}`);
-  }
-  return {
-    raw: cfg,
-    exportsPer24h: cfg.account.exportsPer24h,
-    horizon: { historyAuthorized: cfg.account.historyAuthorized, marginDays: cfg.account.horizonMarginDays },
-    archive: { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB },
-    accountKey,
-    apiBase,
-    allowedDownloadHosts,
-    stateUrl,
-    streams,
-  };
+  return streams;
 }
 
 /**
@@ -193,7 +237,8 @@ export function resolveConfig(
  * `maxWindowDays`: when that is a day of data a day or less, a backlog is never caught up and
  * the quota is spent forever on the oldest days. Each such stream, with the arithmetic.
  */
-function windowsThatCannotKeepUp(streams: readonly StreamConfig[], quota: number): string[] {
+/** `account`: the account's key when the config has several (named in the message), else ''. */
+function windowsThatCannotKeepUp(streams: readonly StreamConfig[], quota: number, account: string): string[] {
   const total = streams.reduce((n, s) => n + s.weight, 0);
   return streams.flatMap((s) => {
     if (s.maxWindowDays === undefined) return [];
@@ -202,7 +247,7 @@ function windowsThatCannotKeepUp(streams: readonly StreamConfig[], quota: number
     if (daysPerDay > 1) return [];
     const needed = Math.floor(1 / perDay) + 1;
     return [
-      `streams.${s.schema.name}.maxWindowDays: ${s.maxWindowDays} day(s) cannot keep up: ${quota} exports per 24 h shared by ${streams.length} stream(s) give ${s.schema.name} about ${perDay.toFixed(2)} a day (weight ${s.weight} of ${total}), ${daysPerDay.toFixed(2)} day(s) of data a day against 1 day passing; set maxWindowDays to ${needed} or more, or raise its weight`,
+      `streams.${s.schema.name}.maxWindowDays: ${s.maxWindowDays} day(s) cannot keep up${account ? ` in account ${account}` : ''}: ${quota} exports per 24 h shared by ${streams.length} stream(s) give ${s.schema.name} about ${perDay.toFixed(2)} a day (weight ${s.weight} of ${total}), ${daysPerDay.toFixed(2)} day(s) of data a day against 1 day passing; set maxWindowDays to ${needed} or more, or raise its weight`,
     ];
   });
 }

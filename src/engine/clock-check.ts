@@ -1,4 +1,4 @@
-import { ClockSkewError } from '../errors.js';
+import { AuthError, ClockSkewError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportApi } from './export-api.js';
 
@@ -12,13 +12,16 @@ export const maxClockSkewMs = 5 * 60_000;
  * something, before it records a gap or reserves quota; it needs at most a token. A vendor that
  * sends no `Date` header is not checked (a warning says so). When no reading can be had (the
  * token endpoint is down) it returns false: the caller then records nothing that depends on
- * the clock, and no request can be sent without a token anyway.
+ * the clock, and no request can be sent without a token anyway. Refused credentials
+ * (`AuthError`) are thrown: nothing can be requested until the operator fixes them.
  */
 export async function assertClockAgrees(api: ExportApi, log: Logger, now: Date): Promise<boolean> {
   let reading: Awaited<ReturnType<ExportApi['serverClock']>>;
   try {
     reading = await api.serverClock();
   } catch (err) {
+    // Refused credentials are the operator's to fix (exit 2), not an outage to ride out.
+    if (err instanceof AuthError) throw err;
     log.warn('cannot read the vendor clock; nothing that depends on it is recorded this run', {
       error: (err as Error).message,
     });

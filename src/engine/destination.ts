@@ -35,6 +35,8 @@ interface LoadJobCommon {
   readonly columns: readonly ColumnSpec[];
   /** `_export_id` of every row. */
   readonly exportKey: string;
+  /** `_account` of every row: the account whose rows of the window the load replaces. */
+  readonly account: string;
   readonly window: Window;
   readonly loadedAt: Date;
   /**
@@ -67,22 +69,32 @@ export interface LoadConstant {
 type ConstantColumnName = Exclude<MetadataColumn['name'], '_source_line'>;
 
 /**
- * The load's constant metadata values (`_export_id`, the window, `_loaded_at`) in
+ * The load's constant metadata values (`_export_id`, the window, `_loaded_at`, `_account`) in
  * `loadMetadataColumns` order, after `_source_line`, the one value a row brings itself: what
  * every encoder appends to a row after its values and its line. The single place that maps the
  * job to those columns.
  */
-export function loadConstants(job: Pick<LoadJobCommon, 'exportKey' | 'window' | 'loadedAt'>): LoadConstant[] {
+export function loadConstants(
+  job: Pick<LoadJobCommon, 'exportKey' | 'window' | 'loadedAt' | 'account'>,
+): LoadConstant[] {
   const values: Record<ConstantColumnName, string | Date> = {
     _export_id: job.exportKey,
     _window_start: job.window.start,
     _window_end: job.window.end,
     _loaded_at: job.loadedAt,
+    _account: job.account,
   };
   return loadMetadataColumns
     .filter((c) => c.name !== '_source_line')
     .map((c) => ({ column: c, value: values[c.name as ConstantColumnName] }));
 }
+
+/**
+ * The account that loaded the rows a table holds from before it had an `_account` column (a
+ * single-account deployment of an earlier version); a destination asks only when it finds such
+ * a table.
+ */
+export type ExistingRowsAccount = () => Promise<string>;
 
 export interface LoadResult {
   readonly rows: number;
@@ -98,9 +110,17 @@ export interface Destination {
    * nothing. Returns what it found, for `check` to print.
    */
   check(streams: readonly StreamSchema[]): Promise<string>;
-  /** Creates the stream's table (typed, documented, indexed) and adds columns found by drift. */
-  prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void>;
-  /** Replaces the window with the job's rows, atomically. */
+  /**
+   * Creates the stream's table (typed, documented, indexed) and adds columns found by drift. A
+   * table made before the `_account` column gains it, its rows set to `existingRowsAccount()`
+   * (asked only then).
+   */
+  prepare(
+    schema: StreamSchema,
+    added: readonly ColumnSpec[],
+    existingRowsAccount: ExistingRowsAccount,
+  ): Promise<void>;
+  /** Replaces the account's rows of the window with the job's rows, atomically. */
   load(job: LoadJob): Promise<LoadResult>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/load-config.js';
+import type { AccountConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
 import type { StateStore } from '../state/state-store.js';
 import type { StreamPlan } from './planner.js';
@@ -25,7 +25,7 @@ export interface StreamDue {
  */
 export async function nextDue(input: {
   readonly state: StateStore;
-  readonly config: ResolvedConfig;
+  readonly config: AccountConfig;
   readonly now: Date;
   readonly watermarks?: ReadonlyMap<string, Date>;
 }): Promise<{ streams: Map<string, StreamDue>; plans: Map<string, StreamPlan> }> {

@@ -1,4 +1,4 @@
-import type { ResolvedConfig, StreamConfig } from '../config/load-config.js';
+import type { AccountConfig, StreamConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import type { Window } from '../model/window.js';
 import { type HorizonRule, planExplicit, planStream, type StreamPlan, stalestFirst } from './planner.js';
@@ -7,7 +7,7 @@ import { type HorizonRule, planExplicit, planStream, type StreamPlan, stalestFir
  * The streams a run works on: every enabled stream, or the ones named (`--stream`). A name that
  * is not an enabled stream is a usage error naming the enabled ones.
  */
-export function selectStreams(config: ResolvedConfig, names: readonly string[] | undefined): StreamConfig[] {
+export function selectStreams(config: AccountConfig, names: readonly string[] | undefined): StreamConfig[] {
   if (!names?.length) return [...config.streams];
   const enabled = config.streams.map((s) => s.schema.name);
   const unknown = names.filter((n) => !enabled.includes(n));

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/load-config.js';
+import type { AccountConfig } from '../config/load-config.js';
 import type { QuotaExhaustedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
@@ -38,7 +38,7 @@ export interface SyncOptions {
 }
 
 export interface SyncDeps extends LifecycleDeps {
-  readonly config: ResolvedConfig;
+  readonly config: AccountConfig;
   /** Exports polled, downloaded and loaded at once (default 4). */
   readonly parallelExports?: number;
   /** Retries of the ledger write that records an accepted export (default `defaultLedgerRetry`). */
@@ -48,7 +48,7 @@ export interface SyncDeps extends LifecycleDeps {
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(
+export async function eachLimited<T>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<void>,

@@ -11,6 +11,7 @@ import type { CellValue } from '../parse/value-parsers.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { RejectedRowInput } from '../state/watermark-store.js';
+import { existingRowsAccount } from './account-column.js';
 import type { Destination, LoadResult } from './destination.js';
 
 export interface WindowLoadInput {
@@ -70,7 +71,11 @@ export async function loadWindowFile(
       stream: schema.name,
       columns: layout.added.map((c) => c.name),
     });
-  await destination.prepare(schema, layout.added);
+  await destination.prepare(
+    schema,
+    layout.added,
+    existingRowsAccount(state, schema.name, input.exportRow.account),
+  );
 
   const typer = createBatchTyper(layout, schema.eventTime, input.timeZone);
   const rejected: RejectedRowInput[] = [];
@@ -146,6 +151,7 @@ export async function loadWindowFile(
     schema,
     columns: loadedColumns(layout),
     exportKey,
+    account: input.exportRow.account,
     window,
     loadedAt: input.loadedAt,
     ...(destination.capabilities.copy

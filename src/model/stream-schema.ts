@@ -45,6 +45,12 @@ export const metadataColumns = [
   { name: '_window_end', type: 'timestamp', description: 'End (exclusive, UTC) of the loaded window.' },
   { name: '_loaded_at', type: 'timestamp', description: 'When the row was committed.' },
   { name: '_source_line', type: 'integer', description: 'Line number of the record in the raw CSV.' },
+  {
+    name: '_account',
+    type: 'text',
+    description:
+      "The CXone account the row came from: its key in the connector's config (accounts: map key, or account.name). A window's replace touches only that account's rows.",
+  },
 ] as const satisfies readonly { name: string; type: ColumnType; description: string }[];
 
 export type MetadataColumn = (typeof metadataColumns)[number];
@@ -52,7 +58,7 @@ export type MetadataColumn = (typeof metadataColumns)[number];
 /**
  * The metadata columns in the order a load sends them, after the file's columns: the record's
  * line, then the values constant for the load (`_export_id`, `_window_start`, `_window_end`,
- * `_loaded_at`).
+ * `_loaded_at`, `_account`).
  */
 export const loadMetadataColumns: readonly MetadataColumn[] = [
   '_source_line',
@@ -60,6 +66,7 @@ export const loadMetadataColumns: readonly MetadataColumn[] = [
   '_window_start',
   '_window_end',
   '_loaded_at',
+  '_account',
 ].map((name) => metadataColumns.find((c) => c.name === name) as MetadataColumn);
 
 export function eventTimeColumn(schema: StreamSchema): ColumnSpec {

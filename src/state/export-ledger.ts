@@ -87,6 +87,19 @@ export class ExportLedger {
   }
 
   /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
+  /** The accounts that have loaded an export of `stream`, in key order. */
+  async loadedAccounts(stream: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('exports')
+      .select('account')
+      .distinct()
+      .where('stream', '=', stream)
+      .where('status', '=', 'loaded')
+      .orderBy('account')
+      .execute();
+    return rows.map((r) => r.account);
+  }
+
   loadedFor(
     account: string,
     stream: string,

@@ -9,6 +9,9 @@ import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js'
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
 
+/** No table here predates `_account`: asked, it names the account of the load. */
+const noExistingRows = async () => 'acct-a';
+
 /**
  * Contract tests: the BigQuery destination against a local server that answers the REST calls
  * @google-cloud/bigquery makes. They pin what goes over the wire (table definitions, load job
@@ -52,6 +55,7 @@ interface JobOptions {
   rows: TypedRow[];
   window?: typeof windowA;
   exportKey?: string;
+  account?: string;
   loadedAt?: Date;
   columns?: ColumnSpec[];
   onCommit?: (staged: number) => void;
@@ -66,6 +70,7 @@ function loadJob(o: JobOptions): LoadJob {
     schema: copilotKb,
     columns: o.columns ?? kbColumns,
     exportKey: o.exportKey ?? 'vendor-export-1',
+    account: o.account ?? 'acct-a',
     window: o.window ?? windowA,
     loadedAt: o.loadedAt ?? new Date('2026-11-28T10:00:00Z'),
     rows: batches(),
@@ -98,7 +103,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('creates the dataset and a typed, described, partitioned and clustered table; drift adds a column', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     const ds = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith('/datasets'));
     expect(ds?.body).toMatchObject({ datasetReference: { datasetId: dataset }, location: 'EU' });
     const create = fake.requests.find(
@@ -107,7 +112,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
     const body = create?.body;
     expect(body.tableReference.tableId).toBe('copilot_kb');
     expect(body.timePartitioning).toEqual({ type: 'DAY', field: 'interaction_time' });
-    expect(body.clustering).toEqual({ fields: ['team', 'skill', 'agent_number'] });
+    expect(body.clustering).toEqual({ fields: ['_account', 'team', 'skill', 'agent_number'] });
     expect(body.description).toMatch(/knowledge-base suggestions/);
     const fields = body.schema.fields as { name: string; type: string; mode: string; description: string }[];
     expect(fields.map((f) => f.name)).toEqual([
@@ -117,11 +122,13 @@ describe('BigQuery destination (contract, local REST server)', () => {
       '_window_end',
       '_loaded_at',
       '_source_line',
+      '_account',
     ]);
     const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
     expect(byName.interaction_time).toMatchObject({ type: 'TIMESTAMP', mode: 'REQUIRED' });
     expect(byName.agent_number).toMatchObject({ type: 'STRING', mode: 'NULLABLE' });
     expect(byName._export_id).toMatchObject({ type: 'STRING', mode: 'REQUIRED' });
+    expect(byName._account).toMatchObject({ type: 'STRING', mode: 'REQUIRED' });
     expect(byName._source_line).toMatchObject({ type: 'INT64' });
     for (const c of copilotKb.columns) {
       expect(byName[c.name]?.description).toBe(c.description);
@@ -140,7 +147,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       apiEndpoint: fake.url,
       authClient: staticAuth(fake.token),
     });
-    await other.prepare(copilotKb, []);
+    await other.prepare(copilotKb, [], noExistingRows);
     expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
 
     const drifted: ColumnSpec = {
@@ -149,7 +156,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       headers: ['Sentiment Score'],
       description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
     };
-    await other.prepare(copilotKb, [drifted]);
+    await other.prepare(copilotKb, [drifted], noExistingRows);
     const patch = fake.requests.filter((r) => r.method === 'PATCH');
     expect(patch).toHaveLength(1);
     const patched = patch[0]?.body.schema.fields as { name: string; mode: string }[];
@@ -158,7 +165,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('loads through a staging table with a deterministic job id, then replaces the window in one transaction', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     // The table already holds an earlier load of the window and its neighbours, each with a row
     // on the window's bounds: the replace must take exactly [start, end).
     const table = fake.tables.get(`${dataset}.copilot_kb`);
@@ -170,6 +177,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       contact_id: tag,
       _export_id: `seed-${tag}`,
       _source_line: '2',
+      _account: 'acct-a',
     });
     const before = [
       seeded(new Date(windowA.start.getTime() - 1), 'before-1ms'),
@@ -191,9 +199,9 @@ describe('BigQuery destination (contract, local REST server)', () => {
     expect(result).toEqual({ rows: 50, replaced: earlier.length });
     expect(staged).toBe(50);
 
-    const ids = loadJobIds(dataset, copilotKb, 'vendor-export-1', loadedAt);
+    const ids = loadJobIds(dataset, copilotKb, 'acct-a', 'vendor-export-1', loadedAt);
     expect(ids.load).toMatch(/^cxone_od_sync_load_cxone_ct_copilot_kb_[0-9a-f]{16}_[0-9a-z]+$/);
-    const stagingId = stagingTableId(copilotKb, 'vendor-export-1');
+    const stagingId = stagingTableId(copilotKb, 'acct-a', 'vendor-export-1');
     const upload = fake.requests.filter((r) => r.path.startsWith('/upload/'));
     expect(upload).toHaveLength(1);
     expect(upload[0]?.query.uploadType).toBe('multipart');
@@ -217,6 +225,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       '_window_start',
       '_window_end',
       '_loaded_at',
+      '_account',
     ]);
     const stagingCreate = fake.requests.find(
       (r) => r.method === 'POST' && r.body?.tableReference?.tableId === stagingId,
@@ -268,7 +277,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('gives the same table whenever a window is loaded again, and leaves other windows alone', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     const windowB = { start: windowA.end, end: new Date('2026-11-03T00:00:00Z') };
     await dest.load(loadJob({ rows: rowsFor(windowB, 7, 'b'), window: windowB, exportKey: 'exp-b' }));
     await dest.load(loadJob({ rows: rowsFor(windowA, 30, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
@@ -289,15 +298,77 @@ describe('BigQuery destination (contract, local REST server)', () => {
     expect(rows.filter((r) => String(r.contact_id).startsWith('b-'))).toHaveLength(7);
   });
 
+  it("replaces only the load's account's rows; a table made before _account gains it, filled with the account that loaded it, and clustered by it", async () => {
+    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
+    // Make it a table of an earlier version: no _account column, its rows without the value.
+    const entry = fake.tables.get(`${dataset}.copilot_kb`)!;
+    entry.resource.schema.fields = entry.resource.schema.fields.filter(
+      (f: { name: string }) => f.name !== '_account',
+    );
+    entry.resource.clustering = { fields: ['team', 'skill', 'agent_number'] };
+    entry.rows = entry.rows.map(({ _account, ...r }) => r);
+
+    // A process of this version (its prepare cache empty) meets the table.
+    const upgraded = new BigQueryDestination({
+      projectId: fake.projectId,
+      dataset,
+      location: 'EU',
+      apiEndpoint: fake.url,
+      authClient: staticAuth(fake.token),
+      pollIntervalMs: 5,
+    });
+    let asked = 0;
+    await upgraded.prepare(copilotKb, [], async () => {
+      asked++;
+      return 'acct-old';
+    });
+    expect(asked).toBe(1);
+    const fields = fake.tables.get(`${dataset}.copilot_kb`)!.resource.schema.fields as {
+      name: string;
+      mode: string;
+    }[];
+    expect(fields.find((f) => f.name === '_account')).toMatchObject({ mode: 'NULLABLE' });
+    expect(fake.tables.get(`${dataset}.copilot_kb`)!.resource.clustering).toEqual({
+      fields: ['_account', 'team', 'skill', 'agent_number'],
+    });
+    expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account)).toEqual(Array(5).fill('acct-old'));
+
+    // Another account loads the same window: the old account's rows stay.
+    await upgraded.load(loadJob({ rows: rowsFor(windowA, 3, 'n'), account: 'acct-new', exportKey: 'exp-n' }));
+    // The old account's window again, corrected: only its rows are replaced.
+    const again = await upgraded.load(
+      loadJob({
+        rows: rowsFor(windowA, 4, 'o'),
+        account: 'acct-old',
+        loadedAt: new Date('2026-11-28T11:00:00Z'),
+      }),
+    );
+    expect(again).toEqual({ rows: 4, replaced: 5 });
+    const rows = fake.rows(dataset, 'copilot_kb');
+    expect(
+      rows.filter((r) => r._account === 'acct-new').map((r) => String(r.contact_id).slice(0, 2)),
+    ).toEqual(Array(3).fill('n-'));
+    expect(
+      rows.filter((r) => r._account === 'acct-old').map((r) => String(r.contact_id).slice(0, 2)),
+    ).toEqual(Array(4).fill('o-'));
+    // Prepared again (a load of the next export), nothing more is asked.
+    await upgraded.prepare(copilotKb, [], async () => {
+      asked++;
+      return 'acct-old';
+    });
+    expect(asked).toBe(1);
+  });
+
   it('re-attaches to the load job and to the replace job when an insert response is lost (409), never running either twice', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     fake.faults.loseNextUploadResponse = true;
     fake.faults.loseNextQueryInsertResponse = true;
     fake.faults.runningPolls = 2;
     const loadedAt = new Date('2026-11-28T10:00:00Z');
     const result = await dest.load(loadJob({ rows: rowsFor(windowA, 20, 'a'), loadedAt }));
     expect(result.rows).toBe(20);
-    const ids = loadJobIds(dataset, copilotKb, 'vendor-export-1', loadedAt);
+    const ids = loadJobIds(dataset, copilotKb, 'acct-a', 'vendor-export-1', loadedAt);
     const uploads = fake.requests.filter((r) => r.path.startsWith('/upload/'));
     expect(uploads.map((u) => u.body.jobReference.jobId)).toEqual([ids.load, ids.load]);
     const inserts = fake.requests.filter(
@@ -317,7 +388,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('leaves the table as it was when the replace transaction fails, and when the load job fails', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 10, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
     const before = JSON.stringify(fake.rows(dataset, 'copilot_kb'));
 
@@ -349,7 +420,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       headers: ['Sentiment Score'],
       description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
     };
-    await dest.prepare(copilotKb, [drifted]);
+    await dest.prepare(copilotKb, [drifted], noExistingRows);
     const rows = rowsFor(windowA, 4, 'd').map((r, i) => ({ ...r, values: [...r.values, `score-${i}`] }));
     await dest.load(loadJob({ rows, columns: [...kbColumns, drifted] }));
     const upload = fake.requests.find((r) => r.path.startsWith('/upload/'));
@@ -367,7 +438,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('abandons before any load job when the rows are refused (too many rejected)', async () => {
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     const job = loadJob({ rows: rowsFor(windowA, 5, 'a') });
     const refusing: LoadJob = {
       ...job,
@@ -387,7 +458,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
     expect(fake.datasets.size).toBe(0);
     expect(fake.jobs.size).toBe(0);
 
-    await dest.prepare(copilotKb, []);
+    await dest.prepare(copilotKb, [], noExistingRows);
     expect(await dest.check(streams)).toMatch(/readable and writable/);
     fake.faults.deniedPermissions = ['bigquery.tables.updateData'];
     await expect(dest.check(streams)).rejects.toThrow(

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
  * `apiEndpoint` option), and for the GCE metadata server that application default credentials
  * ask for a token (`GCE_METADATA_HOST`). It keeps datasets, tables with their rows, and jobs in
  * memory; load jobs (multipart uploads of NDJSON) check every value against the table schema;
- * query jobs run the statements this connector writes (transaction, DELETE of a timestamp range,
+ * query jobs run the statements this connector writes (transaction, DELETE of a timestamp range
+ * (of one account), the UPDATE that fills `_account` of rows older than it,
  * INSERT ... SELECT, SELECT 1), all or nothing, in any case and spacing. Anything else is
  * refused with BigQuery's "invalidQuery", so SQL the stand-in cannot check fails the contract
  * tests rather than passing unchecked. As BigQuery does, each statement of a script becomes a
@@ -192,21 +193,37 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
         continue;
       }
       m =
-        /^DELETE\s+FROM\s+(`[^`]+`)\s+WHERE\s+`?(\w+)`?\s*>=\s*TIMESTAMP\s*\(?'([^']+)'\)?\s+AND\s+`?(\w+)`?\s*<\s*TIMESTAMP\s*\(?'([^']+)'\)?$/i.exec(
+        /^DELETE\s+FROM\s+(`[^`]+`)\s+WHERE\s+(?:`?(\w+)`?\s*=\s*'([^']*)'\s+AND\s+)?`?(\w+)`?\s*>=\s*TIMESTAMP\s*\(?'([^']+)'\)?\s+AND\s+`?(\w+)`?\s*<\s*TIMESTAMP\s*\(?'([^']+)'\)?$/i.exec(
           stmt,
         );
       if (m) {
         const t = resolveTable(m[1] as string, scratch);
-        const lo = Date.parse(m[3] as string);
-        const hi = Date.parse(m[5] as string);
-        const col = m[2] as string;
-        if (col !== m[4]) throw new Error('DELETE bounds on two columns');
+        const [eqCol, eqValue] = [m[2], m[3]];
+        const lo = Date.parse(m[5] as string);
+        const hi = Date.parse(m[7] as string);
+        const col = m[4] as string;
+        if (col !== m[6]) throw new Error('DELETE bounds on two columns');
+        if (eqCol && !t.entry.resource.schema.fields.some((f: Json) => f.name === eqCol))
+          throw new Error(`Unrecognized name: ${eqCol}`);
         const kept = t.rows.filter((r) => {
           const v = Date.parse(String(r[col]));
-          return !(v >= lo && v < hi);
+          return !(v >= lo && v < hi && (eqCol === undefined || r[eqCol] === eqValue));
         });
         children.push({ kind: 'DELETE', deleted: t.rows.length - kept.length, transaction });
         scratch.set(t.key, kept);
+        continue;
+      }
+      m = /^UPDATE\s+(`[^`]+`)\s+SET\s+`?(\w+)`?\s*=\s*'([^']*)'\s+WHERE\s+`?(\w+)`?\s+IS\s+NULL$/i.exec(
+        stmt,
+      );
+      if (m) {
+        const t = resolveTable(m[1] as string, scratch);
+        const [setCol, value, nullCol] = [m[2] as string, m[3] as string, m[4] as string];
+        scratch.set(
+          t.key,
+          t.rows.map((r) => ((r[nullCol] ?? null) === null ? { ...r, [setCol]: value } : r)),
+        );
+        children.push({ kind: 'UPDATE', transaction });
         continue;
       }
       m = /^INSERT\s+INTO\s+(`[^`]+`)\s*\(([^)]*)\)\s*SELECT\s+(.*)\s+FROM\s+(`[^`]+`)$/is.exec(stmt);

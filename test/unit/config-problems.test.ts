@@ -6,6 +6,9 @@ import { assertDownloadAllowed } from '../../connectors/cxone/download-policy.js
 import { loadConfig, resolveConfig } from '../../src/config/load-config.js';
 import { ConfigError, DownloadRefusedError } from '../../src/errors.js';
 
+/** The config's one account, resolved. */
+const resolveAccount = (...args: Parameters<typeof resolveConfig>) => resolveConfig(...args).accounts[0]!;
+
 const account = {
   apiBase: 'https://api-na1.niceincontact.com',
   clientId: 'id',
@@ -77,7 +80,7 @@ describe('a YAML syntax error', () => {
 describe('the default download allow-list', () => {
   it('allows exactly the address of an IP-address apiBase, and no wildcard made from it', () => {
     const hosts = (apiBase: string) =>
-      resolveConfig({ account: { ...account, apiBase }, destination }, {}).allowedDownloadHosts;
+      resolveAccount({ account: { ...account, apiBase }, destination }, {}).allowedDownloadHosts;
     expect(hosts('https://192.168.0.1:8443')).toEqual(['192.168.0.1', '*.amazonaws.com']);
     expect(hosts('https://[2001:db8::1]/')).toEqual(['[2001:db8::1]', '*.amazonaws.com']);
     expect(hosts('https://api-na1.niceincontact.com')).toEqual([

@@ -43,9 +43,9 @@ describe('config: ${VAR} from VAR_FILE (Docker and Kubernetes secrets)', () => {
       { account, destination },
       { CXONE_CLIENT_SECRET_FILE: file, DATABASE_URL_FILE: secretFile('db-url', `${url}\r\n`) },
     );
-    expect(c.raw.account.clientSecret).toBe('file-client-secret-1');
+    expect(c.accounts[0]!.settings.clientSecret).toBe('file-client-secret-1');
     expect(c.stateUrl).toBe(url);
-    expect(c.raw.account.accessSecret).toBe('fallback-access-secret');
+    expect(c.accounts[0]!.settings.accessSecret).toBe('fallback-access-secret');
     expect(redact('token request with file-client-secret-1')).toBe('token request with [REDACTED]');
   });
 
@@ -55,7 +55,7 @@ describe('config: ${VAR} from VAR_FILE (Docker and Kubernetes secrets)', () => {
       { account, destination },
       { CXONE_CLIENT_SECRET: 'from-the-env-2', CXONE_CLIENT_SECRET_FILE: file, DATABASE_URL: url },
     );
-    expect(c.raw.account.clientSecret).toBe('from-the-env-2');
+    expect(c.accounts[0]!.settings.clientSecret).toBe('from-the-env-2');
   });
 
   it('VAR_FILE wins over the ${VAR:-default}', () => {
@@ -64,7 +64,7 @@ describe('config: ${VAR} from VAR_FILE (Docker and Kubernetes secrets)', () => {
       { account, destination },
       { CXONE_CLIENT_SECRET: 's', CXONE_ACCESS_SECRET_FILE: file, DATABASE_URL: url },
     );
-    expect(c.raw.account.accessSecret).toBe('file-access-secret-3');
+    expect(c.accounts[0]!.settings.accessSecret).toBe('file-access-secret-3');
   });
 
   it('a missing file is a config error naming the setting, the variable and the path', () => {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
 
+/** The config's one account, resolved. */
+const resolveAccount = (...args: Parameters<typeof resolveConfig>) => resolveConfig(...args).accounts[0]!;
+
 const account = {
   authUrl: 'https://cxone.niceincontact.com/auth/token',
   region: 'na1',
@@ -14,8 +17,8 @@ const destination = { type: 'postgres', url: 'postgres://u@h/db' };
 
 describe('config', () => {
   it('substitutes ${ENV} and applies defaults', () => {
-    const c = resolveConfig({ account, destination }, { SECRET: 'from-env' });
-    expect(c.raw.account.clientSecret).toBe('from-env');
+    const c = resolveAccount({ account, destination }, { SECRET: 'from-env' });
+    expect(c.settings.clientSecret).toBe('from-env');
     expect(c.apiBase).toBe('https://api-na1.niceincontact.com');
     expect(c.stateUrl).toBe('postgres://u@h/db');
     expect(c.streams.map((s) => s.schema.name)).toEqual([
@@ -64,7 +67,7 @@ describe('config', () => {
   });
 
   it('keeps only the listed streams, without the disabled ones', () => {
-    const c = resolveConfig(
+    const c = resolveAccount(
       { account, destination, streams: { copilot_kb: {}, copilot_aq: { enabled: false } } },
       { SECRET: 's' },
     );
@@ -72,13 +75,13 @@ describe('config', () => {
   });
 
   it('gives the same account key to processes with the same credentials', () => {
-    const a = resolveConfig({ account, destination }, { SECRET: 's' }).accountKey;
-    const b = resolveConfig({ account, destination }, { SECRET: 'other' }).accountKey;
+    const a = resolveAccount({ account, destination }, { SECRET: 's' }).accountKey;
+    const b = resolveAccount({ account, destination }, { SECRET: 'other' }).accountKey;
     expect(a).toBe(b);
     expect(a).not.toContain('AK');
   });
   it('passes streams.<name>.weight and minInterval to the stream, weight 1 and no minimum by default', () => {
-    const c = resolveConfig(
+    const c = resolveAccount(
       { account, destination, streams: { copilot_kb: { weight: 2, minInterval: '6h' }, copilot_as: {} } },
       { SECRET: 's' },
     );
@@ -101,8 +104,8 @@ describe('config', () => {
         'give copilot_kb about 0.75 a day (weight 1 of 4), 0.75 day(s) of data a day against 1 day passing; ' +
         'set maxWindowDays to 2 or more, or raise its weight',
     );
-    expect(resolveConfig(four({ maxWindowDays: 2 }), { SECRET: 's' }).streams[0]!.maxWindowDays).toBe(2);
+    expect(resolveAccount(four({ maxWindowDays: 2 }), { SECRET: 's' }).streams[0]!.maxWindowDays).toBe(2);
     // A weight of 2 of 5 gives it 1.2 exports a day: 1-day windows keep up.
-    expect(resolveConfig(four({ maxWindowDays: 1, weight: 2 }), { SECRET: 's' }).streams[0]!.weight).toBe(2);
+    expect(resolveAccount(four({ maxWindowDays: 1, weight: 2 }), { SECRET: 's' }).streams[0]!.weight).toBe(2);
   });
 });

@@ -3,12 +3,15 @@ import { resolveConfig } from '../../src/config/load-config.js';
 import { forecast } from '../../src/engine/forecast.js';
 import { assumedCadence, forecastInput, runsToCome } from '../../src/engine/forecast-input.js';
 
+/** The config's one account, resolved. */
+const resolveAccount = (...args: Parameters<typeof resolveConfig>) => resolveConfig(...args).accounts[0]!;
+
 const h = 3_600_000;
 const day = 24 * h;
 const t0 = Date.parse('2026-11-28T12:00:00Z');
 const at = (ms: number) => new Date(t0 + ms);
 
-const config = resolveConfig(
+const config = resolveAccount(
   {
     account: {
       authUrl: 'https://cxone.niceincontact.com/auth/token',

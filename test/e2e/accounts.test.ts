@@ -1,0 +1,186 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { streamSchemas } from '../../schemas/index.js';
+import { type CliResult, runCli } from '../support/cli-harness.js';
+import { yesterdayWindowArgs } from '../support/e2e-fixture.js';
+import { type RunningSimulator, startSimulator } from '../support/simulator.js';
+import { expectRowsMatchSimulator } from '../support/table-expectations.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * Three CXone accounts in one config, each its own simulator (credentials, quota and data of its
+ * own), into one PostgreSQL database: the built CLI over real HTTP.
+ */
+describe('several accounts in one deployment (e2e)', () => {
+  const seeds = { east: 11, west: 22, broken: 33 } as const;
+  type Key = keyof typeof seeds;
+  const sims = {} as Record<Key, RunningSimulator>;
+  let db: TestDatabase;
+  let dir: string;
+  let configPath: string;
+  const start = new Date(Date.now() - 2 * 86_400_000);
+  start.setUTCHours(0, 0, 0, 0);
+  const env: NodeJS.ProcessEnv = {};
+
+  /** An account of the config pointing at its simulator; `broken` gets a wrong client secret. */
+  const account = (key: Key) => {
+    const sim = sims[key];
+    const secret = `${key.toUpperCase()}_CLIENT_SECRET`;
+    env[secret] = key === 'broken' ? 'not-the-secret' : sim.credentials.clientSecret;
+    env[`${key.toUpperCase()}_ACCESS_SECRET`] = sim.credentials.accessSecret;
+    return {
+      authUrl: sim.authUrl,
+      apiBase: sim.apiBase,
+      clientId: sim.credentials.clientId,
+      clientSecret: `\${${secret}}`,
+      accessKey: sim.credentials.accessKey,
+      accessSecret: `\${${key.toUpperCase()}_ACCESS_SECRET}`,
+      exportsPer24h: 5,
+      pollIntervalSeconds: 0.05,
+      pollMaxIntervalSeconds: 0.2,
+      httpRetryBaseMs: 20,
+      httpMaxAttempts: 2,
+    };
+  };
+
+  const cli = (args: string[]): Promise<CliResult> =>
+    runCli([...args, '--config', configPath], { cwd: dir, env });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = await mkdtemp(join(tmpdir(), 'cxone-accounts-'));
+    for (const key of Object.keys(seeds) as Key[]) {
+      sims[key] = await startSimulator({
+        clientId: `client-${key}`,
+        clientSecret: `secret-${key}`,
+        accessKey: `KEY${key.toUpperCase()}==`,
+        accessSecret: `access-${key}`,
+        data: { seed: seeds[key] },
+        faults: { quota: 5 },
+      });
+    }
+    configPath = join(dir, 'cxone-od-sync.yaml');
+    await writeFile(
+      configPath,
+      stringify({
+        accounts: { east: account('east'), west: account('west'), broken: account('broken') },
+        parallelAccounts: 2,
+        archive: { dir: join(dir, 'archive') },
+        destination: { type: 'postgres', url: db.url, schema: 'cxone', copy: db.copy },
+        streams: Object.fromEntries(streamSchemas.map((s) => [s.name, { start: start.toISOString() }])),
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    for (const sim of Object.values(sims)) await sim?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Every stream table's rows of one account equal what its simulator generated for its loaded windows. */
+  async function expectAccountRows(key: Key): Promise<number> {
+    let total = 0;
+    for (const schema of streamSchemas) {
+      const windows = await db.query<{ window_start: Date; window_end: Date }>(
+        `select window_start, window_end from cxone_od_sync.exports
+          where account = $1 and stream = $2 and status = 'loaded' order by window_start`,
+        [key, schema.name],
+      );
+      const cols = schema.columns.map((c) => `"${c.name}"`).join(', ');
+      const rows = await db.query(
+        `select ${cols} from cxone.${schema.name} where _account = $1 order by "${schema.eventTime}"`,
+        [key],
+      );
+      total += expectRowsMatchSimulator(rows, schema, windows, { seed: seeds[key] });
+    }
+    return total;
+  }
+
+  const counts = async () =>
+    db.query<{ account: string; stream: string; n: string }>(
+      streamSchemas
+        .map(
+          (s) =>
+            `select _account as account, '${s.name}' as stream, count(*) as n from cxone.${s.name} group by 1`,
+        )
+        .join(' union all ') + ' order by 1, 2',
+    );
+
+  it('serves each good account within its own quota, fails the one with wrong credentials by name, and keeps their rows apart', async () => {
+    const first = await cli(['sync', '--json']);
+    // The worst outcome decides the exit code: the refused credentials (2).
+    expect(first.code, first.stderr).toBe(2);
+    expect(first.json.outcome).toBe('error');
+    const byKey = Object.fromEntries(first.json.accounts.map((a: { account: string }) => [a.account, a]));
+    expect(Object.keys(byKey).sort()).toEqual(['broken', 'east', 'west']);
+    for (const key of ['east', 'west'] as const) {
+      expect(byKey[key].outcome, key).toBe('done');
+      expect(byKey[key].exportsRequested).toBe(4);
+      expect(byKey[key].quota).toMatchObject({ limit: 5, used: 4 });
+      // Each account's requests went to its own API, and nowhere else.
+      expect(sims[key].stats.exportRequests).toHaveLength(4);
+      expect(sims[key].stats.rejectedExportRequests).toEqual([]);
+    }
+    expect(byKey.broken).toMatchObject({ outcome: 'error', exitCode: 2 });
+    expect(byKey.broken.error.message).toMatch(/^account broken: the token endpoint refused the credentials/);
+    expect(first.stderr).toContain('account broken: the token endpoint refused the credentials');
+    expect(sims.broken.stats.exportRequests).toHaveLength(0);
+    expect(first.stdout + first.stderr).not.toContain('not-the-secret');
+    expect(first.stdout + first.stderr).not.toContain(sims.east.credentials.clientSecret);
+
+    // One table per stream, holding both good accounts' rows, each equal to what its API served.
+    expect(await expectAccountRows('east')).toBeGreaterThan(0);
+    expect(await expectAccountRows('west')).toBeGreaterThan(0);
+    const before = await counts();
+    expect(new Set(before.map((r) => r.account))).toEqual(new Set(['east', 'west']));
+    expect(before).toHaveLength(8);
+
+    // The second sync right after: nothing is worth a request, nothing changes, per account.
+    const second = await cli(['sync', '--account', 'east', '--account', 'west', '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json.accounts.map((a: { account: string }) => a.account)).toEqual(['east', 'west']);
+    expect(second.json.exportsRequested).toBe(0);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("--account selects exactly one account; an explicit window replaces only that account's rows", async () => {
+    const tokensBefore = { west: sims.west.stats.tokenRequests, broken: sims.broken.stats.tokenRequests };
+    const status = await cli(['status', '--account', 'east', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json.accounts.map((a: { account: string }) => a.account)).toEqual(['east']);
+
+    const before = await counts();
+    const westKb = await db.query(`select * from cxone.copilot_kb where _account = 'west' order by ctid`);
+    const again = await cli([
+      'sync',
+      '--account',
+      'east',
+      '--stream',
+      'copilot_kb',
+      ...yesterdayWindowArgs(),
+      '--json',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.accounts).toHaveLength(1);
+    expect(again.json.accounts[0]).toMatchObject({ account: 'east', exportsRequested: 1 });
+    expect(sims.east.stats.exportRequests).toHaveLength(5);
+    // The other accounts were not touched: no token asked of their APIs, their rows as they were.
+    expect(sims.west.stats.tokenRequests).toBe(tokensBefore.west);
+    expect(sims.broken.stats.tokenRequests).toBe(tokensBefore.broken);
+    expect(await db.query(`select * from cxone.copilot_kb where _account = 'west' order by ctid`)).toEqual(
+      westKb,
+    );
+    expect(await counts()).toEqual(before);
+    await expectAccountRows('east');
+
+    const unknown = await cli(['plan', '--account', 'north']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      '--account north: no such account in the config; accounts: east, west, broken',
+    );
+  });
+});
