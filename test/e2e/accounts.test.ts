@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { streamSchemas } from '../../schemas/index.js';
 import { type CliResult, runCli } from '../support/cli-harness.js';
-import { yesterdayWindowArgs } from '../support/e2e-fixture.js';
+import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import { type RunningSimulator, startSimulator } from '../support/simulator.js';
 import { expectRowsMatchSimulator } from '../support/table-expectations.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -181,6 +181,107 @@ describe('several accounts in one deployment (e2e)', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
       '--account north: no such account in the config; accounts: east, west, broken',
+    );
+  });
+});
+
+describe('a single-account database of an earlier version, moved to accounts: (e2e)', () => {
+  const startE2e = e2eFixtures('each');
+
+  it('keeps every row, fills _account with the account that loaded it, and the next sync replaces windows correctly', async () => {
+    const start = new Date(Date.now() - 2 * 86_400_000);
+    start.setUTCHours(0, 0, 0, 0);
+    const streams = Object.fromEntries(streamSchemas.map((s) => [s.name, { start: start.toISOString() }]));
+    const f = await startE2e({
+      sim: { faults: { quota: 20 } },
+      config: { account: { exportsPer24h: 20 }, streams },
+    });
+    const first = await f.cli(['sync', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    // The tables as an earlier version made them: no _account column (and no index on it).
+    for (const s of streamSchemas) await f.db.query(`alter table cxone.${s.name} drop column _account`);
+    const snapshot = async () => {
+      const out: Record<string, unknown[]> = {};
+      for (const s of streamSchemas) {
+        const cols = s.columns.map((c) => `"${c.name}"`).join(', ');
+        out[s.name] = await f.db.query(`select ${cols}, _export_id from cxone.${s.name} order by 1, 2`);
+      }
+      return out;
+    };
+    const before = await snapshot();
+
+    // The config moves to accounts: the same account under its key, and a second one.
+    const other = await startSimulator({
+      clientSecret: 'other-secret',
+      accessKey: 'OTHERKEY==',
+      data: { seed: 7 },
+      faults: { quota: 20 },
+    });
+    f.defer(() => other.close());
+    const doc = parse(await readFile(f.ws.configPath, 'utf8'));
+    const { name, ...e2e } = doc.account;
+    expect(name).toBe('e2e');
+    delete doc.account;
+    doc.accounts = {
+      e2e,
+      other: {
+        ...e2e,
+        authUrl: other.authUrl,
+        apiBase: other.apiBase,
+        clientId: other.credentials.clientId,
+        clientSecret: other.credentials.clientSecret,
+        accessKey: other.credentials.accessKey,
+        accessSecret: other.credentials.accessSecret,
+      },
+    };
+    await writeFile(f.ws.configPath, stringify(doc));
+
+    const migrated = await f.cli(['migrate', '--json']);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    for (const s of streamSchemas) {
+      const col = await f.db.query<{ is_nullable: string }>(
+        `select is_nullable from information_schema.columns where table_schema = 'cxone' and table_name = $1 and column_name = '_account'`,
+        [s.name],
+      );
+      expect(col, s.name).toEqual([{ is_nullable: 'NO' }]);
+      const accounts = await f.db.query(`select distinct _account from cxone.${s.name}`);
+      expect(accounts, s.name).toEqual([{ _account: 'e2e' }]);
+    }
+    expect(await snapshot()).toEqual(before);
+
+    // The next sync: the old account's window loaded again replaces its rows (no duplicate), the
+    // new account's rows come in beside them.
+    const again = await f.cli(['sync', '--stream', 'copilot_kb', ...yesterdayWindowArgs(), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(
+      again.json.accounts.map((a: { account: string; exportsRequested: number }) => [
+        a.account,
+        a.exportsRequested,
+      ]),
+    ).toEqual([
+      ['e2e', 1],
+      ['other', 1],
+    ]);
+    const after = await snapshot();
+    for (const s of streamSchemas) {
+      if (s.name !== 'copilot_kb') expect(after[s.name], s.name).toEqual(before[s.name]);
+    }
+    const kb = await f.db.query<{ account: string; n: string }>(
+      `select _account as account, count(*) as n from cxone.copilot_kb group by 1 order by 1`,
+    );
+    expect(kb.map((r) => r.account)).toEqual(['e2e', 'other']);
+    expect(Number(kb[0]!.n)).toBe(before.copilot_kb!.length);
+    const kbSchema = streamSchemas.find((s) => s.name === 'copilot_kb')!;
+    const windows = await f.db.query<{ window_start: Date; window_end: Date }>(
+      `select window_start, window_end from cxone_od_sync.exports where account = 'e2e' and stream = 'copilot_kb' and status = 'loaded' order by window_start`,
+    );
+    const cols = kbSchema.columns.map((c) => `"${c.name}"`).join(', ');
+    expectRowsMatchSimulator(
+      await f.db.query(
+        `select ${cols} from cxone.copilot_kb where _account = 'e2e' order by interaction_time`,
+      ),
+      kbSchema,
+      windows,
     );
   });
 });
