@@ -16,5 +16,6 @@ export const postgresDestinationFactory: DestinationFactory<typeof postgresConfi
       schema: config.schema,
       sharesStateDatabase: context.stateUrl === config.url,
       copy: config.copy,
+      maxConnections: config.maxConnections,
     }),
 };

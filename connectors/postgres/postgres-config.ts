@@ -14,6 +14,8 @@ export const postgresConfigSchema = z.strictObject({
    * capability follows it, and is false whatever it says over the embedded database.
    */
   copy: z.boolean().default(true),
+  /** Connections each process opens to the destination at most: one per load in flight. */
+  maxConnections: z.number().int().min(1).max(100).default(4),
 });
 
 /** A validated PostgreSQL `destination` section. */
@@ -32,4 +34,6 @@ export interface PostgresDestinationOptions {
    * behind pglite-socket does not take it either; rows then go in as batched multi-row INSERTs.
    */
   readonly copy?: boolean;
+  /** The pool's size when `url` is a URL (default 4): one connection per load in flight. */
+  readonly maxConnections?: number;
 }

@@ -45,7 +45,8 @@ export class PostgresDestination implements Destination {
   private readonly pool: SqlPool;
 
   constructor(private readonly options: PostgresDestinationOptions) {
-    this.pool = typeof options.url === 'string' ? createSqlPool(options.url, 4) : options.url;
+    this.pool =
+      typeof options.url === 'string' ? createSqlPool(options.url, options.maxConnections ?? 4) : options.url;
     this.capabilities = {
       transactionalState: options.sharesStateDatabase,
       // COPY needs node-postgres' own client: a pool passed in (embedded PGlite) never copies.

@@ -71,7 +71,7 @@ export function createDeployment(
 ): Deployment {
   const clock = options.clock ?? systemClock;
   const selected = selectAccounts(config, options.accounts);
-  const state = new StateStore(options.pool ?? config.stateUrl);
+  const state = new StateStore(options.pool ?? config.stateUrl, config.raw.state.maxConnections);
   const destination = createDestination(config, options.pool);
   const owner = processOwner();
   const accounts = selected.map((account) =>

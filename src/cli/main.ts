@@ -140,6 +140,11 @@ async function run(argv: string[]): Promise<number> {
           .option('slot-minutes', {
             type: 'number',
             describe: 'one generated row per stream every N minutes (default 20)',
+          })
+          .option('accounts', {
+            type: 'number',
+            describe:
+              'serve N accounts, each with its own credentials, quota and data, on consecutive ports from --port',
           }),
       async (a) => {
         const { simulateCommand } = await import('./simulate-command.js');

@@ -174,7 +174,13 @@ export const configSchema = z
         minFreeMB: z.number().min(0).default(100),
       })
       .prefault({}),
-    state: z.strictObject({ url: z.string().min(1).optional() }).default({}),
+    state: z
+      .strictObject({
+        url: z.string().min(1).optional(),
+        /** Connections each process opens to the state store at most. */
+        maxConnections: z.number().int().min(1).max(100).default(2),
+      })
+      .prefault({}),
     destination: destinationSchema,
     defaults: z
       .strictObject({

@@ -29,9 +29,12 @@ export class StateStore {
   readonly runs: RunLog;
   private readonly db: Kysely<StateDatabase>;
 
-  /** A PostgreSQL URL, or a pool (embedded PGlite for `demo`). */
-  constructor(target: string | SqlPool) {
-    const pool = typeof target === 'string' ? createSqlPool(target, 4) : target;
+  /**
+   * A PostgreSQL URL, or a pool (embedded PGlite for `demo`); `maxConnections` bounds the pool
+   * made from a URL (its statements are short: two serve a sync's four exports in parallel).
+   */
+  constructor(target: string | SqlPool, maxConnections = 2) {
+    const pool = typeof target === 'string' ? createSqlPool(target, maxConnections) : target;
     this.db = new Kysely<StateDatabase>({
       dialect: new PostgresDialect({ pool: asKyselyPool(pool) }),
     }).withSchema(stateSchema);
