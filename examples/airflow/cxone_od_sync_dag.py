@@ -1,4 +1,4 @@
-"""CXone Observability Dashboard sync for Airflow 3: incremental, hourly, one task per account.
+"""CXone Observability Dashboard sync for Airflow 3: incremental, hourly, one mapped task per account.
 
 The vendor allows 3 export requests per rolling 24 hours per account, shared by the four
 streams: the connector's scheduler, not Airflow, decides which stream spends the next slot
@@ -12,20 +12,38 @@ Why not one task per day's data interval and stream: 4 one-day windows a day aga
 day can never keep up (each day adds a backlog of one window; retries only spend the day's slots
 earlier). For a backfill of one stream, use `cxone_od_sync_backfill_dag.py`.
 
-Each account is its own CXone tenant with its own quota and config file; the accounts' tasks
-are independent and may run in parallel. They share the state store, which keeps each account's
-ledger. The JSON summary (last stdout line) is pushed to XCom.
+Many accounts: one config file lists them under `accounts:` (README, "Many accounts"); the
+`account_keys` task reads its keys and the sync task is mapped over them (dynamic task mapping),
+one `sync --account KEY` each. Accounts are independent (each its own quota, ledger, claims and
+watermarks in the shared state store), so the mapped tasks run in parallel on any executor
+(Celery, Kubernetes), bounded by `max_active_tis_per_dagrun`. Each account's secrets are the
+`${VAR}`s its entry names, given to the workers as environment variables or `VAR_FILE` files.
+A config with a single `account:` runs as one mapped task without `--account`.
+The JSON summary (last stdout line) of each account is pushed to XCom.
 """
 from datetime import timedelta
 
 import pendulum
+import yaml
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
 
-# One entry per CXone account: its key and its config file (see README, Configuration).
-ACCOUNTS = {
-    "main": "/etc/cxone-od-sync/main.yaml",
-}
+# The config of every account (see README, Configuration and "Many accounts").
+CONFIG = "/etc/cxone-od-sync/cxone-od-sync.yaml"
+
+
+@task
+def account_keys() -> list[str]:
+    """The keys of the config's `accounts:` map ("" for a config with one `account:`)."""
+    with open(CONFIG) as f:
+        doc = yaml.safe_load(f)
+    return sorted(doc.get("accounts") or {}) or [""]
+
+
+def sync_command(key: str) -> str:
+    # The trailing space keeps Airflow from reading the .sh path as a Jinja template file.
+    return f"examples/airflow/cxone-od-sync-task.sh {'--account ' + key if key else ''} "
+
 
 with DAG(
     dag_id="cxone_od_sync",
@@ -36,21 +54,15 @@ with DAG(
     default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=["cxone", "elt"],
 ) as dag:
-    for account, config in ACCOUNTS.items():
-        BashOperator(
-            task_id=f"sync_{account}",
-            # The trailing space keeps Airflow from reading the .sh path as a Jinja template file.
-            bash_command="examples/airflow/cxone-od-sync-task.sh ",
-            env={
-                "CXONE_OD_SYNC_CONFIG": config,
-                "CXONE_CLIENT_ID": f"{{{{ var.value.cxone_{account}_client_id }}}}",
-                "CXONE_CLIENT_SECRET": f"{{{{ var.value.cxone_{account}_client_secret }}}}",
-                "CXONE_ACCESS_KEY": f"{{{{ var.value.cxone_{account}_access_key }}}}",
-                "CXONE_ACCESS_SECRET": f"{{{{ var.value.cxone_{account}_access_secret }}}}",
-                "DATABASE_URL": "{{ conn.warehouse.get_uri() }}",
-            },
-            append_env=True,
-            skip_on_exit_code=75,  # deferred: the next hourly run picks it up
-            execution_timeout=timedelta(minutes=50),
-            do_xcom_push=True,
-        )
+    BashOperator.partial(
+        task_id="sync",
+        env={
+            "CXONE_OD_SYNC_CONFIG": CONFIG,
+            "DATABASE_URL": "{{ conn.warehouse.get_uri() }}",
+        },
+        append_env=True,
+        skip_on_exit_code=75,  # deferred: the next hourly run picks it up
+        execution_timeout=timedelta(minutes=50),
+        max_active_tis_per_dagrun=8,  # accounts synced at once; each holds up to 6 DB connections
+        do_xcom_push=True,
+    ).expand(bash_command=account_keys().map(sync_command))
