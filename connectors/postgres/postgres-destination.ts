@@ -8,6 +8,7 @@ import {
   type LoadResult,
   loadConstants,
 } from '../../src/engine/destination.js';
+import type { DatasetName } from '../../src/engine/lineage.js';
 import { StoreError } from '../../src/errors.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
@@ -17,6 +18,7 @@ import { binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-bi
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
 import type { PostgresDestinationOptions } from './postgres-config.js';
+import { postgresDataset } from './postgres-dataset.js';
 import {
   addColumnStatements,
   createTableStatements,
@@ -127,6 +129,11 @@ export class PostgresDestination implements Destination {
     } finally {
       client.release();
     }
+  }
+
+  datasetFor(schema: StreamSchema): DatasetName {
+    const url = typeof this.options.url === 'string' ? this.options.url : undefined;
+    return postgresDataset(url, this.options.schema, schema.name);
   }
 
   async close(): Promise<void> {
