@@ -11,6 +11,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '../retry/retry.js';
 import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
+import { createLineageObserver } from './lineage-observer.js';
 
 /** Everything a command needs, composed from the config; the destination comes from the registry. */
 export interface Context extends SyncDeps {
@@ -74,6 +75,7 @@ export function createContext(
   );
   const state = new StateStore(pool ?? config.stateUrl);
   const destination = createDestination(config, pool);
+  const lineage = createLineageObserver(config.lineage, log);
   return {
     config,
     state,
@@ -91,8 +93,9 @@ export function createContext(
       maxIntervalMs: a.pollMaxIntervalSeconds * 1000,
       budgetMs: a.pollTimeoutMinutes * 60_000,
     },
+    lineage,
     async close() {
-      await Promise.allSettled([state.close(), destination.close()]);
+      await Promise.allSettled([state.close(), destination.close(), lineage?.close()]);
     },
   };
 }

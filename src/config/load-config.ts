@@ -10,6 +10,7 @@ import { registerSecret } from '../log/redact.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { SchemaDrift } from '../parse/header-mapping.js';
 import { type Config, configSchema } from './config-schema.js';
+import { type LineageSettings, resolveLineage, withLineageFromEnv } from './lineage-config.js';
 
 export const defaultConfigFile = 'cxone-od-sync.yaml';
 
@@ -47,6 +48,8 @@ export interface ResolvedConfig {
   readonly allowedDownloadHosts: readonly string[];
   readonly stateUrl: string;
   readonly streams: readonly StreamConfig[];
+  /** Where OpenLineage events go (`lineage`, `OPENLINEAGE_*`); undefined: none are sent. */
+  readonly lineage: LineageSettings | undefined;
 }
 
 /**
@@ -128,7 +131,8 @@ export function resolveConfig(
   source = 'config',
 ): ResolvedConfig {
   const problems: string[] = [];
-  const substituted = withArchiveDirFromEnv(substituteEnv(input ?? {}, env, [], problems), env);
+  const withEnv = withLineageFromEnv(input ?? {}, env);
+  const substituted = withArchiveDirFromEnv(substituteEnv(withEnv, env, [], problems), env);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) {
@@ -185,6 +189,7 @@ export function resolveConfig(
     allowedDownloadHosts,
     stateUrl,
     streams,
+    lineage: resolveLineage(cfg.lineage, env),
   };
 }
 
