@@ -30,6 +30,11 @@ with DAG(
             cmds=["cxone-od-sync"],
             arguments=["sync", "--json", "--config", f"/config/{account}.yaml"],
             secrets=[Secret("env", None, f"cxone-od-sync-{account}")],  # CXONE_* and DATABASE_URL
+            # The loads' lineage runs are children of this task's (see cxone_od_sync_dag.py); the
+            # backend is OPENLINEAGE_URL (add it here or to the secret) or lineage.url.
+            env_vars={
+                "OPENLINEAGE_PARENT_ID": "{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}",
+            },
             skip_on_exit_code=75,
             get_logs=True,
             do_xcom_push=False,
