@@ -34,15 +34,18 @@ const fromEnv = {
  * Fills the `lineage` keys the config does not set from `OPENLINEAGE_URL`, `OPENLINEAGE_ENDPOINT`,
  * `OPENLINEAGE_API_KEY` (or `OPENLINEAGE_API_KEY_FILE`) and `OPENLINEAGE_NAMESPACE`, as `${VAR}`
  * references before substitution: the values are then read, validated and redacted like any
- * other. A key the config sets wins.
+ * other. A key the config sets wins. A config that names its own backend (`lineage.url`) takes
+ * no endpoint or key from the environment: a key meant for another backend (Airflow's, say)
+ * is never sent to it.
  */
 export function withLineageFromEnv(cfg: unknown, env: NodeJS.ProcessEnv): unknown {
   if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return cfg;
   const section = (cfg as { lineage?: unknown }).lineage ?? {};
   if (typeof section !== 'object' || section === null || Array.isArray(section)) return cfg;
+  const ownBackend = 'url' in section;
   const added: Record<string, string> = {};
   for (const [key, name] of Object.entries(fromEnv)) {
-    if (key in section) continue;
+    if (key in section || (ownBackend && key !== 'namespace')) continue;
     if (env[name] || (key === 'apiKey' && env[`${name}_FILE`])) added[key] = `\${${name}}`;
   }
   if (Object.keys(added).length === 0) return cfg;

@@ -66,7 +66,23 @@ describe('config: lineage', () => {
       { ...base, lineage: { url: 'http://marquez:5000', namespace: 'mine' } },
       env,
     ).lineage;
-    expect(own).toMatchObject({ url: 'http://marquez:5000', namespace: 'mine', apiKey: 'ol-key-from-env-1' });
+    expect(own).toMatchObject({ url: 'http://marquez:5000', namespace: 'mine' });
+  });
+
+  it("sends a backend named in the config no key or endpoint of the environment's (another backend's)", () => {
+    const env = {
+      OPENLINEAGE_API_KEY: 'airflow-key-9',
+      OPENLINEAGE_ENDPOINT: 'x',
+      OPENLINEAGE_NAMESPACE: 'af',
+    };
+    const own = resolveConfig({ ...base, lineage: { url: 'http://marquez:5000' } }, env).lineage;
+    expect(own).toMatchObject({ url: 'http://marquez:5000', endpoint: 'api/v1/lineage', apiKey: undefined });
+    expect(own?.namespace).toBe('af');
+    const explicit = resolveConfig(
+      { ...base, lineage: { url: 'http://marquez:5000', apiKey: '${OPENLINEAGE_API_KEY}' } },
+      env,
+    ).lineage;
+    expect(explicit?.apiKey).toBe('airflow-key-9');
   });
 
   it('reads the API key from ${VAR}, VAR_FILE or OPENLINEAGE_API_KEY_FILE, and redacts it', () => {
