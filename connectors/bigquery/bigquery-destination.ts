@@ -9,6 +9,7 @@ import type {
   LoadJob,
   LoadResult,
 } from '../../src/engine/destination.js';
+import type { DatasetName } from '../../src/engine/lineage.js';
 import { retryableStatus, StoreError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
@@ -210,6 +211,11 @@ export class BigQueryDestination implements Destination {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** OpenLineage's BigQuery naming: namespace `bigquery`, name `{project}.{dataset}.{table}`. */
+  datasetFor(schema: StreamSchema): DatasetName {
+    return { namespace: 'bigquery', name: `${this.datasetName}.${schema.name}` };
   }
 
   async close(): Promise<void> {

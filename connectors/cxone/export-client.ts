@@ -8,6 +8,7 @@ import type {
   SubmittedExport,
   VendorExportStatus,
 } from '../../src/engine/export-api.js';
+import type { DatasetName } from '../../src/engine/lineage.js';
 import {
   ApiError,
   AuthError,
@@ -115,6 +116,14 @@ export class ExportClient implements ExportApi {
       requestBody: JSON.stringify(body),
       fileName: exportFileName(request.stream, request.window),
     };
+  }
+
+  /**
+   * `cxone://{api host}` (with its port when not the default) and `{account}.{stream}`: the
+   * vendor's table of one account, named by stream because the two GR paths are one dataset.
+   */
+  datasetFor(account: string, stream: string): DatasetName {
+    return { namespace: `cxone://${this.base.host}`, name: `${account}.${stream}` };
   }
 
   /** Gets a token before the engine reserves a slot: a token endpoint that is down spends nothing. */

@@ -9,6 +9,7 @@ import {
   type LoadResult,
   loadConstants,
 } from '../../src/engine/destination.js';
+import type { DatasetName } from '../../src/engine/lineage.js';
 import { StoreError } from '../../src/errors.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
@@ -18,6 +19,7 @@ import { binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-bi
 import { CopyCsvWriter } from './copy-csv.js';
 import { feedCopy } from './copy-stream.js';
 import type { PostgresDestinationOptions } from './postgres-config.js';
+import { postgresDataset } from './postgres-dataset.js';
 import {
   addAccountColumnStatements,
   addColumnStatements,
@@ -145,6 +147,11 @@ export class PostgresDestination implements Destination {
     } finally {
       client.release();
     }
+  }
+
+  datasetFor(schema: StreamSchema): DatasetName {
+    const url = typeof this.options.url === 'string' ? this.options.url : undefined;
+    return postgresDataset(url, this.options.schema, schema.name);
   }
 
   async close(): Promise<void> {

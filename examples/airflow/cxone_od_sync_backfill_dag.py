@@ -32,7 +32,12 @@ with DAG(
             "examples/airflow/cxone-od-sync-task.sh --stream {{ params.stream }}"
             " --start {{ params.start }} --end {{ params.end }}"
         ),
-        env={"CXONE_OD_SYNC_CONFIG": "{{ params.config }}", "DATABASE_URL": "{{ conn.warehouse.get_uri() }}"},
+        env={
+            "CXONE_OD_SYNC_CONFIG": "{{ params.config }}",
+            "DATABASE_URL": "{{ conn.warehouse.get_uri() }}",
+            # The load's lineage run is a child of this task's (see cxone_od_sync_dag.py).
+            "OPENLINEAGE_PARENT_ID": "{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}",
+        },
         append_env=True,
         retries=12,
         retry_delay=timedelta(hours=2),

@@ -45,6 +45,12 @@ def sync_command(key: str) -> str:
     return f"examples/airflow/cxone-od-sync-task.sh {'--account ' + key if key else ''} "
 
 
+# OpenLineage (README, Lineage): the task's run, `{namespace}/{job name}/{run id}`, becomes the
+# parent of the connector's load runs, so that a lineage UI shows them under the task. Needs the
+# apache-airflow-providers-openlineage package (drop the line without it); the backend is the
+# task's OPENLINEAGE_URL (Airflow's own environment, passed on by append_env) or lineage.url.
+OPENLINEAGE_PARENT_ID = "{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}"
+
 with DAG(
     dag_id="cxone_od_sync",
     schedule="@hourly",
@@ -59,6 +65,7 @@ with DAG(
         env={
             "CXONE_OD_SYNC_CONFIG": CONFIG,
             "DATABASE_URL": "{{ conn.warehouse.get_uri() }}",
+            "OPENLINEAGE_PARENT_ID": OPENLINEAGE_PARENT_ID,
         },
         append_env=True,
         skip_on_exit_code=75,  # deferred: the next hourly run picks it up

@@ -50,6 +50,11 @@ with DAG(
             Secret("volume", "/run/secrets/cxone-od-sync", "cxone-od-sync-accounts"),
             Secret("env", "DATABASE_URL", "cxone-od-sync-database", "url"),
         ],
+        # The loads' lineage runs are children of this task's (see cxone_od_sync_dag.py); the
+        # backend is OPENLINEAGE_URL (add it here or to a secret) or lineage.url.
+        env_vars={
+            "OPENLINEAGE_PARENT_ID": "{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}",
+        },
         skip_on_exit_code=75,
         termination_grace_period=45,  # sync exits within 30 s of SIGTERM
         max_active_tis_per_dagrun=8,

@@ -4,6 +4,7 @@ import { destinationFactory } from '../../connectors/destinations.js';
 import { type AccountConfig, loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { Destination } from '../engine/destination.js';
+import type { LoadObserver } from '../engine/lineage.js';
 import type { SyncDeps } from '../engine/sync-runner.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -11,6 +12,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '../retry/retry.js';
 import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
+import { createLineageObserver } from './lineage-observer.js';
 
 /** One account's dependencies: its own client and token provider; the state store and destination shared. */
 export interface Context extends SyncDeps {
@@ -74,10 +76,11 @@ export function createDeployment(
   const state = new StateStore(options.pool ?? config.stateUrl, config.raw.state.maxConnections);
   const destination = createDestination(config, options.pool);
   const owner = processOwner();
+  const lineage = createLineageObserver(config.lineage, log);
   const accounts = selected.map((account) =>
     accountContext(
       account,
-      { state, destination, owner, clock },
+      { state, destination, owner, clock, lineage },
       config.raw.accounts ? log.child({ account: account.accountKey }) : log,
     ),
   );
@@ -88,14 +91,20 @@ export function createDeployment(
     accounts,
     clock,
     async close() {
-      await Promise.allSettled([state.close(), destination.close()]);
+      await Promise.allSettled([state.close(), destination.close(), lineage?.close()]);
     },
   };
 }
 
 function accountContext(
   config: AccountConfig,
-  shared: { state: StateStore; destination: Destination; owner: string; clock: Clock },
+  shared: {
+    state: StateStore;
+    destination: Destination;
+    owner: string;
+    clock: Clock;
+    lineage: LoadObserver | undefined;
+  },
   log: Logger,
 ): Context {
   const { clock } = shared;
@@ -151,6 +160,7 @@ function accountContext(
       maxIntervalMs: a.pollMaxIntervalSeconds * 1000,
       budgetMs: a.pollTimeoutMinutes * 60_000,
     },
+    ...(shared.lineage ? { lineage: shared.lineage } : {}),
   };
 }
 

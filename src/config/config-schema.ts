@@ -192,6 +192,19 @@ export const configSchema = z
       })
       .prefault({}),
     streams: streamsSchema.optional(),
+    /** OpenLineage events of every load; the OPENLINEAGE_* variables fill what is not set here (lineage-config.ts). */
+    lineage: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^https?$/, error: 'not an http(s) URL (lineage.url, or OPENLINEAGE_URL)' })
+          .optional(),
+        endpoint: z.string().min(1).optional(),
+        apiKey: z.string().min(1).optional(),
+        namespace: z.string().min(1).optional(),
+        file: z.string().min(1).optional(),
+        timeoutMs: z.number().int().min(1).max(60_000).default(5_000),
+      })
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     if ((cfg.account === undefined) === (cfg.accounts === undefined)) {

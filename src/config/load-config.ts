@@ -10,6 +10,7 @@ import { registerSecret } from '../log/redact.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { SchemaDrift } from '../parse/header-mapping.js';
 import { type AccountSettings, type Config, configSchema } from './config-schema.js';
+import { type LineageSettings, resolveLineage, withLineageFromEnv } from './lineage-config.js';
 
 export const defaultConfigFile = 'cxone-od-sync.yaml';
 
@@ -60,6 +61,8 @@ export interface ResolvedConfig {
   readonly parallelAccounts: number;
   readonly archive: AccountConfig['archive'];
   readonly stateUrl: string;
+  /** Where OpenLineage events go (`lineage`, `OPENLINEAGE_*`); undefined: none are sent. */
+  readonly lineage: LineageSettings | undefined;
 }
 
 /**
@@ -141,7 +144,8 @@ export function resolveConfig(
   source = 'config',
 ): ResolvedConfig {
   const problems: string[] = [];
-  const substituted = withArchiveDirFromEnv(substituteEnv(input ?? {}, env, [], problems), env);
+  const withEnv = withLineageFromEnv(input ?? {}, env);
+  const substituted = withArchiveDirFromEnv(substituteEnv(withEnv, env, [], problems), env);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) {
@@ -185,7 +189,14 @@ export function resolveConfig(
   });
   if (accountProblems.length)
     throw new ConfigError(`${source} is not valid:\n  - ${accountProblems.join('\n  - ')}`);
-  return { raw: cfg, accounts, parallelAccounts: cfg.parallelAccounts, archive, stateUrl };
+  return {
+    raw: cfg,
+    accounts,
+    parallelAccounts: cfg.parallelAccounts,
+    archive,
+    stateUrl,
+    lineage: resolveLineage(cfg.lineage, env),
+  };
 }
 
 type StreamsSection = NonNullable<Config['streams']>;

@@ -10,6 +10,7 @@ import type { Window } from '../model/window.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { TypedBatch } from '../parse/typed-batch.js';
 import type { SqlPool } from '../state/sql-pool.js';
+import type { DatasetName } from './lineage.js';
 
 /**
  * What a destination can do, as data (dlt's destination capabilities): the engine asks, it never
@@ -122,6 +123,11 @@ export interface Destination {
   ): Promise<void>;
   /** Replaces the account's rows of the window with the job's rows, atomically. */
   load(job: LoadJob): Promise<LoadResult>;
+  /**
+   * The stream's table as lineage systems name it (OpenLineage's naming conventions for this
+   * kind of warehouse), without credentials. Pure: no connection is made.
+   */
+  datasetFor(schema: StreamSchema): DatasetName;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import type { Window } from '../model/window.js';
+import type { DatasetName } from './lineage.js';
 
 /**
  * The source as the engine sees it: an API that takes export requests, reports their status and
@@ -36,6 +37,11 @@ export interface ExportApi {
    * vendor sends no usable `Date`.
    */
   serverClock(): Promise<ServerClockReading | undefined>;
+  /**
+   * A stream's table at the vendor, for this account, as lineage systems name it (the input
+   * dataset of a load), without credentials. Pure: nothing is sent.
+   */
+  datasetFor(account: string, stream: string): DatasetName;
 }
 
 /** One reading of the vendor's clock (an answer's `Date` header) and of ours at that moment. */

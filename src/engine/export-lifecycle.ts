@@ -20,6 +20,7 @@ import type { Destination } from './destination.js';
 import type { ExportApi, VendorExportStatus } from './export-api.js';
 import { failurePatch } from './export-backoff.js';
 import { downloadReady } from './export-download.js';
+import { type LoadObserver, startLoadRun } from './lineage.js';
 import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
 
 export interface LifecycleDeps {
@@ -33,6 +34,8 @@ export interface LifecycleDeps {
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
   /** Aborted on SIGTERM/SIGINT: a poll stops waiting (the export stays in flight, resumable). */
   readonly signal?: AbortSignal | undefined;
+  /** Told of every load (lineage); never fails or slows one. */
+  readonly lineage?: LoadObserver | undefined;
   /** Test hook: a load stops once this many rows are with the destination, until the process is killed. */
   readonly pauseLoadAfterRows?: number | undefined;
 }
@@ -230,6 +233,7 @@ export async function loadDownloaded(
   const { state, clock } = deps;
   const problem = options.verify === false ? null : await archivedFileProblem(row);
   if (problem) return archiveLost(row, problem, stream, deps, log, options.refetchMalformed);
+  const run = startLoadRun(deps, row, stream.schema);
   try {
     log.info('loading', { file: row.archive_path, bytes: row.bytes === null ? null : Number(row.bytes) });
     const load = await loadWindowFile(
@@ -248,6 +252,7 @@ export async function loadDownloaded(
       state,
       log,
     );
+    run.completed(load);
     const loaded = (await state.exports.get(row.id))!;
     log.info('loaded', {
       rows: load.rows,
@@ -257,6 +262,7 @@ export async function loadDownloaded(
     });
     return { kind: 'loaded', exportRow: loaded, load };
   } catch (err) {
+    run.failed(err);
     if (err instanceof CsvFormatError && row.vendor_export_id && options.refetchMalformed) {
       log.warn('downloaded file is malformed; fetching it again', { error: err.message });
       await rm(row.archive_path!, { force: true });
