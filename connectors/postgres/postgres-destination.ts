@@ -83,6 +83,10 @@ export class PostgresDestination implements Destination {
     added: readonly ColumnSpec[],
     existingRowsAccount: ExistingRowsAccount,
   ): Promise<void> {
+    const table = qualified(this.options.schema, schema.name);
+    // Asked before the DDL transaction: the answer comes from the state store, which may be
+    // this very database (the embedded one serves one session at a time).
+    const rowsAccount = (await this.lacksAccountColumn(table)) ? await existingRowsAccount() : undefined;
     const client = await this.connect();
     try {
       await client.query('begin');
@@ -93,11 +97,15 @@ export class PostgresDestination implements Destination {
       for (const stmt of createTableStatements(this.options.schema, schema)) await client.query(stmt);
       const hasAccount = await client.query(
         `select 1 from pg_attribute where attrelid = $1::regclass and attname = '_account' and not attisdropped`,
-        [qualified(this.options.schema, schema.name)],
+        [table],
       );
       const migrate = hasAccount.rows.length
         ? []
-        : addAccountColumnStatements(this.options.schema, schema, await existingRowsAccount());
+        : addAccountColumnStatements(
+            this.options.schema,
+            schema,
+            rowsAccount ?? (await existingRowsAccount()),
+          );
       for (const stmt of [
         ...migrate,
         ...tableExtras(this.options.schema, schema),
@@ -109,6 +117,22 @@ export class PostgresDestination implements Destination {
     } catch (err) {
       await client.query('rollback').catch(() => {});
       throw StoreError.wrap(`cannot create table ${this.options.schema}.${schema.name}`, err);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Whether the table exists without `_account` (made by an earlier version). */
+  private async lacksAccountColumn(table: string): Promise<boolean> {
+    const client = await this.connect();
+    try {
+      const r = await client.query(
+        `select to_regclass($1) is not null
+            and not exists (select 1 from pg_attribute where attrelid = to_regclass($1)
+                             and attname = '_account' and not attisdropped) as lacks`,
+        [table],
+      );
+      return (r.rows[0] as { lacks: boolean }).lacks;
     } finally {
       client.release();
     }
