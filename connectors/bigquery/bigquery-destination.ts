@@ -10,7 +10,7 @@ import type {
   LoadResult,
 } from '../../src/engine/destination.js';
 import type { DatasetName } from '../../src/engine/lineage.js';
-import { retryableStatus, StoreError } from '../../src/errors.js';
+import { retryableStatus, StoreError, SyncError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import { pollUntil } from '../../src/retry/poll.js';
@@ -29,6 +29,8 @@ import {
 import { writeNdjson } from './bigquery-ndjson.js';
 import type { BigQueryField } from './bigquery-types.js';
 
+/** The label set on a table once the `_account` of its older rows is filled. */
+const accountFilledLabel = 'cxone_od_sync_account_filled';
 /** Staging tables disappear on their own a day after a crashed load. */
 const stagingTtlMs = 24 * 3_600_000;
 
@@ -113,6 +115,16 @@ export class BigQueryDestination implements Destination {
       const fields = (meta.schema?.fields ?? []) as BigQueryField[];
       const add = missingFields(fields, def.schema.fields).map((f) => ({ ...f, mode: 'NULLABLE' as const }));
       const addsAccount = add.some((f) => f.name === '_account');
+      // A table of an earlier version gains `_account` as a NULLABLE column (BigQuery adds no
+      // REQUIRED one), its rows filled by one UPDATE; the label says the fill is done, so a
+      // fill that did not finish (a process killed, a refused lookup) is done by the next run.
+      const accountToFill =
+        (addsAccount || fields.some((f) => f.name === '_account' && f.mode === 'NULLABLE')) &&
+        meta.labels?.[accountFilledLabel] !== 'true'
+          ? Number(meta.numRows ?? 0) > 0
+            ? await existingRowsAccount()
+            : ''
+          : undefined;
       if (add.length) {
         // BigQuery adds columns by patching the whole field list; the etag makes a concurrent
         // change fail instead of being overwritten. A table made before `_account` is
@@ -123,18 +135,20 @@ export class BigQueryDestination implements Destination {
           etag: meta.etag,
         });
       }
-      if (addsAccount) {
-        const account = await existingRowsAccount();
+      if (accountToFill !== undefined) {
         const o = this.options;
         const [fill] = await bq.createQueryJob({
-          query: fillAccountStatement(o.projectId, o.dataset, schema.name, account),
+          query: fillAccountStatement(o.projectId, o.dataset, schema.name, accountToFill),
           location: o.location,
           useLegacySql: false,
         });
         await this.waitForJob(fill, `the _account fill of ${this.datasetName}.${schema.name}`);
+        const [now] = await table.getMetadata();
+        await table.setMetadata({ labels: { ...now.labels, [accountFilledLabel]: 'true' }, etag: now.etag });
       }
       this.prepared.set(schema.name, new Set([...fields, ...add].map((f) => f.name)));
     } catch (err) {
+      if (err instanceof SyncError && !(err instanceof StoreError)) throw err;
       throw this.error(`cannot create or update table ${this.datasetName}.${schema.name}`, err);
     }
   }

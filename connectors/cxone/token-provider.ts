@@ -22,6 +22,8 @@ export interface TokenCredentials {
   readonly accessSecret: string;
   /** `post` (client_secret_post, the vendor's registration) or `basic` (client_secret_basic). */
   readonly clientAuth: 'post' | 'basic';
+  /** Where the credentials are in the config, for messages (default `account`; `accounts.<key>`). */
+  readonly settingsPath?: string;
   /** How long the token endpoint may take to answer, and to send its body (`account.httpTimeoutSeconds`). */
   readonly timeoutMs?: number;
 }
@@ -115,7 +117,7 @@ export class TokenProvider {
     if (status === 200) return this.accept(text);
     if (status === 400 || status === 401 || status === 403) {
       throw new AuthError(
-        `the token endpoint refused the credentials (HTTP ${status}${describeOAuthError(text)}); check account.clientId, clientSecret, accessKey and accessSecret${this.creds.clientAuth === 'post' ? ' (or try account.clientAuth: basic)' : ''}`,
+        `the token endpoint refused the credentials (HTTP ${status}${describeOAuthError(text)}); check ${this.creds.settingsPath ?? 'account'}.clientId, clientSecret, accessKey and accessSecret${this.creds.clientAuth === 'post' ? ` (or try ${this.creds.settingsPath ?? 'account'}.clientAuth: basic)` : ''}`,
       );
     }
     throw new TokenEndpointError(

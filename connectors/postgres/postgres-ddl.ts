@@ -17,8 +17,8 @@ export function qualified(schemaName: string, table: string): string {
 }
 
 /**
- * The statements that create a stream's table when it is missing: typed columns, the table's
- * comment, the event-time index. `tableExtras` follows them (after any `_account` migration).
+ * The statements that create a stream's table (when it is missing): typed columns, the table's
+ * and the columns' comments, the event-time index and the (`_account`, event time) index.
  */
 export function createTableStatements(schemaName: string, stream: StreamSchema): string[] {
   const table = qualified(schemaName, stream.name);
@@ -31,18 +31,34 @@ export function createTableStatements(schemaName: string, stream: StreamSchema):
     `create table if not exists ${table} (\n${cols.join(',\n')}\n)`,
     `comment on table ${table} is ${quoteLiteral(`${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`)}`,
     `create index if not exists ${quoteIdent(`${stream.name}_${stream.eventTime}_idx`)} on ${table} (${quoteIdent(stream.eventTime)})`,
+    accountIndexStatement(schemaName, stream, false),
+    ...columnCommentStatements(schemaName, stream),
   ];
 }
 
-/** The column comments, and the index a window's replace and an analyst's per-account query use. */
-export function tableExtras(schemaName: string, stream: StreamSchema): string[] {
+/** A comment on every column of the stream's table (its own columns and the metadata). */
+export function columnCommentStatements(schemaName: string, stream: StreamSchema): string[] {
   const table = qualified(schemaName, stream.name);
-  return [
-    ...[...stream.columns, ...metadataColumns].map(
-      (c) => `comment on column ${table}.${quoteIdent(c.name)} is ${quoteLiteral(c.description)}`,
-    ),
-    `create index if not exists ${quoteIdent(`${stream.name}_account_${stream.eventTime}_idx`)} on ${table} (${quoteIdent('_account')}, ${quoteIdent(stream.eventTime)})`,
-  ];
+  return [...stream.columns, ...metadataColumns].map(
+    (c) => `comment on column ${table}.${quoteIdent(c.name)} is ${quoteLiteral(c.description)}`,
+  );
+}
+
+/** The (`_account`, event time) index's name, schema-qualified and quoted. */
+export function accountIndexName(schemaName: string, stream: StreamSchema): string {
+  return qualified(schemaName, `${stream.name}_account_${stream.eventTime}_idx`);
+}
+
+/**
+ * The index a window's replace and an analyst's per-account query use. `concurrently`: built
+ * without blocking writers or readers (a table that already holds rows; outside a transaction).
+ */
+export function accountIndexStatement(
+  schemaName: string,
+  stream: StreamSchema,
+  concurrently: boolean,
+): string {
+  return `create index ${concurrently ? 'concurrently ' : ''}if not exists ${quoteIdent(`${stream.name}_account_${stream.eventTime}_idx`)} on ${qualified(schemaName, stream.name)} (${quoteIdent('_account')}, ${quoteIdent(stream.eventTime)})`;
 }
 
 /** The event time, `_export_id` and `_account` are NOT NULL. */
@@ -61,9 +77,11 @@ export function addAccountColumnStatements(
   account: string,
 ): string[] {
   const table = qualified(schemaName, stream.name);
+  const column = metadataColumns.find((c) => c.name === '_account')!;
   return [
     `alter table ${table} add column if not exists ${quoteIdent('_account')} text not null default ${quoteLiteral(account)}`,
     `alter table ${table} alter column ${quoteIdent('_account')} drop default`,
+    `comment on column ${table}.${quoteIdent('_account')} is ${quoteLiteral(column.description)}`,
   ];
 }
 

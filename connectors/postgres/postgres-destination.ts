@@ -10,7 +10,7 @@ import {
   loadConstants,
 } from '../../src/engine/destination.js';
 import type { DatasetName } from '../../src/engine/lineage.js';
-import { StoreError } from '../../src/errors.js';
+import { StoreError, SyncError } from '../../src/errors.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
@@ -21,15 +21,22 @@ import { feedCopy } from './copy-stream.js';
 import type { PostgresDestinationOptions } from './postgres-config.js';
 import { postgresDataset } from './postgres-dataset.js';
 import {
+  accountIndexName,
+  accountIndexStatement,
   addAccountColumnStatements,
   addColumnStatements,
   createTableStatements,
   qualified,
   quoteIdent,
   quoteLiteral,
-  tableExtras,
 } from './postgres-ddl.js';
 import { postgresTypes } from './postgres-types.js';
+
+/**
+ * The longest the `_account` migration of an earlier version's table waits for its lock: past
+ * it, the load fails (retryable) rather than make every reader queue behind the migration.
+ */
+const lockTimeoutMs = 5_000;
 
 /** Rows per INSERT when COPY is not available (PostgreSQL allows 65535 parameters). */
 const insertBatchParams = 5_000;
@@ -78,61 +85,130 @@ export class PostgresDestination implements Destination {
     }
   }
 
+  /**
+   * A missing table is created whole (columns, comments, both indexes) in one transaction. An
+   * existing one is left alone unless it needs something: columns added by drift, or, for a
+   * table of an earlier version, `_account` (its own short transaction: a catalog-only change
+   * that waits at most `lockTimeoutMs` for readers, so it never queues them behind it) and then
+   * its index, built concurrently. Nothing takes a lock on a table that is up to date, so one
+   * account's load never waits for another's.
+   */
   async prepare(
     schema: StreamSchema,
     added: readonly ColumnSpec[],
     existingRowsAccount: ExistingRowsAccount,
   ): Promise<void> {
     const table = qualified(this.options.schema, schema.name);
-    // Asked before the DDL transaction: the answer comes from the state store, which may be
-    // this very database (the embedded one serves one session at a time).
-    const rowsAccount = (await this.lacksAccountColumn(table)) ? await existingRowsAccount() : undefined;
+    try {
+      const found = await this.tableState(table, accountIndexName(this.options.schema, schema));
+      // Asked before any DDL transaction: the answer comes from the state store, which may be
+      // this very database (the embedded one serves one session at a time). An empty table's
+      // rows need no account.
+      const rowsAccount =
+        found.exists && !found.hasAccount ? (found.hasRows ? await existingRowsAccount() : '') : undefined;
+      if (!found.exists || rowsAccount !== undefined || added.length) {
+        await this.ddl(async (client) => {
+          if (!found.exists)
+            for (const stmt of createTableStatements(this.options.schema, schema)) await client.query(stmt);
+          if (rowsAccount !== undefined) {
+            await client.query(`set local lock_timeout = ${Number(lockTimeoutMs)}`);
+            for (const stmt of addAccountColumnStatements(this.options.schema, schema, rowsAccount))
+              await client.query(stmt);
+          }
+          for (const stmt of addColumnStatements(this.options.schema, schema, added))
+            await client.query(stmt);
+        });
+      }
+      if (found.exists && found.accountIndex !== 'valid') await this.buildAccountIndex(schema);
+    } catch (err) {
+      if (err instanceof SyncError && !(err instanceof StoreError)) throw err;
+      throw StoreError.wrap(`cannot create or update table ${this.options.schema}.${schema.name}`, err);
+    }
+  }
+
+  /** Runs `fn` in one transaction holding the schema's DDL lock (concurrent processes serialise). */
+  private async ddl(fn: (client: SqlClient) => Promise<void>): Promise<void> {
     const client = await this.connect();
     try {
       await client.query('begin');
-      // Serialise DDL of concurrent processes on one table.
       await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `cxone-od-sync:ddl:${this.options.schema}`,
       ]);
-      for (const stmt of createTableStatements(this.options.schema, schema)) await client.query(stmt);
-      const hasAccount = await client.query(
-        `select 1 from pg_attribute where attrelid = $1::regclass and attname = '_account' and not attisdropped`,
-        [table],
-      );
-      const migrate = hasAccount.rows.length
-        ? []
-        : addAccountColumnStatements(
-            this.options.schema,
-            schema,
-            rowsAccount ?? (await existingRowsAccount()),
-          );
-      for (const stmt of [
-        ...migrate,
-        ...tableExtras(this.options.schema, schema),
-        ...addColumnStatements(this.options.schema, schema, added),
-      ]) {
-        await client.query(stmt);
-      }
+      await fn(client);
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => {});
-      throw StoreError.wrap(`cannot create table ${this.options.schema}.${schema.name}`, err);
+      throw err;
     } finally {
       client.release();
     }
   }
 
-  /** Whether the table exists without `_account` (made by an earlier version). */
-  private async lacksAccountColumn(table: string): Promise<boolean> {
+  /** Whether the table exists, has `_account` and rows, and the state of its account index. */
+  private async tableState(
+    table: string,
+    index: string,
+  ): Promise<{
+    exists: boolean;
+    hasAccount: boolean;
+    hasRows: boolean;
+    accountIndex: 'valid' | 'invalid' | 'missing';
+  }> {
     const client = await this.connect();
     try {
       const r = await client.query(
-        `select to_regclass($1) is not null
-            and not exists (select 1 from pg_attribute where attrelid = to_regclass($1)
-                             and attname = '_account' and not attisdropped) as lacks`,
-        [table],
+        `select to_regclass($1) is not null as exists,
+                exists (select 1 from pg_attribute where attrelid = to_regclass($1)
+                         and attname = '_account' and not attisdropped) as has_account,
+                (select indisvalid from pg_index where indexrelid = to_regclass($2)) as index_valid`,
+        [table, index],
       );
-      return (r.rows[0] as { lacks: boolean }).lacks;
+      const row = r.rows[0] as { exists: boolean; has_account: boolean; index_valid: boolean | null };
+      const hasRows =
+        row.exists && !row.has_account
+          ? (
+              (await client.query(`select exists (select 1 from ${table}) as any`)).rows[0] as {
+                any: boolean;
+              }
+            ).any
+          : false;
+      return {
+        exists: row.exists,
+        hasAccount: row.has_account,
+        hasRows,
+        accountIndex: row.index_valid === null ? 'missing' : row.index_valid ? 'valid' : 'invalid',
+      };
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * The (`_account`, event time) index of a table that already holds rows, built concurrently
+   * (readers and loads go on); one process builds it at a time, an invalid one left by a build
+   * that died is dropped and built again. A server that cannot build concurrently (the
+   * embedded one) builds it the plain way.
+   */
+  private async buildAccountIndex(schema: StreamSchema): Promise<void> {
+    const client = await this.connect();
+    const lock = `cxone-od-sync:index:${this.options.schema}.${schema.name}`;
+    try {
+      const got = await client.query('select pg_try_advisory_lock(hashtextextended($1, 0)) as got', [lock]);
+      if (!(got.rows[0] as { got: boolean }).got) return; // another process is building it
+      try {
+        const name = accountIndexName(this.options.schema, schema);
+        const state = await client.query(
+          'select indisvalid from pg_index where indexrelid = to_regclass($1)',
+          [name],
+        );
+        if ((state.rows[0] as { indisvalid?: boolean } | undefined)?.indisvalid) return;
+        if (state.rows.length) await client.query(`drop index concurrently if exists ${name}`);
+        await client
+          .query(accountIndexStatement(this.options.schema, schema, true))
+          .catch(() => client.query(accountIndexStatement(this.options.schema, schema, false)));
+      } finally {
+        await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lock]);
+      }
     } finally {
       client.release();
     }

@@ -80,7 +80,7 @@ export function createDeployment(
   const accounts = selected.map((account) =>
     accountContext(
       account,
-      { state, destination, owner, clock, lineage },
+      { state, destination, owner, clock, lineage, soleAccount: config.configuredAccounts === 1 },
       config.raw.accounts ? log.child({ account: account.accountKey }) : log,
     ),
   );
@@ -104,6 +104,8 @@ function accountContext(
     owner: string;
     clock: Clock;
     lineage: LoadObserver | undefined;
+    /** The config has one account (not: one is selected). */
+    soleAccount: boolean;
   },
   log: Logger,
 ): Context {
@@ -125,6 +127,7 @@ function accountContext(
       accessKey: a.accessKey,
       accessSecret: a.accessSecret,
       clientAuth: a.clientAuth,
+      settingsPath: config.settingsPath,
       timeoutMs: a.httpTimeoutSeconds * 1000,
     },
     log,
@@ -154,6 +157,7 @@ function accountContext(
     // Test hook (end-to-end tests kill a process in the middle of a load): see window-loader.
     pauseLoadAfterRows: Number(process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS) || undefined,
     owner: shared.owner,
+    soleAccount: shared.soleAccount,
     archiveDir: config.archive.dir,
     poll: {
       intervalMs: a.pollIntervalSeconds * 1000,
@@ -175,7 +179,11 @@ export async function withDeployment<T>(
   accounts: readonly string[] | undefined,
   fn: (d: Deployment) => Promise<T>,
 ): Promise<T> {
-  const d = createDeployment(loadConfig(configFile), log, accounts?.length ? { accounts } : {});
+  const d = createDeployment(
+    loadConfig(configFile, process.env, { accounts }),
+    log,
+    accounts?.length ? { accounts } : {},
+  );
   try {
     await d.state.migrate();
     return await fn(d);
@@ -193,4 +201,27 @@ export function onlyAccount(d: Deployment, what: string): Context {
   throw new ConfigError(
     `${what} works on one account: pass --account KEY (accounts: ${d.accounts.map((c) => c.config.accountKey).join(', ')})`,
   );
+}
+
+/**
+ * `--stream` over several accounts: each account gets the named streams it has enabled, and an
+ * account with none of them is left out; a name no selected account has enabled is a usage
+ * error naming the enabled ones. Without names, every account and all its streams.
+ */
+export function accountsForStreams(
+  d: Deployment,
+  names: readonly string[] | undefined,
+): { ctx: Context; streams: string[] | undefined }[] {
+  if (!names?.length) return d.accounts.map((ctx) => ({ ctx, streams: undefined }));
+  const enabled = (ctx: Context) => ctx.config.streams.map((s) => s.schema.name);
+  const anywhere = new Set(d.accounts.flatMap(enabled));
+  const unknown = names.filter((n) => !anywhere.has(n));
+  if (unknown.length)
+    throw new ConfigError(
+      `--stream ${unknown.join(', ')}: not an enabled stream; enabled: ${[...anywhere].join(', ') || '(none)'}`,
+    );
+  return d.accounts.flatMap((ctx) => {
+    const streams = names.filter((n) => enabled(ctx).includes(n));
+    return streams.length ? [{ ctx, streams }] : [];
+  });
 }

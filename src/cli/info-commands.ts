@@ -5,11 +5,14 @@ import { existingRowsAccount as rowsAccount } from '../engine/account-column.js'
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { nextDue } from '../engine/next-due.js';
+import { ExitCode, isSyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import { type Context, createDeployment, type Deployment, withDeployment } from './context.js';
 import { ago, dueText, emit, table } from './output.js';
+import { worstExitCode } from './sync-command.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -37,10 +40,11 @@ export async function checkCommand(
   args: { config?: string; json: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config);
+  const config = loadConfig(args.config, process.env, { accounts: args.account });
   const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
   const checks: { check: string; ok: boolean; detail?: string; account?: string }[] = [];
   const many = config.raw.accounts !== undefined;
+  const failed: number[] = [];
   try {
     const streams = enabledStreams(d);
     checks.push({
@@ -54,20 +58,23 @@ export async function checkCommand(
       ok: true,
       detail: `${resolve(config.archive.dir)} writable, ${Math.floor(freeBytes / 1_048_576)} MB free`,
     });
+    // Every account's credentials are tried, so that one run names every account to fix.
     for (const ctx of d.accounts) {
       const key = ctx.config.accountKey;
+      const check = many ? `credentials of ${key}` : 'credentials';
       try {
         await ctx.tokens.get();
+        checks.push({
+          check,
+          ok: true,
+          detail: `token from ${new URL(ctx.config.settings.authUrl).host}`,
+          ...(many ? { account: key } : {}),
+        });
       } catch (err) {
         if (!many) throw err;
-        throw Object.assign(err as Error, { message: `account ${key}: ${(err as Error).message}` });
+        failed.push(isSyncError(err) ? err.exitCode : ExitCode.failed);
+        checks.push({ check, ok: false, detail: redact((err as Error).message), account: key });
       }
-      checks.push({
-        check: many ? `credentials of ${key}` : 'credentials',
-        ok: true,
-        detail: `token from ${new URL(ctx.config.settings.authUrl).host}`,
-        ...(many ? { account: key } : {}),
-      });
     }
     await d.state.ping();
     checks.push({ check: 'state store', ok: true });
@@ -77,12 +84,21 @@ export async function checkCommand(
     await d.close();
   }
   const accounts = d.accounts.map((c) => c.config.accountKey);
+  const exitCode = worstExitCode(failed);
   emit(
-    { command: 'check', ok: true, ...(many ? {} : { account: accounts[0] }), accounts, checks },
+    {
+      command: 'check',
+      ok: failed.length === 0,
+      exitCode,
+      ...(many ? {} : { account: accounts[0] }),
+      accounts,
+      checks,
+    },
     args.json,
-    () => checks.map((c) => `ok  ${c.check}${c.detail ? `: ${c.detail}` : ''}`).join('\n'),
+    () =>
+      checks.map((c) => `${c.ok ? 'ok' : 'FAIL'}  ${c.check}${c.detail ? `: ${c.detail}` : ''}`).join('\n'),
   );
-  return 0;
+  return exitCode;
 }
 
 /** Every stream enabled for at least one of the deployment's accounts, once each. */
@@ -96,13 +112,21 @@ export async function migrateCommand(
   args: { config?: string; json: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config);
+  const config = loadConfig(args.config, process.env, { accounts: args.account });
   const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
   try {
     const applied = await d.state.migrate();
     const streams = enabledStreams(d);
     for (const s of streams)
-      await d.destination.prepare(s, [], rowsAccount(d.state, s.name, d.accounts[0]!.config.accountKey));
+      await d.destination.prepare(
+        s,
+        [],
+        rowsAccount(
+          d.state,
+          s.name,
+          config.configuredAccounts === 1 ? config.accounts[0]!.accountKey : undefined,
+        ),
+      );
     emit({ command: 'migrate', applied, tables: streams.map((s) => s.name) }, args.json, () =>
       applied.length
         ? `applied: ${applied.join(', ')}`
@@ -128,89 +152,87 @@ export async function statusCommand(
 
 /** One account's status: its quota, last run and streams, as JSON and as text. */
 async function accountStatus(ctx: Context): Promise<{ result: unknown; text: string }> {
-  {
-    const config = ctx.config;
-    const now = ctx.clock.now();
-    const account = config.accountKey;
-    const [watermarks, gaps, inFlight, runs, quota] = await Promise.all([
-      ctx.state.watermarks.byStream(account),
-      ctx.state.watermarks.gaps(account),
-      ctx.state.exports.unfinished(
-        account,
-        config.streams.map((s) => s.schema.name),
-      ),
-      ctx.state.runs.last(account, 1),
-      ctx.state.quota.view(account, config.exportsPer24h, now),
-    ]);
-    // What the scheduler would decide if a sync ran now.
-    const due = (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
-    const streams = config.streams.map((s) => {
-      const name = s.schema.name;
-      const wm = watermarks.get(name) ?? null;
-      return {
-        stream: name,
-        watermark: wm?.toISOString() ?? null,
-        lagMinutes: wm ? Math.round((now.getTime() - wm.getTime()) / 60_000) : null,
-        nextDueAt: due.get(name)?.dueAt?.toISOString() ?? null,
-        dueNote: due.get(name)?.note ?? null,
-        gaps: gaps
-          .filter((g) => g.stream === name)
-          .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
-        inFlight: inFlight
-          .filter((e) => e.stream === name)
-          .map((e) => ({
-            ledgerId: e.id,
-            exportId: e.vendor_export_id,
-            status: e.status,
-            windowStart: e.window_start.toISOString(),
-            windowEnd: e.window_end.toISOString(),
-            error: e.error,
-            failures: e.failures,
-            nextAttemptAt: e.next_attempt_at?.toISOString() ?? null,
-            ...(inBackoff(e, now) ? { stuck: backoffNote(e) } : {}),
-          })),
-      };
-    });
-    const lastRun = runs[0]
-      ? {
-          id: runs[0].id,
-          startedAt: runs[0].started_at.toISOString(),
-          endedAt: runs[0].ended_at?.toISOString() ?? null,
-          outcome: runs[0].outcome,
-        }
-      : null;
-    const result = {
-      command: 'status',
+  const config = ctx.config;
+  const now = ctx.clock.now();
+  const account = config.accountKey;
+  const [watermarks, gaps, inFlight, runs, quota] = await Promise.all([
+    ctx.state.watermarks.byStream(account),
+    ctx.state.watermarks.gaps(account),
+    ctx.state.exports.unfinished(
       account,
-      quota: {
-        limit: quota.limit,
-        used: quota.used,
-        nextSlotAt: quota.nextSlotAt?.toISOString() ?? null,
-        blockedUntil: quota.blockedUntil?.toISOString() ?? null,
-      },
-      lastRun,
-      streams,
+      config.streams.map((s) => s.schema.name),
+    ),
+    ctx.state.runs.last(account, 1),
+    ctx.state.quota.view(account, config.exportsPer24h, now),
+  ]);
+  // What the scheduler would decide if a sync ran now.
+  const due = (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
+  const streams = config.streams.map((s) => {
+    const name = s.schema.name;
+    const wm = watermarks.get(name) ?? null;
+    return {
+      stream: name,
+      watermark: wm?.toISOString() ?? null,
+      lagMinutes: wm ? Math.round((now.getTime() - wm.getTime()) / 60_000) : null,
+      nextDueAt: due.get(name)?.dueAt?.toISOString() ?? null,
+      dueNote: due.get(name)?.note ?? null,
+      gaps: gaps
+        .filter((g) => g.stream === name)
+        .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
+      inFlight: inFlight
+        .filter((e) => e.stream === name)
+        .map((e) => ({
+          ledgerId: e.id,
+          exportId: e.vendor_export_id,
+          status: e.status,
+          windowStart: e.window_start.toISOString(),
+          windowEnd: e.window_end.toISOString(),
+          error: e.error,
+          failures: e.failures,
+          nextAttemptAt: e.next_attempt_at?.toISOString() ?? null,
+          ...(inBackoff(e, now) ? { stuck: backoffNote(e) } : {}),
+        })),
     };
-    const text = (() => {
-      const rows = [['stream', 'watermark', 'lag', 'next due', 'in flight', 'gaps']];
-      for (const s of streams) {
-        rows.push([
-          s.stream,
-          s.watermark ?? 'never synced',
-          ago(s.watermark ? new Date(s.watermark) : null, now),
-          dueText(s.nextDueAt, s.dueNote, now),
-          String(s.inFlight.length),
-          s.gaps.map((g) => `${g.start}..${g.end}`).join('; ') || '-',
-        ]);
+  });
+  const lastRun = runs[0]
+    ? {
+        id: runs[0].id,
+        startedAt: runs[0].started_at.toISOString(),
+        endedAt: runs[0].ended_at?.toISOString() ?? null,
+        outcome: runs[0].outcome,
       }
-      const free = quota.blockedUntil ?? quota.nextSlotAt;
-      const stuck = streams.flatMap((s) =>
-        s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
-      );
-      return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
-    })();
-    return { result, text };
-  }
+    : null;
+  const result = {
+    command: 'status',
+    account,
+    quota: {
+      limit: quota.limit,
+      used: quota.used,
+      nextSlotAt: quota.nextSlotAt?.toISOString() ?? null,
+      blockedUntil: quota.blockedUntil?.toISOString() ?? null,
+    },
+    lastRun,
+    streams,
+  };
+  const text = (() => {
+    const rows = [['stream', 'watermark', 'lag', 'next due', 'in flight', 'gaps']];
+    for (const s of streams) {
+      rows.push([
+        s.stream,
+        s.watermark ?? 'never synced',
+        ago(s.watermark ? new Date(s.watermark) : null, now),
+        dueText(s.nextDueAt, s.dueNote, now),
+        String(s.inFlight.length),
+        s.gaps.map((g) => `${g.start}..${g.end}`).join('; ') || '-',
+      ]);
+    }
+    const free = quota.blockedUntil ?? quota.nextSlotAt;
+    const stuck = streams.flatMap((s) =>
+      s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
+    );
+    return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
+  })();
+  return { result, text };
 }
 
 /**

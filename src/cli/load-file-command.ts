@@ -63,7 +63,7 @@ async function eventSpan(
  * can be replayed like an export.
  */
 export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<number> {
-  const deployment = loadConfig(args.config);
+  const deployment = loadConfig(args.config, process.env, { accounts: args.account });
   const selected = selectAccounts(deployment, args.account);
   if (selected.length !== 1)
     throw new ConfigError(

@@ -6,7 +6,7 @@ import { horizon } from '../engine/planner.js';
 import { planStreams, selectStreams } from '../engine/sync-plan.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { type Context, withDeployment } from './context.js';
+import { accountsForStreams, type Context, withDeployment } from './context.js';
 import { emitPerAccount } from './info-commands.js';
 import { dueText, table } from './output.js';
 import { parseInstant } from './sync-command.js';
@@ -54,7 +54,13 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
     throw new UsageError('--horizon forecasts incremental syncs; it does not go with --start/--end');
   return withDeployment(args.config, log, args.account, async (d) => {
     const shown: { result: unknown; text: string }[] = [];
-    for (const ctx of d.accounts) shown.push(await accountPlan(ctx, args, explicit, horizonMs));
+    const served = d.config.raw.accounts
+      ? accountsForStreams(d, args.stream)
+      : [{ ctx: d.accounts[0]!, streams: args.stream }];
+    for (const { ctx, streams } of served)
+      shown.push(
+        await accountPlan(ctx, { ...args, ...(streams ? { stream: streams } : {}) }, explicit, horizonMs),
+      );
     emitPerAccount(d, 'plan', shown, args.json);
     return 0;
   });
@@ -67,104 +73,102 @@ async function accountPlan(
   explicit: { start: Date; end: Date } | undefined,
   horizonMs: number | undefined,
 ): Promise<{ result: unknown; text: string }> {
-  {
-    const config = ctx.config;
-    const now = ctx.clock.now();
-    const account = config.accountKey;
-    const rule = config.horizon;
-    const watermarks = await ctx.state.watermarks.byStream(account);
-    const inFlight = await ctx.state.exports.unfinished(
-      account,
-      config.streams.map((s) => s.schema.name),
-    );
-    const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
-    // An explicit window is a deliberate request, served when a slot is free: no scheduling.
-    const selected = selectStreams(config, args.stream);
-    const next = explicit ? undefined : await nextDue({ state: ctx.state, config, now, watermarks });
-    const due = next?.streams;
-    // The incremental plans are the ones the scheduler was asked about (stalest first); an
-    // explicit window is planned here.
-    const planned = next
-      ? [...next.plans]
-          .map(([name, plan]) => ({ stream: selected.find((s) => s.schema.name === name), plan }))
-          .filter(
-            (p): p is { stream: (typeof selected)[number]; plan: typeof p.plan } => p.stream !== undefined,
-          )
-      : planStreams(selected, watermarks, now, rule, explicit);
-    // The free slots go to the streams in the order a sync would send them: the scheduler's
-    // priority (incremental), or stalest first (an explicit window).
-    let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
-    const order = due ? [...due.keys()] : planned.map((p) => p.stream.schema.name);
-    const getsSlot = new Set<string>();
-    for (const name of order) {
-      const p = planned.find((x) => x.stream.schema.name === name);
-      if (!p?.plan.windows.length || inFlight.some((e) => e.stream === name)) continue;
-      if (due && !due.get(name)?.request) continue;
-      if (slots > 0) {
-        getsSlot.add(name);
-        slots--;
-      }
+  const config = ctx.config;
+  const now = ctx.clock.now();
+  const account = config.accountKey;
+  const rule = config.horizon;
+  const watermarks = await ctx.state.watermarks.byStream(account);
+  const inFlight = await ctx.state.exports.unfinished(
+    account,
+    config.streams.map((s) => s.schema.name),
+  );
+  const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
+  // An explicit window is a deliberate request, served when a slot is free: no scheduling.
+  const selected = selectStreams(config, args.stream);
+  const next = explicit ? undefined : await nextDue({ state: ctx.state, config, now, watermarks });
+  const due = next?.streams;
+  // The incremental plans are the ones the scheduler was asked about (stalest first); an
+  // explicit window is planned here.
+  const planned = next
+    ? [...next.plans]
+        .map(([name, plan]) => ({ stream: selected.find((s) => s.schema.name === name), plan }))
+        .filter(
+          (p): p is { stream: (typeof selected)[number]; plan: typeof p.plan } => p.stream !== undefined,
+        )
+    : planStreams(selected, watermarks, now, rule, explicit);
+  // The free slots go to the streams in the order a sync would send them: the scheduler's
+  // priority (incremental), or stalest first (an explicit window).
+  let slots = quota.blockedUntil ? 0 : Math.max(0, quota.limit - quota.used);
+  const order = due ? [...due.keys()] : planned.map((p) => p.stream.schema.name);
+  const getsSlot = new Set<string>();
+  for (const name of order) {
+    const p = planned.find((x) => x.stream.schema.name === name);
+    if (!p?.plan.windows.length || inFlight.some((e) => e.stream === name)) continue;
+    if (due && !due.get(name)?.request) continue;
+    if (slots > 0) {
+      getsSlot.add(name);
+      slots--;
     }
-    const streams = planned.map(({ stream: s, plan }) => {
-      const stream = s.schema.name;
-      const watermark = watermarks.get(stream);
-      const resuming = inFlight.filter((e) => e.stream === stream);
-      const d: StreamDue | undefined = due?.get(stream);
-      const windows = plan.windows.map((w, i) => {
-        const when = resuming.length
-          ? 'after the unfinished export'
-          : d && !d.request && d.dueAt
-            ? `not due until ${d.dueAt.toISOString()}`
-            : i === 0 && getsSlot.has(stream)
-              ? 'now'
-              : 'when a quota slot frees';
-        return { start: w.start.toISOString(), end: w.end.toISOString(), when };
-      });
-      return {
-        stream,
-        watermark: watermark?.toISOString() ?? null,
-        resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
-        windows,
-        gaps: plan.gaps.map((g) => ({
-          start: g.start.toISOString(),
-          end: g.end.toISOString(),
-          reason: g.reason,
-        })),
-        note: plan.note ?? null,
-        nextDueAt: d?.dueAt?.toISOString() ?? null,
-        dueNote: d ? (d.note ?? (d.backlog ? 'first sync or backlog: unpaced' : null)) : null,
-      };
-    });
-    const result = {
-      command: 'plan',
-      account,
-      now: now.toISOString(),
-      horizon: horizon(now, rule).toISOString(),
-      quota: {
-        limit: quota.limit,
-        used: quota.used,
-        left: Math.max(0, quota.limit - quota.used),
-        nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
-      },
-      streams,
-      ...(horizonMs !== undefined
-        ? { forecast: await forecastSection(ctx, now, horizonMs, args.horizon!, watermarks, args.stream) }
-        : {}),
-    };
-    const text = (() => {
-      const rows = [['stream', 'window start', 'window end', 'when', 'next due']];
-      for (const s of streams) {
-        const next = dueText(s.nextDueAt, null, now);
-        for (const r of s.resume) rows.push([s.stream, `resume export ${r.ledgerId}`, r.status, 'now', next]);
-        for (const w of s.windows) rows.push([s.stream, w.start, w.end, w.when, next]);
-        if (!s.windows.length && !s.resume.length)
-          rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
-      }
-      const head = `account ${account}: quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
-      return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
-    })();
-    return { result, text };
   }
+  const streams = planned.map(({ stream: s, plan }) => {
+    const stream = s.schema.name;
+    const watermark = watermarks.get(stream);
+    const resuming = inFlight.filter((e) => e.stream === stream);
+    const d: StreamDue | undefined = due?.get(stream);
+    const windows = plan.windows.map((w, i) => {
+      const when = resuming.length
+        ? 'after the unfinished export'
+        : d && !d.request && d.dueAt
+          ? `not due until ${d.dueAt.toISOString()}`
+          : i === 0 && getsSlot.has(stream)
+            ? 'now'
+            : 'when a quota slot frees';
+      return { start: w.start.toISOString(), end: w.end.toISOString(), when };
+    });
+    return {
+      stream,
+      watermark: watermark?.toISOString() ?? null,
+      resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
+      windows,
+      gaps: plan.gaps.map((g) => ({
+        start: g.start.toISOString(),
+        end: g.end.toISOString(),
+        reason: g.reason,
+      })),
+      note: plan.note ?? null,
+      nextDueAt: d?.dueAt?.toISOString() ?? null,
+      dueNote: d ? (d.note ?? (d.backlog ? 'first sync or backlog: unpaced' : null)) : null,
+    };
+  });
+  const result = {
+    command: 'plan',
+    account,
+    now: now.toISOString(),
+    horizon: horizon(now, rule).toISOString(),
+    quota: {
+      limit: quota.limit,
+      used: quota.used,
+      left: Math.max(0, quota.limit - quota.used),
+      nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
+    },
+    streams,
+    ...(horizonMs !== undefined
+      ? { forecast: await forecastSection(ctx, now, horizonMs, args.horizon!, watermarks, args.stream) }
+      : {}),
+  };
+  const text = (() => {
+    const rows = [['stream', 'window start', 'window end', 'when', 'next due']];
+    for (const s of streams) {
+      const next = dueText(s.nextDueAt, null, now);
+      for (const r of s.resume) rows.push([s.stream, `resume export ${r.ledgerId}`, r.status, 'now', next]);
+      for (const w of s.windows) rows.push([s.stream, w.start, w.end, w.when, next]);
+      if (!s.windows.length && !s.resume.length)
+        rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
+    }
+    const head = `account ${account}: quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
+    return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
+  })();
+  return { result, text };
 }
 
 interface ForecastSection {

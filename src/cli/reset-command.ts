@@ -16,7 +16,7 @@ export async function resetCommand(
   args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config);
+  const config = loadConfig(args.config, process.env, { accounts: args.account });
   const selected = selectAccounts(config, args.account);
   const enabledAnywhere = new Set(selected.flatMap((a) => a.streams.map((s) => s.schema.name)));
   const unknown = args.stream.filter((s) => !enabledAnywhere.has(s));

@@ -3,7 +3,7 @@ import { eachLimited, runSync, type SyncSummary } from '../engine/sync-runner.js
 import { ConfigError, ExitCode, isSyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { type Context, withDeployment } from './context.js';
+import { accountsForStreams, type Context, withDeployment } from './context.js';
 import { emit, table } from './output.js';
 import { handleStopSignals, stopGraceMs } from './stop-signals.js';
 
@@ -51,22 +51,29 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   const ledgerRetry =
     retryBase > 0 ? { ...defaultLedgerRetry, baseDelayMs: retryBase, maxDelayMs: retryBase * 16 } : undefined;
   const options = {
-    ...(args.stream?.length ? { streams: args.stream } : {}),
     ...(window ? { window } : {}),
     ...(args.maxExports !== undefined ? { maxExports: args.maxExports } : {}),
     signal: stop.signal,
     ...(args.wait === false ? { noWait: true } : {}),
   };
   return withDeployment(args.config, log, args.account, async (d) => {
-    const syncAccount = async (ctx: Context): Promise<SyncSummary & { runId: string }> => {
+    const syncAccount = async (
+      ctx: Context,
+      streams: readonly string[] | undefined,
+    ): Promise<SyncSummary & { runId: string }> => {
       const runId = await ctx.state.runs.start('sync', ctx.config.accountKey, ctx.clock.now());
       try {
-        const summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, { ...options, runId });
+        const summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, {
+          ...options,
+          ...(streams?.length ? { streams } : {}),
+          runId,
+        });
         await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
         return { ...summary, runId };
       } catch (err) {
+        const code = isSyncError(err) ? err.exitCode : ExitCode.failed;
         await ctx.state.runs
-          .finish(runId, 'error', 1, { error: redact((err as Error).message) }, ctx.clock.now())
+          .finish(runId, 'error', code, { error: redact((err as Error).message) }, ctx.clock.now())
           .catch(() => {});
         throw err;
       }
@@ -75,7 +82,7 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
       stop.signal.aborted ? { note: `${String(stop.signal.reason)}; run again to continue` } : {};
     if (!d.config.raw.accounts) {
       // One account (`account:`): the summary as it always was; an error ends the command.
-      const summary = await syncAccount(d.accounts[0]!);
+      const summary = await syncAccount(d.accounts[0]!, args.stream);
       const result = { ...summary, ...interrupted() };
       emit(result, args.json, () => humanSummary(summary));
       return summary.exitCode;
@@ -84,10 +91,10 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
     // credentials, its API) does not stop the others, and the exit code is the worst outcome.
     const results: AccountResult[] = [];
     await eachLimited(
-      d.accounts.map((ctx, i) => ({ ctx, i })),
+      accountsForStreams(d, args.stream).map((a, i) => ({ ...a, i })),
       d.config.parallelAccounts,
-      async ({ ctx, i }) => {
-        results[i] = await syncAccount(ctx).catch((err: unknown) =>
+      async ({ ctx, streams, i }) => {
+        results[i] = await syncAccount(ctx, streams).catch((err: unknown) =>
           accountError(ctx.config.accountKey, err, ctx.log),
         );
       },

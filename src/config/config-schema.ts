@@ -49,9 +49,8 @@ const streamOptions = z.strictObject({
 });
 
 /** An account's key: the `accounts:` map key, or `account.name`. */
-const accountKey = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (1-64)');
+const accountKeyPattern = /^[A-Za-z0-9._-]{1,64}$/;
+const accountKey = z.string().regex(accountKeyPattern, 'letters, digits, dot, dash, underscore (1-64)');
 
 /** One CXone account's settings: `account:`, or an entry of `accounts:`. */
 const accountFields = {
@@ -164,7 +163,22 @@ export const configSchema = z
     /** One account (its key: `name`, or a hash of the API base and access key). */
     account: accountSchema.optional(),
     /** Several accounts, by key; exactly one of `account` and `accounts` is set. */
-    accounts: z.record(accountKey, accountEntrySchema).optional(),
+    accounts: z
+      .record(z.string(), accountEntrySchema)
+      .superRefine(
+        (accounts, ctx) => {
+          for (const key of Object.keys(accounts ?? {})) {
+            if (!accountKeyPattern.test(key))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `not an account key: ${JSON.stringify(key)} (letters, digits, dot, dash, underscore; 1-64)`,
+              });
+          }
+        },
+        { when: () => true },
+      )
+      .optional(),
     /** Accounts a sync serves at once. */
     parallelAccounts: z.number().int().min(1).max(64).default(4),
     archive: z

@@ -39,6 +39,8 @@ export interface AccountConfig {
   readonly accountKey: string;
   /** The account's validated settings (credentials, polling, retries). Read by the CLI's composition only. */
   readonly settings: AccountSettings;
+  /** Where its settings are in the config, for messages: `account` or `accounts.<key>`. */
+  readonly settingsPath: string;
   /** Export requests the vendor allows per rolling 24 hours (`exportsPer24h`). */
   readonly exportsPer24h: number;
   /** The 4-month rule as this account has it (`historyAuthorized`, `horizonMarginDays`). */
@@ -55,8 +57,10 @@ export interface AccountConfig {
 export interface ResolvedConfig {
   /** The validated file as written (defaults applied). Read by the CLI's composition only. */
   readonly raw: Config;
-  /** Every account, in the file's order. */
+  /** Every account (those `--account` selected, when it was given to the loader), in the file's order. */
   readonly accounts: readonly AccountConfig[];
+  /** How many accounts the file has, selected or not. */
+  readonly configuredAccounts: number;
   /** Accounts a sync serves at once (`parallelAccounts`). */
   readonly parallelAccounts: number;
   readonly archive: AccountConfig['archive'];
@@ -137,14 +141,46 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
 }
 
+/** What to resolve of a config. */
+export interface ResolveOptions {
+  /**
+   * `--account`: only these entries of `accounts:` are resolved (their `${VAR}`s read, their
+   * settings checked); the others need not have their secrets in this process's environment.
+   */
+  readonly accounts?: readonly string[] | undefined;
+}
+
+/**
+ * The input with only the `accounts:` entries named (all when none is); a key the map does not
+ * have is a usage error naming the keys it has. Returns the entries the file has, selected or not.
+ */
+function onlyAccounts(
+  input: unknown,
+  keys: readonly string[] | undefined,
+): { input: unknown; configured: number } {
+  const map = (input as { accounts?: unknown } | null)?.accounts;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return { input, configured: 1 };
+  const all = Object.keys(map);
+  if (!keys?.length) return { input, configured: all.length };
+  const unknown = keys.filter((k) => !all.includes(k));
+  if (unknown.length)
+    throw new ConfigError(
+      `--account ${unknown.join(', ')}: no such account in the config; accounts: ${all.join(', ')}`,
+    );
+  const picked = Object.fromEntries(Object.entries(map).filter(([k]) => keys.includes(k)));
+  return { input: { ...(input as object), accounts: picked }, configured: all.length };
+}
+
 /** Validates a config object as a whole; one ConfigError lists every problem with its path. */
 export function resolveConfig(
   input: unknown,
   env: NodeJS.ProcessEnv = process.env,
   source = 'config',
+  options: ResolveOptions = {},
 ): ResolvedConfig {
   const problems: string[] = [];
-  const withEnv = withLineageFromEnv(input ?? {}, env);
+  const selected = onlyAccounts(input, options.accounts);
+  const withEnv = withLineageFromEnv(selected.input ?? {}, env);
   const substituted = withArchiveDirFromEnv(substituteEnv(withEnv, env, [], problems), env);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
@@ -177,6 +213,7 @@ export function resolveConfig(
     const account: AccountConfig = {
       accountKey,
       settings,
+      settingsPath: key === undefined ? 'account' : `accounts.${key}`,
       exportsPer24h: settings.exportsPer24h,
       horizon: { historyAuthorized: settings.historyAuthorized, marginDays: settings.horizonMarginDays },
       archive,
@@ -192,6 +229,7 @@ export function resolveConfig(
   return {
     raw: cfg,
     accounts,
+    configuredAccounts: selected.configured,
     parallelAccounts: cfg.parallelAccounts,
     archive,
     stateUrl,
@@ -293,7 +331,11 @@ function registerPasswordInUrl(url: string | undefined): void {
 }
 
 /** Reads a YAML config file (default `cxone-od-sync.yaml` when present) and resolves it. */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
+): ResolvedConfig {
   const path = file ?? (existsSync(defaultConfigFile) ? defaultConfigFile : undefined);
   if (!path) {
     throw new ConfigError(
@@ -312,7 +354,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${describeYamlError(err)}`);
   }
-  return resolveConfig(doc, env, path);
+  return resolveConfig(doc, env, path, options);
 }
 
 /**

@@ -25,6 +25,8 @@ export interface WindowLoadInput {
   readonly loadedAt: Date;
   /** Test hook: stop the load once this many rows are with the destination (see `pauseAfterRows`). */
   readonly pauseAfterRows?: number | undefined;
+  /** The deployment has one account (see `existingRowsAccount`). */
+  readonly soleAccount?: boolean;
 }
 
 export interface WindowLoadResult extends LoadResult {
@@ -74,7 +76,7 @@ export async function loadWindowFile(
   await destination.prepare(
     schema,
     layout.added,
-    existingRowsAccount(state, schema.name, input.exportRow.account),
+    existingRowsAccount(state, schema.name, input.soleAccount ? input.exportRow.account : undefined),
   );
 
   const typer = createBatchTyper(layout, schema.eventTime, input.timeZone);

@@ -86,7 +86,6 @@ export class ExportLedger {
       .execute();
   }
 
-  /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
   /** The accounts that have loaded an export of `stream`, in key order. */
   async loadedAccounts(stream: string): Promise<string[]> {
     const rows = await this.db
@@ -100,6 +99,7 @@ export class ExportLedger {
     return rows.map((r) => r.account);
   }
 
+  /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
   loadedFor(
     account: string,
     stream: string,

@@ -5,6 +5,7 @@ import { loadJobIds, stagingTableId } from '../../connectors/bigquery/bigquery-d
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
 import type { LoadJob } from '../../src/engine/destination.js';
+import { ConfigError } from '../../src/errors.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
@@ -358,6 +359,58 @@ describe('BigQuery destination (contract, local REST server)', () => {
       return 'acct-old';
     });
     expect(asked).toBe(1);
+  });
+
+  it('finishes an _account migration that was cut short, and changes nothing when the account cannot be told', async () => {
+    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
+    const entry = fake.tables.get(`${dataset}.copilot_kb`)!;
+    entry.resource.schema.fields = entry.resource.schema.fields.filter(
+      (f: { name: string }) => f.name !== '_account',
+    );
+    entry.rows = entry.rows.map(({ _account, ...r }) => r);
+    const fresh = () =>
+      new BigQueryDestination({
+        projectId: fake.projectId,
+        dataset,
+        location: 'EU',
+        apiEndpoint: fake.url,
+        authClient: staticAuth(fake.token),
+        pollIntervalMs: 5,
+      });
+    const fieldNames = () =>
+      (fake.tables.get(`${dataset}.copilot_kb`)!.resource.schema.fields as { name: string }[]).map(
+        (f) => f.name,
+      );
+
+    // The ledger cannot tell whose rows they are: refused before anything changes.
+    await expect(
+      fresh().prepare(copilotKb, [], async () => {
+        throw new ConfigError('several accounts');
+      }),
+    ).rejects.toThrow(ConfigError);
+    expect(fieldNames()).not.toContain('_account');
+
+    // The fill fails after the column was added (a process killed there would leave the same).
+    fake.faults.failStatement = /^UPDATE/;
+    await expect(fresh().prepare(copilotKb, [], async () => 'acct-old')).rejects.toThrow();
+    expect(fieldNames()).toContain('_account');
+    expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account ?? null)).toEqual(Array(5).fill(null));
+
+    // The next process finishes it before it loads anything.
+    fake.faults.failStatement = undefined;
+    const next = fresh();
+    await next.prepare(copilotKb, [], async () => 'acct-old');
+    expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account)).toEqual(Array(5).fill('acct-old'));
+    await next.load(loadJob({ rows: rowsFor(windowA, 2, 'o'), account: 'acct-old', exportKey: 'exp-o' }));
+    expect(fake.rows(dataset, 'copilot_kb')).toHaveLength(2);
+    // Done once: the label says so, and a later process asks nothing.
+    let asked = 0;
+    await fresh().prepare(copilotKb, [], async () => {
+      asked++;
+      return 'acct-old';
+    });
+    expect(asked).toBe(0);
   });
 
   it('re-attaches to the load job and to the replace job when an insert response is lost (409), never running either twice', async () => {

@@ -128,6 +128,19 @@ describe('several accounts in one deployment (e2e)', () => {
     expect(byKey.broken).toMatchObject({ outcome: 'error', exitCode: 2 });
     expect(byKey.broken.error.message).toMatch(/^account broken: the token endpoint refused the credentials/);
     expect(first.stderr).toContain('account broken: the token endpoint refused the credentials');
+    expect(byKey.broken.error.message).toContain('check accounts.broken.clientId');
+    // check tries every account and names the one to fix.
+    const check = await cli(['check', '--json']);
+    expect(check.code, check.stderr).toBe(2);
+    expect(
+      check.json.checks
+        .filter((c: { account?: string }) => c.account)
+        .map((c: { account: string; ok: boolean }) => [c.account, c.ok]),
+    ).toEqual([
+      ['east', true],
+      ['west', true],
+      ['broken', false],
+    ]);
     expect(sims.broken.stats.exportRequests).toHaveLength(0);
     expect(first.stdout + first.stderr).not.toContain('not-the-secret');
     expect(first.stdout + first.stderr).not.toContain(sims.east.credentials.clientSecret);
@@ -176,6 +189,13 @@ describe('several accounts in one deployment (e2e)', () => {
     );
     expect(await counts()).toEqual(before);
     await expectAccountRows('east');
+
+    // Only the selected account's secrets are needed.
+    const alone = await runCli(['status', '--config', configPath, '--account', 'east', '--json'], {
+      cwd: dir,
+      env: { ...env, WEST_CLIENT_SECRET: '', BROKEN_CLIENT_SECRET: '' },
+    });
+    expect(alone.code, alone.stderr).toBe(0);
 
     const unknown = await cli(['plan', '--account', 'north']);
     expect(unknown.code).toBe(2);
@@ -236,8 +256,26 @@ describe('a single-account database of an earlier version, moved to accounts: (e
     };
     await writeFile(f.ws.configPath, stringify(doc));
 
+    // With no ledger evidence and several accounts, whose rows they are cannot be told: exit 2,
+    // nothing changed.
+    await f.db.query('create table ledger_copy as select * from cxone_od_sync.exports');
+    await f.db.query('delete from cxone_od_sync.exports');
+    const refused = await f.cli(['migrate', '--json']);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('holds rows from before the _account column');
+    const stillWithout = await f.db.query(
+      `select count(*)::int as n from information_schema.columns where table_schema = 'cxone' and column_name = '_account'`,
+    );
+    expect(stillWithout).toEqual([{ n: 0 }]);
+    await f.db.query('insert into cxone_od_sync.exports select * from ledger_copy');
+
     const migrated = await f.cli(['migrate', '--json']);
     expect(migrated.code, migrated.stderr).toBe(0);
+    const indexes = await f.db.query<{ valid: boolean }>(
+      `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid
+        join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'cxone' and c.relname like '%\\_account\\_%'`,
+    );
+    expect(indexes).toEqual(Array(streamSchemas.length).fill({ valid: true }));
     for (const s of streamSchemas) {
       const col = await f.db.query<{ is_nullable: string }>(
         `select is_nullable from information_schema.columns where table_schema = 'cxone' and table_name = $1 and column_name = '_account'`,

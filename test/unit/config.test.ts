@@ -108,4 +108,51 @@ describe('config', () => {
     // A weight of 2 of 5 gives it 1.2 exports a day: 1-day windows keep up.
     expect(resolveAccount(four({ maxWindowDays: 1, weight: 2 }), { SECRET: 's' }).streams[0]!.weight).toBe(2);
   });
+
+  it('resolves several accounts, each with the top-level streams under its own overrides', () => {
+    const c = resolveConfig(
+      {
+        accounts: {
+          east: account,
+          'west.eu-1': {
+            ...account,
+            region: 'eu1',
+            exportsPer24h: 5,
+            streams: { autopilot_gr: { enabled: false }, copilot_kb: { weight: 2 }, copilot_aq: {} },
+          },
+        },
+        destination,
+        streams: { copilot_kb: { lookback: '2h' }, copilot_as: {}, autopilot_gr: {} },
+      },
+      { SECRET: 's' },
+    );
+    expect(c.configuredAccounts).toBe(2);
+    const [east, west] = c.accounts;
+    expect(east!.accountKey).toBe('east');
+    expect(east!.settingsPath).toBe('accounts.east');
+    expect(east!.streams.map((s) => s.schema.name)).toEqual(['copilot_kb', 'copilot_as', 'autopilot_gr']);
+    expect(west!.accountKey).toBe('west.eu-1');
+    expect(west!.apiBase).toBe('https://api-eu1.niceincontact.com');
+    expect(west!.exportsPer24h).toBe(5);
+    // Its own entries over the top-level ones: the lookback kept, the weight set, AQ added, GR off.
+    expect(west!.streams.map((s) => [s.schema.name, s.weight, s.lookbackMs])).toEqual([
+      ['copilot_kb', 2, 7_200_000],
+      ['copilot_as', 1, 86_400_000],
+      ['copilot_aq', 1, 86_400_000],
+    ]);
+    // --account resolves only the accounts named: another account's secrets need not be set.
+    const only = resolveConfig(
+      { accounts: { east: account, west: { ...account, clientSecret: '${WEST_SECRET}' } }, destination },
+      { SECRET: 's' },
+      'config',
+      { accounts: ['east'] },
+    );
+    expect(only.accounts.map((a) => a.accountKey)).toEqual(['east']);
+    expect(only.configuredAccounts).toBe(2);
+    expect(() =>
+      resolveConfig({ accounts: { east: account }, destination }, { SECRET: 's' }, 'config', {
+        accounts: ['north'],
+      }),
+    ).toThrow('--account north: no such account in the config; accounts: east');
+  });
 });
