@@ -39,7 +39,7 @@ export const metadataColumns = [
     name: '_export_id',
     type: 'text',
     description:
-      "The vendor's id of the export that loaded this row (exports.vendor_export_id in the state store; local-<ledger id> for a file loaded by load-file).",
+      "The export that loaded this row: the vendor's export id, or local-<ledger id> for a file loaded by load-file. The state store's exports.export_key and rejected_rows.export_key hold the same value: join a row to its ledger entry and its rejected rows on it.",
   },
   { name: '_window_start', type: 'timestamp', description: 'Start (inclusive, UTC) of the loaded window.' },
   { name: '_window_end', type: 'timestamp', description: 'End (exclusive, UTC) of the loaded window.' },
