@@ -3,7 +3,7 @@ import { streamSchemas } from '../../schemas/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
-import { nextDue } from '../engine/next-due.js';
+import { nextDue, recordNextDue } from '../engine/next-due.js';
 import type { Logger } from '../log/logger.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import { createContext, withContext } from './context.js';
@@ -68,10 +68,14 @@ export async function migrateCommand(args: { config?: string; json: boolean }, l
   try {
     const applied = await ctx.state.migrate();
     for (const s of config.streams) await ctx.destination.prepare(s.schema, []);
-    emit({ command: 'migrate', applied, tables: config.streams.map((s) => s.schema.name) }, args.json, () =>
-      applied.length
-        ? `applied: ${applied.join(', ')}`
-        : 'state store up to date; destination tables ensured',
+    // The freshness view has a row per enabled stream, with its next due time, before any sync.
+    await recordNextDue({ state: ctx.state, config, now: ctx.clock.now() });
+    const tables = config.streams.map((s) => s.schema.name);
+    emit({ command: 'migrate', applied, tables }, args.json, () =>
+      [
+        applied.length ? `applied: ${applied.join(', ')}` : 'state store up to date',
+        `destination tables ensured: ${tables.join(', ')}`,
+      ].join('\n'),
     );
     return 0;
   } finally {
