@@ -5,6 +5,7 @@ import {
   type MetadataColumn,
   metadataColumns,
   type StreamSchema,
+  tableDescription,
 } from '../../src/model/stream-schema.js';
 import type { Window } from '../../src/model/window.js';
 import { type BigQueryField, bigQueryTypes } from './bigquery-types.js';
@@ -65,7 +66,7 @@ export function tableDefinition(
 ): BigQueryTableDefinition {
   const cluster = (stream.clusterBy ?? []).slice(0, maxClusteringFields);
   return {
-    description: `${stream.description} Loaded by cxone-od-sync; replaced per export window.`,
+    description: tableDescription(stream),
     schema: { fields: tableFields(stream, added) },
     timePartitioning: { type: 'DAY', field: stream.eventTime },
     ...(cluster.length ? { clustering: { fields: cluster } } : {}),

@@ -116,6 +116,19 @@ export interface DestinationContext {
   readonly pool?: SqlPool;
 }
 
+/** How SQL tools (dbt's `sources.yml`) address a destination's tables. */
+export interface TableLocation {
+  /** dbt's `database`: PostgreSQL's database, BigQuery's project. */
+  readonly database: string;
+  /** dbt's `schema`: PostgreSQL's schema, BigQuery's dataset. */
+  readonly schema: string;
+  /**
+   * A SQL expression of the destination's dialect joining these columns' values as text, with
+   * `:` between them: a compound key for dbt's `unique` test.
+   */
+  textKey(columns: readonly string[]): string;
+}
+
 /**
  * A kind of destination, as data (dlt's destination factory, kysely's `Dialect`): its config
  * section, what the config and the CLI need to know of it, and how to create it. A new
@@ -137,6 +150,8 @@ export interface DestinationFactory<
    * other destination.
    */
   databaseUrl(config: z.output<Schema>): string | undefined;
+  /** Where its tables are, as SQL tools name them (`dbt-sources`). */
+  tableLocation(config: z.output<Schema>): TableLocation;
   /** The destination for a validated config section; throws a ConfigError for what zod cannot check (a missing file). */
   create(config: z.output<Schema>, context: DestinationContext): Destination;
 }

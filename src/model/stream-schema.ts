@@ -62,6 +62,11 @@ export const loadMetadataColumns: readonly MetadataColumn[] = [
   '_loaded_at',
 ].map((name) => metadataColumns.find((c) => c.name === name) as MetadataColumn);
 
+/** The description of a stream's destination table (a comment in PostgreSQL, BigQuery's, dbt's). */
+export function tableDescription(stream: StreamSchema): string {
+  return `${stream.description} Loaded by cxone-od-sync; replaced per export window.`;
+}
+
 export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
   const col = schema.columns.find((c) => c.name === schema.eventTime);
   if (!col)
