@@ -116,6 +116,18 @@ export class BigQueryDestination implements Destination {
     }
   }
 
+  async ensureTable(schema: StreamSchema): Promise<void> {
+    const { dataset } = await this.client();
+    await this.ensureDataset();
+    let found: boolean;
+    try {
+      [found] = await dataset.table(schema.name).exists();
+    } catch (err) {
+      throw this.error(`cannot read table ${this.datasetName}.${schema.name}`, err);
+    }
+    if (!found) await this.prepare(schema, []);
+  }
+
   async load(job: LoadJob): Promise<LoadResult> {
     const { bq, dataset } = await this.client();
     const ids = loadJobIds(this.options.dataset, job.schema, job.exportKey, job.loadedAt);

@@ -94,6 +94,22 @@ export class PostgresDestination implements Destination {
     }
   }
 
+  async ensureTable(schema: StreamSchema): Promise<void> {
+    const client = await this.connect();
+    let exists: boolean;
+    try {
+      const r = await client.query('select to_regclass($1) is not null as found', [
+        qualified(this.options.schema, schema.name),
+      ]);
+      exists = (r.rows[0] as { found: boolean }).found;
+    } catch (err) {
+      throw StoreError.wrap(`cannot read table ${this.options.schema}.${schema.name}`, err);
+    } finally {
+      client.release();
+    }
+    if (!exists) await this.prepare(schema, []);
+  }
+
   async load(job: LoadJob): Promise<LoadResult> {
     const table = qualified(this.options.schema, job.schema.name);
     const cols = [...job.columns, ...loadMetadataColumns].map((c) => c.name);

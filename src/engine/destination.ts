@@ -100,6 +100,12 @@ export interface Destination {
   check(streams: readonly StreamSchema[]): Promise<string>;
   /** Creates the stream's table (typed, documented, indexed) and adds columns found by drift. */
   prepare(schema: StreamSchema, added: readonly ColumnSpec[]): Promise<void>;
+  /**
+   * Creates the stream's table as `prepare` does when it does not exist; an existing table is
+   * left as it is (its next load's `prepare` brings it up to date). Cheap enough for the start of
+   * every sync, and it reaches the destination, so a destination that is down fails there.
+   */
+  ensureTable(schema: StreamSchema): Promise<void>;
   /** Replaces the window with the job's rows, atomically. */
   load(job: LoadJob): Promise<LoadResult>;
   close(): Promise<void>;

@@ -87,7 +87,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   await applyJournal(state, deps.archiveDir, account, clock.now(), log);
   // Every enabled stream's table exists from the first sync on, loaded or not; and a
   // destination that cannot be reached fails the run here, before any export is driven or spent.
-  for (const s of config.streams) await deps.destination.prepare(s.schema, []);
+  for (const s of config.streams) await deps.destination.ensureTable(s.schema);
 
   const drive = async (row: ExportRow): Promise<void> => {
     if (signal?.aborted) {
