@@ -43,8 +43,9 @@ export function freshnessThresholds(input: {
   const weights = streams.map((s) => s.weight);
   const turns = streams.map((s) => fairIntervalMs(quota, weights, s.weight));
   const longestTurn = Math.max(...turns, everyMs);
-  // Warm-up: the first sync's backlog (every stream unpaced, a day per quota's worth of
-  // streams) settles within a few turns; then several turns are measured.
+  // Warm-up: the first sync (unpaced; streams beyond the quota wait for the next day's slots)
+  // settles within a few turns; then several turns are measured. The forecast is relative to
+  // its start, so any fixed instant serves as one.
   const warmUpMs = Math.max(7 * dayMs, 3 * longestTurn);
   const measureMs = Math.max(14 * dayMs, 4 * longestTurn);
   const origin = Date.UTC(2026, 0, 5);
