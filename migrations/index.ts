@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-export-backoff.js';
+import * as m0003 from './0003-freshness-and-comments.js';
 
 /**
  * State-store migrations, applied in name order by kysely's Migrator. An explicit registry, not
@@ -9,4 +10,5 @@ import * as m0002 from './0002-export-backoff.js';
 export const stateMigrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-export-backoff': m0002,
+  '0003-freshness-and-comments': m0003,
 };

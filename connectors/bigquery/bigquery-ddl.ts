@@ -5,6 +5,7 @@ import {
   type MetadataColumn,
   metadataColumns,
   type StreamSchema,
+  tableDescription,
 } from '../../src/model/stream-schema.js';
 import type { Window } from '../../src/model/window.js';
 import { type BigQueryField, bigQueryTypes } from './bigquery-types.js';
@@ -66,7 +67,7 @@ export function tableDefinition(
 ): BigQueryTableDefinition {
   const cluster = clusteringFields(stream);
   return {
-    description: `${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`,
+    description: tableDescription(stream),
     schema: { fields: tableFields(stream, added) },
     timePartitioning: { type: 'DAY', field: stream.eventTime },
     ...(cluster.length ? { clustering: { fields: cluster } } : {}),

@@ -12,6 +12,11 @@ export const bigqueryDestinationFactory: DestinationFactory<typeof bigqueryConfi
   type: 'bigquery',
   configSchema: bigqueryConfigSchema,
   databaseUrl: () => undefined,
+  tableLocation: (config) => ({
+    database: config.projectId,
+    schema: config.dataset,
+    textKey: (columns) => `concat(${columns.map((c) => `cast(${c} as string)`).join(", ':', ")})`,
+  }),
   create: (config) => {
     if (config.keyFile && !existsSync(config.keyFile))
       throw new ConfigError(`destination.keyFile: no such file: ${config.keyFile}`);

@@ -1,5 +1,5 @@
 import type { DestinationFactory } from '../../src/engine/destination.js';
-import { type PostgresConfig, postgresConfigSchema } from './postgres-config.js';
+import { type PostgresConfig, postgresConfigSchema, postgresDatabaseName } from './postgres-config.js';
 import { PostgresDestination } from './postgres-destination.js';
 
 /**
@@ -10,6 +10,11 @@ export const postgresDestinationFactory: DestinationFactory<typeof postgresConfi
   type: 'postgres',
   configSchema: postgresConfigSchema,
   databaseUrl: (config: PostgresConfig) => config.url,
+  tableLocation: (config) => ({
+    database: postgresDatabaseName(config.url),
+    schema: config.schema,
+    textKey: (columns) => `concat_ws(':', ${columns.join(', ')})`,
+  }),
   create: (config, context) =>
     new PostgresDestination({
       url: context.pool ?? config.url,

@@ -37,3 +37,16 @@ export interface PostgresDestinationOptions {
   /** The pool's size when `url` is a URL (default 4): one connection per load in flight. */
   readonly maxConnections?: number;
 }
+
+/**
+ * The database a PostgreSQL URL names: its path, else (as libpq and node-postgres do) the user's
+ * name; a `key=value` connection string's `dbname`.
+ */
+export function postgresDatabaseName(url: string): string {
+  try {
+    const u = new URL(url);
+    return decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres';
+  } catch {
+    return /(?:^|\s)dbname\s*=\s*'?([^'\s]+)/.exec(url)?.[1] ?? 'postgres';
+  }
+}

@@ -1,4 +1,9 @@
-import { type ColumnSpec, metadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
+import {
+  type ColumnSpec,
+  metadataColumns,
+  type StreamSchema,
+  tableDescription,
+} from '../../src/model/stream-schema.js';
 import { postgresTypes } from './postgres-types.js';
 
 /** Quotes an identifier for PostgreSQL; nothing is concatenated into SQL unquoted. */
@@ -29,7 +34,7 @@ export function createTableStatements(schemaName: string, stream: StreamSchema):
   return [
     `create schema if not exists ${quoteIdent(schemaName)}`,
     `create table if not exists ${table} (\n${cols.join(',\n')}\n)`,
-    `comment on table ${table} is ${quoteLiteral(`${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`)}`,
+    `comment on table ${table} is ${quoteLiteral(tableDescription(stream))}`,
     `create index if not exists ${quoteIdent(`${stream.name}_${stream.eventTime}_idx`)} on ${table} (${quoteIdent(stream.eventTime)})`,
     accountIndexStatement(schemaName, stream, false),
     ...columnCommentStatements(schemaName, stream),

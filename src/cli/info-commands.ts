@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import { existingRowsAccount as rowsAccount } from '../engine/account-column.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
-import { nextDue } from '../engine/next-due.js';
+import { nextDue, recordNextDue } from '../engine/next-due.js';
 import { ExitCode, isSyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
@@ -127,10 +127,16 @@ export async function migrateCommand(
           config.configuredAccounts === 1 ? config.accounts[0]!.accountKey : undefined,
         ),
       );
-    emit({ command: 'migrate', applied, tables: streams.map((s) => s.name) }, args.json, () =>
-      applied.length
-        ? `applied: ${applied.join(', ')}`
-        : 'state store up to date; destination tables ensured',
+    // The freshness view has a row per account and enabled stream, with its next due time,
+    // before any sync.
+    for (const ctx of d.accounts)
+      await recordNextDue({ state: d.state, config: ctx.config, now: d.clock.now() });
+    const tables = streams.map((s) => s.name);
+    emit({ command: 'migrate', applied, tables }, args.json, () =>
+      [
+        applied.length ? `applied: ${applied.join(', ')}` : 'state store up to date',
+        `destination tables ensured: ${tables.join(', ')}`,
+      ].join('\n'),
     );
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSyncError, UsageError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { dbtSourcesCommand } from './dbt-sources-command.js';
 import { exportsCommand } from './exports-command.js';
 import { inferSchemaCommand } from './infer-schema-command.js';
 import { checkCommand, migrateCommand, statusCommand, streamsCommand } from './info-commands.js';
@@ -118,6 +119,20 @@ async function run(argv: string[]): Promise<number> {
       (y) => y,
       async (a) => {
         exitCode = await migrateCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'dbt-sources',
+      "print (or write with --out DIR) a dbt sources.yml for the destination's tables, with freshness thresholds",
+      (y) =>
+        y
+          .option('out', { type: 'string', describe: 'write DIR/sources.yml instead of printing it' })
+          .option('sync-every', {
+            type: 'string',
+            describe: 'how often sync runs (1h, 8h, 1d; default 1h): the freshness thresholds follow from it',
+          }),
+      async (a) => {
+        exitCode = await dbtSourcesCommand(a);
       },
     )
     .command(

@@ -114,7 +114,9 @@ export interface Destination {
   /**
    * Creates the stream's table (typed, documented, indexed) and adds columns found by drift. A
    * table made before the `_account` column gains it, its rows set to `existingRowsAccount()`
-   * (asked only then).
+   * (asked only then). A table already up to date costs a lookup and takes no lock: cheap
+   * enough for the start of every sync, which so fails on a destination that is down before
+   * any export is driven or spent.
    */
   prepare(
     schema: StreamSchema,
@@ -142,6 +144,19 @@ export interface DestinationContext {
   readonly pool?: SqlPool;
 }
 
+/** How SQL tools (dbt's `sources.yml`) address a destination's tables. */
+export interface TableLocation {
+  /** dbt's `database`: PostgreSQL's database, BigQuery's project. */
+  readonly database: string;
+  /** dbt's `schema`: PostgreSQL's schema, BigQuery's dataset. */
+  readonly schema: string;
+  /**
+   * A SQL expression of the destination's dialect joining these columns' values as text, with
+   * `:` between them: a compound key for dbt's `unique` test.
+   */
+  textKey(columns: readonly string[]): string;
+}
+
 /**
  * A kind of destination, as data (dlt's destination factory, kysely's `Dialect`): its config
  * section, what the config and the CLI need to know of it, and how to create it. A new
@@ -163,6 +178,8 @@ export interface DestinationFactory<
    * other destination.
    */
   databaseUrl(config: z.output<Schema>): string | undefined;
+  /** Where its tables are, as SQL tools name them (`dbt-sources`). */
+  tableLocation(config: z.output<Schema>): TableLocation;
   /** The destination for a validated config section; throws a ConfigError for what zod cannot check (a missing file). */
   create(config: z.output<Schema>, context: DestinationContext): Destination;
 }

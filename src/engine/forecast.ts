@@ -2,6 +2,8 @@ import { quotaWindowMs as dayMs } from '../state/state-constants.js';
 import { maxSlotWaitMs, type ScheduledStream, schedule } from './scheduler.js';
 
 const sampleMs = 10 * 60_000;
+/** Earlier runs handed to the scheduler: more than the 8 gaps `expectedRunGapMs` reads. */
+const keptRuns = 16;
 
 /** A stream as the forecast starts from it. */
 export interface ForecastStream {
@@ -100,6 +102,8 @@ export function forecast(input: ForecastInput): Forecast {
       }),
     });
     previous.unshift(run);
+    // The scheduler reads the latest few runs only (expectedRunGapMs): a long forecast stays linear.
+    previous.length = Math.min(previous.length, keptRuns);
     for (const d of decision.streams) {
       if (!d.request) continue;
       const inWindow = spends.filter((t) => t > now - dayMs);

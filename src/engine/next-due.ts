@@ -66,3 +66,29 @@ export async function nextDue(input: {
   }
   return { streams, plans };
 }
+
+/**
+ * Records each enabled stream's next due time in the state store (`stream_schedule`, read by the
+ * `freshness` view), as the scheduler sees it now. A stream due now while no quota slot is free
+ * is due when the next slot frees.
+ */
+export async function recordNextDue(input: {
+  readonly state: StateStore;
+  readonly config: AccountConfig;
+  readonly now: Date;
+}): Promise<void> {
+  const { state, config, now } = input;
+  const { streams } = await nextDue(input);
+  const quota = await state.quota.view(config.accountKey, config.exportsPer24h, now);
+  const slot = quota.blockedUntil ?? (quota.used >= quota.limit ? quota.nextSlotAt : null);
+  const due = config.streams.map((s) => {
+    const d = streams.get(s.schema.name);
+    const at = d?.dueAt ?? null;
+    return {
+      stream: s.schema.name,
+      nextDueAt: at && slot && at < slot ? slot : at,
+      note: d?.note ?? (d?.backlog ? 'first sync or backlog: not paced' : null),
+    };
+  });
+  await state.schedule.record(config.accountKey, due, now);
+}

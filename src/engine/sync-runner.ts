@@ -5,6 +5,7 @@ import type { Window } from '../model/window.js';
 import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
+import { existingRowsAccount } from './account-column.js';
 import { checkArchiveDir } from './archive-check.js';
 import { pruneArchive } from './archive-prune.js';
 import { assertClockAgrees } from './clock-check.js';
@@ -12,6 +13,7 @@ import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
+import { recordNextDue } from './next-due.js';
 import { maxSlotWaitMs } from './scheduler.js';
 import { planStreams, selectStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
@@ -61,10 +63,11 @@ export async function eachLimited<T>(
 }
 
 /**
- * One sync (SPEC section 3): apply the journal, finish every unfinished export first, then plan
- * the due windows, let the scheduler choose which streams spend the quota now (an explicit
- * window: stalest first), reserve, request, and drive each export to loaded. Returns a summary
- * whose `exitCode` follows SPEC section 6.
+ * One sync (SPEC section 3): apply the journal, prepare every enabled stream's table, finish
+ * every unfinished export first, then plan the due windows, let the scheduler choose which
+ * streams spend the quota now (an explicit window: stalest first), reserve, request, and drive
+ * each export to loaded; last, record each stream's next due time. Returns a summary whose
+ * `exitCode` follows SPEC section 6.
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const { config, state, clock, log } = deps;
@@ -83,6 +86,14 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   // 0. Vendor answers the ledger could not take last time (a local journal) go in first.
   await applyJournal(state, deps.archiveDir, account, clock.now(), log);
+  // Every enabled stream's table exists from the first sync on, loaded or not; and a
+  // destination that cannot be reached fails the run here, before any export is driven or spent.
+  for (const s of config.streams)
+    await deps.destination.prepare(
+      s.schema,
+      [],
+      existingRowsAccount(state, s.schema.name, deps.soleAccount ? account : undefined),
+    );
 
   const drive = async (row: ExportRow): Promise<void> => {
     if (signal?.aborted) {
@@ -263,6 +274,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   const pruned = await pruneArchive(state, account, config.archive.keepDays, clock.now());
   if (pruned) log.info('archive pruned', { files: pruned, keepDays: config.archive.keepDays });
+  // Where the freshness view reads each stream's next due time; the run's outcome stands without it.
+  await recordNextDue({ state, config, now: clock.now() }).catch((err: unknown) =>
+    log.warn('could not record the next due times', { error: redact((err as Error).message) }),
+  );
   const quota = await state.quota.view(account, limit, clock.now());
   return report.finish({
     account,

@@ -8,6 +8,7 @@ import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
 import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
 import type { CellValue } from '../parse/value-parsers.js';
+import { exportKey } from '../state/export-ledger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { RejectedRowInput } from '../state/watermark-store.js';
@@ -146,13 +147,11 @@ export async function loadWindowFile(
   async function* rows(): AsyncGenerator<TypedRow[]> {
     for await (const tb of typedBatches()) yield typedRows(tb);
   }
-  const exportKey = input.exportRow.vendor_export_id ?? `local-${input.exportRow.id}`;
-
   let commitQueries: Awaited<ReturnType<typeof state.watermarks.commitLoadQueries>> = [];
   const result = await destination.load({
     schema,
     columns: loadedColumns(layout),
-    exportKey,
+    exportKey: exportKey(input.exportRow),
     account: input.exportRow.account,
     window,
     loadedAt: input.loadedAt,

@@ -39,7 +39,7 @@ export const metadataColumns = [
     name: '_export_id',
     type: 'text',
     description:
-      "The vendor's id of the export that loaded this row (exports.vendor_export_id in the state store; local-<ledger id> for a file loaded by load-file).",
+      "The export that loaded this row: the vendor's export id, or local-<ledger id> for a file loaded by load-file. The state store's exports.export_key and rejected_rows.export_key hold the same value: join a row to its ledger entry and its rejected rows on it.",
   },
   { name: '_window_start', type: 'timestamp', description: 'Start (inclusive, UTC) of the loaded window.' },
   { name: '_window_end', type: 'timestamp', description: 'End (exclusive, UTC) of the loaded window.' },
@@ -68,6 +68,11 @@ export const loadMetadataColumns: readonly MetadataColumn[] = [
   '_loaded_at',
   '_account',
 ].map((name) => metadataColumns.find((c) => c.name === name) as MetadataColumn);
+
+/** The description of a stream's destination table (a comment in PostgreSQL, BigQuery's, dbt's). */
+export function tableDescription(stream: StreamSchema): string {
+  return `${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`;
+}
 
 export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
   const col = schema.columns.find((c) => c.name === schema.eventTime);

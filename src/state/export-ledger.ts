@@ -39,6 +39,16 @@ function ownerIsDeadLocally(owner: string): boolean {
   }
 }
 
+/**
+ * The key of an export as its destination rows carry it (`_export_id`): the vendor's export id,
+ * or `local-<ledger id>` for a file loaded by hand. The ledger's generated `export_key` column and
+ * `rejected_rows.export_key` hold the same value, so one key joins a row, its ledger entry and
+ * its rejected rows.
+ */
+export function exportKey(row: Pick<ExportRow, 'id' | 'vendor_export_id'>): string {
+  return row.vendor_export_id ?? `local-${row.id}`;
+}
+
 /** A file loaded by hand as the caller describes it; status, times, quota flag and claim are the ledger's. */
 export type LocalFileRow = NewExportInput;
 

@@ -7,6 +7,7 @@ import { RunLog } from './run-log.js';
 import { asKyselyPool, createSqlPool, isUniqueViolation, type SqlPool } from './sql-pool.js';
 import { stateSchema } from './state-constants.js';
 import type { StateDatabase } from './state-tables.js';
+import { StreamSchedule } from './stream-schedule.js';
 import { WatermarkStore } from './watermark-store.js';
 
 /**
@@ -15,8 +16,8 @@ import { WatermarkStore } from './watermark-store.js';
  * transaction-scoped advisory lock, and at most one unfinished export exists per stream window.
  *
  * It owns the connection and the migrations; each concern is a part over the same connection:
- * `quota`, `exports` (the ledger and its claims), `watermarks` (with gaps and the load commit)
- * and `runs`.
+ * `quota`, `exports` (the ledger and its claims), `watermarks` (with gaps and the load commit),
+ * `runs` and `schedule`.
  */
 export class StateStore {
   /** The rolling 24-hour quota, and the reservation of a new export under it. */
@@ -27,6 +28,8 @@ export class StateStore {
   readonly watermarks: WatermarkStore;
   /** The log of command runs. */
   readonly runs: RunLog;
+  /** Each stream's next due time, for the freshness view. */
+  readonly schedule: StreamSchedule;
   private readonly db: Kysely<StateDatabase>;
 
   /**
@@ -42,6 +45,7 @@ export class StateStore {
     this.exports = new ExportLedger(this.db);
     this.watermarks = new WatermarkStore(this.db);
     this.runs = new RunLog(this.db);
+    this.schedule = new StreamSchedule(this.db);
   }
 
   /** Creates the schema and applies pending migrations (kysely Migrator, which locks). */

@@ -1,5 +1,6 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { redact } from '../log/redact.js';
+import { exportKey } from './export-ledger.js';
 import { rejectedRowsPerInsert, stateSchema } from './state-constants.js';
 import type { ExportRow, GapRow, StateDatabase } from './state-tables.js';
 
@@ -100,6 +101,7 @@ export class WatermarkStore {
           .values(
             chunk.map((r) => ({
               export_id: e.id,
+              export_key: exportKey(e),
               stream: e.stream,
               line: r.line,
               raw: redact(r.raw),

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * a virtual clock. `expectInvariants` asserts what any correct engine keeps, whatever its
  * scheduling policy; the last tests assert the bounds of issue 14's policy (quota 3, four streams:
  * one slot every 8 h, each stream refreshed every 32 h). A few seconds each on PostgreSQL
- * (DATABASE_URL); the embedded PGlite fallback takes ~40 s a test.
+ * (DATABASE_URL) and on the embedded PGlite fallback.
  */
 describe('schedule simulator (e2e)', { timeout: 150_000 }, () => {
   const dbs: TestDatabase[] = [];

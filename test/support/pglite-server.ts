@@ -17,6 +17,9 @@ export async function startPgliteServer(db: PGlite): Promise<{ url: string; clos
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    // One write per backend message: with Nagle's algorithm the second small write of an answer
+    // waits for the client's delayed ACK, about 40 ms a round trip.
+    socket.setNoDelay(true);
     let buffer = Buffer.alloc(0);
     let release: (() => void) | undefined;
     let started = false;
