@@ -10,11 +10,14 @@
 # secrets); the archive defaults to the volume /var/lib/cxone-od-sync/archive
 # (CXONE_OD_SYNC_ARCHIVE_DIR), owned by the `node` user the process runs as.
 
-# Node 24 (the active LTS) on Debian bookworm, slim. Pinned by tag only: no registry was
-# reachable where this file was written, so its digest could not be resolved.
-# pin by digest: docker pull node:24-bookworm-slim && docker inspect --format '{{index .RepoDigests 0}}' node:24-bookworm-slim
-#   and change the next line to: ARG NODE_IMAGE=node:24-bookworm-slim@sha256:<the digest printed>
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Node 24 (the active LTS) on Debian bookworm, slim, pinned by digest: the digest is what is
+# pulled, the tag only says what it is. This one is node:24-bookworm-slim as it was at Node
+# 24.18.0. No registry was reachable where this line was written, so it was taken from public
+# projects that pin the same digest (github.com/cyanxxy/open-ocr-cli-mcp, Dockerfile, commit
+# 9b9df545, and others, one of whose notes names it as 24.18.0). To move to the current image,
+# print the tag's digest and put it here:
+#   docker buildx imagetools inspect node:24-bookworm-slim   (the "Digest:" line)
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # Compiles the CLI, the connectors and the simulator (for `simulate` and `demo`); not bench/.
 FROM ${NODE_IMAGE} AS build
