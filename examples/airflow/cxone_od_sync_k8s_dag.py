@@ -10,8 +10,18 @@ import pendulum
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.sdk import DAG
+from kubernetes.client import models as k8s
 
 ACCOUNTS = ["main"]
+
+# Sized from `npm run bench` on the image's Node and NODE_OPTIONS (README, Docker: memory): a
+# sync into PostgreSQL peaks at 131 MiB whatever the export's size, and the limit holds V8's
+# capped heap (128 MiB) and the rest of the process. For a BigQuery destination, request 256Mi
+# and limit 384Mi.
+RESOURCES = k8s.V1ResourceRequirements(
+    requests={"memory": "160Mi"},
+    limits={"memory": "256Mi"},
+)
 
 with DAG(
     dag_id="cxone_od_sync_k8s",
@@ -30,6 +40,7 @@ with DAG(
             cmds=["cxone-od-sync"],
             arguments=["sync", "--json", "--config", f"/config/{account}.yaml"],
             secrets=[Secret("env", None, f"cxone-od-sync-{account}")],  # CXONE_* and DATABASE_URL
+            container_resources=RESOURCES,
             skip_on_exit_code=75,
             get_logs=True,
             do_xcom_push=False,
