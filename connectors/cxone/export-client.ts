@@ -1,4 +1,5 @@
-import { type Dispatcher, request } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { text as readText } from 'node:stream/consumers';
 import type {
   DownloadResult,
   ExportApi,
@@ -33,6 +34,7 @@ import {
   withRetry,
 } from '../../src/retry/retry.js';
 import { downloadFile } from './file-download.js';
+import { apiConnectTimeoutMs, sendRequest } from './http-request.js';
 import { neverSent, tokenBeforeSending } from './request-sent.js';
 import { parseExportStatus } from './status-parser.js';
 import { clockReading, type TokenProvider } from './token-provider.js';
@@ -194,10 +196,10 @@ export class ExportClient implements ExportApi {
     url: string,
     body: string | undefined,
     rule: RetryRule,
-  ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
     let renewed = false;
     const send = async (token: string) => {
-      const res = await request(url, {
+      const res = await sendRequest(new URL(url), {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -205,11 +207,11 @@ export class ExportClient implements ExportApi {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
+        timeoutMs: this.options.timeoutMs,
+        connectTimeoutMs: apiConnectTimeoutMs,
       });
       this.lastDate = clockReading(res.headers.date, (this.options.now ?? Date.now)()) ?? this.lastDate;
-      return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+      return { status: res.statusCode ?? 0, headers: res.headers, text: await readText(res) };
     };
     return withRetry(
       this.options.retry,

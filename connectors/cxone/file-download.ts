@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { get as httpGet, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { get as httpsGet } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +22,8 @@ import {
   withRetry,
 } from '../../src/retry/retry.js';
 import { assertDownloadAllowed } from './download-policy.js';
+import { sendRequest } from './http-request.js';
+import { releaseReadBuffers } from './release-read-buffers.js';
 
 export interface FileDownloadOptions {
   /** The API origin: relative URLs resolve against it, and only it gets the bearer token. */
@@ -40,6 +41,9 @@ export interface FileDownloadOptions {
 /** Redirects followed before giving up. */
 const maxRedirects = 5;
 
+/** The socket's dead read buffers are freed after every this many bytes (`releaseReadBuffers`). */
+const releaseEveryBytes = 4 * 2 ** 20;
+
 /**
  * Streams the file at `downloadUrl` to `dest`: written to `dest.part`, hashed as it goes, checked
  * against its Content-Length, fsynced, renamed into place and its directory fsynced, so that
@@ -48,10 +52,10 @@ const maxRedirects = 5;
  * and 410 throw `DownloadUrlExpiredError`, another status `DownloadRefusedError`, and a body cut
  * off or not written a `DownloadError`.
  *
- * Built on `node:http`/`node:https` rather than undici: undici 7's HTTP/1 parser throws an
- * uncatchable `assert(!this.paused)` when a server closes the connection right after the body
- * while the file write applies backpressure (nodejs/undici#5360, fixed only in undici 8, which
- * needs Node 22.19). test/unit/download-close.test.ts keeps it from coming back.
+ * Built on `node:http`/`node:https` (`sendRequest`) rather than undici: undici 7's HTTP/1 parser
+ * throws an uncatchable `assert(!this.paused)` when a server closes the connection right after
+ * the body while the file write applies backpressure (nodejs/undici#5360, fixed only in undici
+ * 8, which needs Node 22.19). test/unit/download-close.test.ts keeps it from coming back.
  */
 export async function downloadFile(
   downloadUrl: string,
@@ -76,7 +80,7 @@ export async function downloadFile(
         if (url.origin === options.apiBase.origin) headers.authorization = `Bearer ${await options.bearer()}`;
         let res: IncomingMessage;
         try {
-          res = await get(url, headers, options.timeoutMs);
+          res = await sendRequest(url, { method: 'GET', headers, timeoutMs: options.timeoutMs });
         } catch (err) {
           return again(() => {
             throw new DownloadError(`download from ${safeUrl(url)} failed: ${(err as Error).message}`, {
@@ -119,6 +123,8 @@ export async function downloadFile(
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
+      if (Math.floor((bytes + chunk.length) / releaseEveryBytes) > Math.floor(bytes / releaseEveryBytes))
+        releaseReadBuffers();
       bytes += chunk.length;
       onProgress?.(bytes);
       cb(null, chunk);
@@ -144,28 +150,6 @@ export async function downloadFile(
   await rename(part, dest);
   await fsyncDirectory(dirname(dest));
   return { bytes, sha256: hash.digest('hex'), host: url.host };
-}
-
-/**
- * One GET, resolved with the answer's head. The socket timeout covers the wait for the head and
- * every silence in the body after it; a body cut off makes the answer's stream fail.
- */
-function get(url: URL, headers: OutgoingHttpHeaders, timeoutMs: number): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    let answer: IncomingMessage | undefined;
-    const send = url.protocol === 'https:' ? httpsGet : httpGet;
-    const req = send(url, { headers, timeout: timeoutMs }, (res) => {
-      answer = res;
-      resolve(res);
-    });
-    req.on('timeout', () => {
-      const err = new Error(`no data from the server for ${timeoutMs} ms`);
-      answer?.destroy(err);
-      req.destroy(err);
-    });
-    // After the head, failures reach the caller through the answer's stream.
-    req.on('error', reject);
-  });
 }
 
 /** Flushes a file's data to the disk. */

@@ -1,11 +1,13 @@
 import { RequestNotSentError, TokenEndpointError } from '../../src/errors.js';
+import { connectTimeoutCode } from './http-request.js';
 
 /**
- * undici's (and Node's) error codes that prove a request never left this host: the connection
- * was refused, the name did not resolve, or the connect timed out. Anything else after the
- * connect (a reset, a closed socket, a headers timeout) may come after the vendor got the request.
+ * The error codes that prove a request never left this host: the connection was refused, the
+ * name did not resolve, or the connect timed out (`sendRequest`'s code). Anything else after the
+ * connect (a reset, a closed socket, a timeout waiting for the answer) may come after the vendor
+ * got the request.
  */
-const neverSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const neverSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', connectTimeoutCode]);
 
 /** Whether a network error of the HTTP client proves that no byte of the request was sent. */
 export function neverSent(err: unknown): boolean {

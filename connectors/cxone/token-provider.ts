@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { text as readText } from 'node:stream/consumers';
 import type { ServerClockReading } from '../../src/engine/export-api.js';
 import { AuthError, retryableStatus, TokenEndpointError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -13,6 +13,7 @@ import {
   type Sleep,
   withRetry,
 } from '../../src/retry/retry.js';
+import { apiConnectTimeoutMs, sendRequest } from './http-request.js';
 
 export interface TokenCredentials {
   readonly authUrl: string;
@@ -87,17 +88,17 @@ export class TokenProvider {
         let text: string;
         let retryAfter: string | string[] | undefined;
         try {
-          const res = await request(this.creds.authUrl, {
+          const res = await sendRequest(new URL(this.creds.authUrl), {
             method: 'POST',
             headers,
             body: form.toString(),
-            headersTimeout: this.creds.timeoutMs ?? 120_000,
-            bodyTimeout: this.creds.timeoutMs ?? 120_000,
+            timeoutMs: this.creds.timeoutMs ?? 120_000,
+            connectTimeoutMs: apiConnectTimeoutMs,
           });
-          status = res.statusCode;
+          status = res.statusCode ?? 0;
           retryAfter = res.headers['retry-after'];
           this.lastDate = clockReading(res.headers.date, this.now()) ?? this.lastDate;
-          text = await res.body.text();
+          text = await readText(res);
         } catch (err) {
           return again(() => {
             throw new TokenEndpointError(

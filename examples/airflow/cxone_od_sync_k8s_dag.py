@@ -14,6 +14,7 @@ import yaml
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.sdk import DAG, task
+from kubernetes.client import models as k8s
 
 # The same file as the ConfigMap the pods mount, readable by the Airflow worker.
 CONFIG = "/etc/cxone-od-sync/cxone-od-sync.yaml"
@@ -29,6 +30,15 @@ def account_keys() -> list[str]:
 def pod_arguments(key: str) -> list[str]:
     return ["sync", "--json", "--config", "/config/cxone-od-sync.yaml", "--account", key]
 
+
+# Sized from `npm run bench` on the image's Node and NODE_OPTIONS (README, Docker: memory): a
+# sync into PostgreSQL peaks at 131 MiB whatever the export's size, and the limit holds V8's
+# capped heap (128 MiB) and the rest of the process. For a BigQuery destination, request 256Mi
+# and limit 384Mi.
+RESOURCES = k8s.V1ResourceRequirements(
+    requests={"memory": "160Mi"},
+    limits={"memory": "256Mi"},
+)
 
 with DAG(
     dag_id="cxone_od_sync_k8s",
@@ -55,6 +65,7 @@ with DAG(
         env_vars={
             "OPENLINEAGE_PARENT_ID": "{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}",
         },
+        container_resources=RESOURCES,
         skip_on_exit_code=75,
         termination_grace_period=45,  # sync exits within 30 s of SIGTERM
         max_active_tis_per_dagrun=8,
