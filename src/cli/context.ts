@@ -168,6 +168,19 @@ function accountContext(
   };
 }
 
+/** Loads the config (`--account`: only those accounts resolved) and composes the deployment. */
+export function openDeployment(
+  configFile: string | undefined,
+  log: Logger,
+  accounts: readonly string[] | undefined,
+): Deployment {
+  return createDeployment(
+    loadConfig(configFile, process.env, { accounts }),
+    log,
+    accounts?.length ? { accounts } : {},
+  );
+}
+
 /**
  * Loads the config, composes the deployment (`--account`: only those accounts), applies pending
  * migrations, runs `fn`, and closes every pool whatever happens: the frame of every command that
@@ -179,11 +192,7 @@ export async function withDeployment<T>(
   accounts: readonly string[] | undefined,
   fn: (d: Deployment) => Promise<T>,
 ): Promise<T> {
-  const d = createDeployment(
-    loadConfig(configFile, process.env, { accounts }),
-    log,
-    accounts?.length ? { accounts } : {},
-  );
+  const d = openDeployment(configFile, log, accounts);
   try {
     await d.state.migrate();
     return await fn(d);

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { streamSchemas } from '../../schemas/index.js';
-import { loadConfig } from '../config/load-config.js';
 import { existingRowsAccount as rowsAccount } from '../engine/account-column.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
@@ -10,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
-import { type Context, createDeployment, type Deployment, withDeployment } from './context.js';
+import { type Context, type Deployment, openDeployment, withDeployment } from './context.js';
 import { ago, dueText, emit, table } from './output.js';
 import { worstExitCode } from './sync-command.js';
 
@@ -40,8 +39,8 @@ export async function checkCommand(
   args: { config?: string; json: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config, process.env, { accounts: args.account });
-  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
+  const d = openDeployment(args.config, log, args.account);
+  const config = d.config;
   const checks: { check: string; ok: boolean; detail?: string; account?: string }[] = [];
   const many = config.raw.accounts !== undefined;
   const failed: number[] = [];
@@ -112,8 +111,8 @@ export async function migrateCommand(
   args: { config?: string; json: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config, process.env, { accounts: args.account });
-  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
+  const d = openDeployment(args.config, log, args.account);
+  const config = d.config;
   try {
     const applied = await d.state.migrate();
     const streams = enabledStreams(d);

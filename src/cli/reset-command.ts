@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { loadConfig } from '../config/load-config.js';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { createDeployment, selectAccounts } from './context.js';
+import { openDeployment, selectAccounts } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -16,15 +15,16 @@ export async function resetCommand(
   args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean; account?: string[] },
   log: Logger,
 ): Promise<number> {
-  const config = loadConfig(args.config, process.env, { accounts: args.account });
-  const selected = selectAccounts(config, args.account);
-  const enabledAnywhere = new Set(selected.flatMap((a) => a.streams.map((s) => s.schema.name)));
-  const unknown = args.stream.filter((s) => !enabledAnywhere.has(s));
-  if (unknown.length) throw new ConfigError(`--stream ${unknown.join(', ')}: not an enabled stream`);
-  const to = args.to ? parseInstant('to', args.to) : null;
-  const d = createDeployment(config, log, args.account?.length ? { accounts: args.account } : {});
-  const many = config.raw.accounts !== undefined;
+  const d = openDeployment(args.config, log, args.account);
   try {
+    const config = d.config;
+    const enabledAnywhere = new Set(
+      selectAccounts(config, args.account).flatMap((a) => a.streams.map((s) => s.schema.name)),
+    );
+    const unknown = args.stream.filter((s) => !enabledAnywhere.has(s));
+    if (unknown.length) throw new ConfigError(`--stream ${unknown.join(', ')}: not an enabled stream`);
+    const to = args.to ? parseInstant('to', args.to) : null;
+    const many = config.raw.accounts !== undefined;
     await d.state.migrate();
     // Each account's streams of those named that it has enabled.
     const targets = d.accounts.map((ctx) => ({

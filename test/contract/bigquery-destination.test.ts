@@ -299,19 +299,19 @@ describe('BigQuery destination (contract, local REST server)', () => {
     expect(rows.filter((r) => String(r.contact_id).startsWith('b-'))).toHaveLength(7);
   });
 
-  it("replaces only the load's account's rows; a table made before _account gains it, filled with the account that loaded it, and clustered by it", async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
-    await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
-    // Make it a table of an earlier version: no _account column, its rows without the value.
+  /** Makes copilot_kb a table of an earlier version: no _account column, its rows without the value. */
+  function asEarlierVersion(): void {
     const entry = fake.tables.get(`${dataset}.copilot_kb`)!;
     entry.resource.schema.fields = entry.resource.schema.fields.filter(
       (f: { name: string }) => f.name !== '_account',
     );
     entry.resource.clustering = { fields: ['team', 'skill', 'agent_number'] };
     entry.rows = entry.rows.map(({ _account, ...r }) => r);
+  }
 
-    // A process of this version (its prepare cache empty) meets the table.
-    const upgraded = new BigQueryDestination({
+  /** The destination as another process has it (nothing cached). */
+  const newProcess = () =>
+    new BigQueryDestination({
       projectId: fake.projectId,
       dataset,
       location: 'EU',
@@ -319,6 +319,13 @@ describe('BigQuery destination (contract, local REST server)', () => {
       authClient: staticAuth(fake.token),
       pollIntervalMs: 5,
     });
+
+  it("replaces only the load's account's rows; a table made before _account gains it, filled with the account that loaded it, and clustered by it", async () => {
+    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
+    asEarlierVersion();
+    // A process of this version (its prepare cache empty) meets the table.
+    const upgraded = newProcess();
     let asked = 0;
     await upgraded.prepare(copilotKb, [], async () => {
       asked++;
@@ -364,20 +371,8 @@ describe('BigQuery destination (contract, local REST server)', () => {
   it('finishes an _account migration that was cut short, and changes nothing when the account cannot be told', async () => {
     await dest.prepare(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
-    const entry = fake.tables.get(`${dataset}.copilot_kb`)!;
-    entry.resource.schema.fields = entry.resource.schema.fields.filter(
-      (f: { name: string }) => f.name !== '_account',
-    );
-    entry.rows = entry.rows.map(({ _account, ...r }) => r);
-    const fresh = () =>
-      new BigQueryDestination({
-        projectId: fake.projectId,
-        dataset,
-        location: 'EU',
-        apiEndpoint: fake.url,
-        authClient: staticAuth(fake.token),
-        pollIntervalMs: 5,
-      });
+    asEarlierVersion();
+    const fresh = newProcess;
     const fieldNames = () =>
       (fake.tables.get(`${dataset}.copilot_kb`)!.resource.schema.fields as { name: string }[]).map(
         (f) => f.name,
