@@ -38,7 +38,7 @@ describe('several accounts in one deployment (e2e)', () => {
       clientSecret: `\${${secret}}`,
       accessKey: sim.credentials.accessKey,
       accessSecret: `\${${key.toUpperCase()}_ACCESS_SECRET}`,
-      exportsPer24h: 5,
+      exportsPer24h: 4,
       pollIntervalSeconds: 0.05,
       pollMaxIntervalSeconds: 0.2,
       httpRetryBaseMs: 20,
@@ -59,7 +59,7 @@ describe('several accounts in one deployment (e2e)', () => {
         accessKey: `KEY${key.toUpperCase()}==`,
         accessSecret: `access-${key}`,
         data: { seed: seeds[key] },
-        faults: { quota: 5 },
+        faults: { quota: 4 },
       });
     }
     configPath = join(dir, 'cxone-od-sync.yaml');
@@ -120,7 +120,8 @@ describe('several accounts in one deployment (e2e)', () => {
     for (const key of ['east', 'west'] as const) {
       expect(byKey[key].outcome, key).toBe('done');
       expect(byKey[key].exportsRequested).toBe(4);
-      expect(byKey[key].quota).toMatchObject({ limit: 5, used: 4 });
+      // Exactly its own quota of 4, spent on its own four streams.
+      expect(byKey[key].quota).toMatchObject({ limit: 4, used: 4 });
       // Each account's requests went to its own API, and nowhere else.
       expect(sims[key].stats.exportRequests).toHaveLength(4);
       expect(sims[key].stats.rejectedExportRequests).toEqual([]);
@@ -160,7 +161,7 @@ describe('several accounts in one deployment (e2e)', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it("--account selects exactly one account; an explicit window replaces only that account's rows", async () => {
+  it("--account selects exactly one account; a window loaded again replaces only that account's rows", async () => {
     const tokensBefore = { west: sims.west.stats.tokenRequests, broken: sims.broken.stats.tokenRequests };
     const status = await cli(['status', '--account', 'east', '--json']);
     expect(status.code, status.stderr).toBe(0);
@@ -168,19 +169,17 @@ describe('several accounts in one deployment (e2e)', () => {
 
     const before = await counts();
     const westKb = await db.query(`select * from cxone.copilot_kb where _account = 'west' order by ctid`);
-    const again = await cli([
-      'sync',
-      '--account',
-      'east',
-      '--stream',
-      'copilot_kb',
-      ...yesterdayWindowArgs(),
-      '--json',
-    ]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.json.accounts).toHaveLength(1);
-    expect(again.json.accounts[0]).toMatchObject({ account: 'east', exportsRequested: 1 });
-    expect(sims.east.stats.exportRequests).toHaveLength(5);
+    // east's copilot_kb export loaded again: its window is replaced, west's rows in it stay.
+    const [kb] = await db.query<{ id: string }>(
+      `select id from cxone_od_sync.exports where account = 'east' and stream = 'copilot_kb' and status = 'loaded'`,
+    );
+    const replay = await cli(['replay', '--export', kb!.id, '--account', 'east', '--json']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.json.rows).toBeGreaterThan(0);
+    const synced = await cli(['sync', '--account', 'east', '--json']);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(synced.json.accounts.map((a: { account: string }) => a.account)).toEqual(['east']);
+    expect(sims.east.stats.exportRequests).toHaveLength(4);
     // The other accounts were not touched: no token asked of their APIs, their rows as they were.
     expect(sims.west.stats.tokenRequests).toBe(tokensBefore.west);
     expect(sims.broken.stats.tokenRequests).toBe(tokensBefore.broken);
