@@ -158,8 +158,9 @@ async function main() {
       );
       const psqlSchema = 'bench_psql';
       for (const stmt of createTableStatements(psqlSchema, copilotKb)) await db.query(stmt);
-      // The same definition; psql has no export id to give, so the column takes a constant.
+      // The same definition; psql has no export id or account to give, so those take a constant.
       await db.query(`alter table ${psqlSchema}.copilot_kb alter column _export_id set default 'psql'`);
+      await db.query(`alter table ${psqlSchema}.copilot_kb alter column _account set default 'psql'`);
       const cols = copilotKb.columns.map((c) => `"${c.name}"`).join(', ');
       const sync: { ms: number; peakKb: number }[] = [];
       const psql: number[] = [];
