@@ -224,6 +224,7 @@ export function resolveConfig(
     };
     return account;
   });
+  accountProblems.push(...sameTenant(accounts));
   if (accountProblems.length)
     throw new ConfigError(`${source} is not valid:\n  - ${accountProblems.join('\n  - ')}`);
   return {
@@ -238,6 +239,24 @@ export function resolveConfig(
 }
 
 type StreamsSection = NonNullable<Config['streams']>;
+
+/**
+ * Entries that reach the same CXone account (one API base and access key) under two keys: each
+ * would keep its own ledger of the one vendor quota, and together spend it twice over.
+ */
+function sameTenant(accounts: readonly AccountConfig[]): string[] {
+  const byTenant = new Map<string, string[]>();
+  for (const a of accounts) {
+    const tenant = `${a.apiBase}\n${a.settings.accessKey}`;
+    byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), a.accountKey]);
+  }
+  return [...byTenant.values()]
+    .filter((keys) => keys.length > 1)
+    .map(
+      (keys) =>
+        `accounts: ${keys.join(', ')} reach the same CXone account (the same apiBase and accessKey); each would count the one vendor quota on its own and spend it twice over: keep one entry`,
+    );
+}
 
 /**
  * An account's streams: the top-level `streams:` (every stream when it is left out), with the

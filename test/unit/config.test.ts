@@ -154,5 +154,9 @@ describe('config', () => {
         accounts: ['north'],
       }),
     ).toThrow('--account north: no such account in the config; accounts: east');
+    // Two keys for one CXone account would spend its quota twice over.
+    expect(() =>
+      resolveConfig({ accounts: { east: account, twin: { ...account } }, destination }, { SECRET: 's' }),
+    ).toThrow('accounts: east, twin reach the same CXone account (the same apiBase and accessKey)');
   });
 });
