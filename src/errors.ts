@@ -288,3 +288,36 @@ export class ValueError extends SyncError {
 export function isSyncError(err: unknown): err is SyncError {
   return err instanceof SyncError;
 }
+
+/** The exit code an error ends a command with: its own, or 1 for one that is not the program's. */
+export function exitCodeOf(err: unknown): number {
+  return isSyncError(err) ? err.exitCode : ExitCode.failed;
+}
+
+/** How bad an exit code is: a usage or config error, then a failure, then a deferral, then done. */
+const severity: Record<number, number> = {
+  [ExitCode.done]: 0,
+  [ExitCode.deferred]: 1,
+  [ExitCode.failed]: 2,
+  [ExitCode.usage]: 3,
+};
+
+/** The worst of several exit codes (0 when there are none): what several accounts' runs end with. */
+export function worstExitCode(codes: readonly number[]): number {
+  return codes.reduce((w, c) => ((severity[c] ?? 2) > (severity[w] ?? 2) ? c : w), ExitCode.done as number);
+}
+
+/**
+ * An error as a command's JSON reports it (`{ type, message, retryable }`); `message` is given,
+ * already redacted (and prefixed, for an account).
+ */
+export function errorReport(
+  err: unknown,
+  message: string,
+): { readonly type: string; readonly message: string; readonly retryable: boolean | null } {
+  return {
+    type: (err as Error | null)?.name ?? 'Error',
+    message,
+    retryable: isSyncError(err) ? err.retryable : null,
+  };
+}

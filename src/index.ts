@@ -8,7 +8,6 @@ export {
   type Context,
   createDeployment,
   type Deployment,
-  selectAccounts,
   withDeployment,
 } from './cli/context.js';
 export {

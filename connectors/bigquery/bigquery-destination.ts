@@ -118,13 +118,12 @@ export class BigQueryDestination implements Destination {
       // A table of an earlier version gains `_account` as a NULLABLE column (BigQuery adds no
       // REQUIRED one), its rows filled by one UPDATE; the label says the fill is done, so a
       // fill that did not finish (a process killed, a refused lookup) is done by the next run.
-      const accountToFill =
+      const needsFill =
         (addsAccount || fields.some((f) => f.name === '_account' && f.mode === 'NULLABLE')) &&
-        meta.labels?.[accountFilledLabel] !== 'true'
-          ? Number(meta.numRows ?? 0) > 0
-            ? await existingRowsAccount()
-            : ''
-          : undefined;
+        meta.labels?.[accountFilledLabel] !== 'true';
+      // An empty table's fill changes no row, so its account need not be known.
+      const hasRows = Number(meta.numRows ?? 0) > 0;
+      const accountToFill = needsFill ? (hasRows ? await existingRowsAccount() : '') : undefined;
       if (add.length) {
         // BigQuery adds columns by patching the whole field list; the etag makes a concurrent
         // change fail instead of being overwritten. A table made before `_account` is

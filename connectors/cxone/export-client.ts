@@ -33,8 +33,8 @@ import {
   type Sleep,
   withRetry,
 } from '../../src/retry/retry.js';
+import { apiConnectTimeoutMs, sendRequest } from '../http-request.js';
 import { downloadFile } from './file-download.js';
-import { apiConnectTimeoutMs, sendRequest } from './http-request.js';
 import { neverSent, tokenBeforeSending } from './request-sent.js';
 import { parseExportStatus } from './status-parser.js';
 import { clockReading, type TokenProvider } from './token-provider.js';

@@ -21,8 +21,8 @@ import {
   type Sleep,
   withRetry,
 } from '../../src/retry/retry.js';
+import { sendRequest } from '../http-request.js';
 import { assertDownloadAllowed } from './download-policy.js';
-import { sendRequest } from './http-request.js';
 import { releaseReadBuffers } from './release-read-buffers.js';
 
 export interface FileDownloadOptions {

@@ -1,5 +1,5 @@
 import { RequestNotSentError, TokenEndpointError } from '../../src/errors.js';
-import { connectTimeoutCode } from './http-request.js';
+import { connectTimeoutCode } from '../http-request.js';
 
 /**
  * The error codes that prove a request never left this host: the connection was refused, the

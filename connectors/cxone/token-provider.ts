@@ -13,7 +13,7 @@ import {
   type Sleep,
   withRetry,
 } from '../../src/retry/retry.js';
-import { apiConnectTimeoutMs, sendRequest } from './http-request.js';
+import { apiConnectTimeoutMs, sendRequest } from '../http-request.js';
 
 export interface TokenCredentials {
   readonly authUrl: string;

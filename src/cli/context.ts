@@ -26,6 +26,8 @@ export interface Deployment {
   readonly destination: Destination;
   /** The selected accounts' contexts, in the config's order. */
   readonly accounts: readonly Context[];
+  /** The config's key when it has one account: what a table's rows from before `_account` are. */
+  readonly soleAccount: string | undefined;
   readonly clock: Clock;
   close(): Promise<void>;
 }
@@ -42,45 +44,32 @@ export function createDestination(config: ResolvedConfig, pool?: SqlPool): Desti
   return factory.create(d, { stateUrl: config.stateUrl, ...(pool ? { pool } : {}) });
 }
 
-/**
- * The accounts named by `--account` (every account when none is named), in the config's order;
- * a key the config does not have is a usage error naming the keys it has.
- */
-export function selectAccounts(config: ResolvedConfig, keys: readonly string[] | undefined): AccountConfig[] {
-  if (!keys?.length) return [...config.accounts];
-  const known = config.accounts.map((a) => a.accountKey);
-  const unknown = keys.filter((k) => !known.includes(k));
-  if (unknown.length)
-    throw new ConfigError(
-      `--account ${unknown.join(', ')}: no such account in the config; accounts: ${known.join(', ')}`,
-    );
-  return config.accounts.filter((a) => keys.includes(a.accountKey));
-}
-
 export interface DeploymentOptions {
   readonly clock?: Clock;
   /** Replaces both database URLs (embedded PGlite for `demo`). */
   readonly pool?: SqlPool;
-  /** `--account`: only these accounts (default: all). */
-  readonly accounts?: readonly string[];
 }
 
-/** The state store and destination once, and a context per selected account sharing them. */
+/**
+ * The state store and destination once, and a context per account of the config sharing them
+ * (`--account` selects accounts as the config is resolved: `ResolveOptions.accounts`).
+ */
 export function createDeployment(
   config: ResolvedConfig,
   log: Logger,
   options: DeploymentOptions = {},
 ): Deployment {
   const clock = options.clock ?? systemClock;
-  const selected = selectAccounts(config, options.accounts);
+  // The key a table's rows from before `_account` take when the ledger cannot tell (one account only).
+  const soleAccount = config.configuredAccounts === 1 ? config.accounts[0]?.accountKey : undefined;
   const state = new StateStore(options.pool ?? config.stateUrl, config.raw.state.maxConnections);
   const destination = createDestination(config, options.pool);
   const owner = processOwner();
   const lineage = createLineageObserver(config.lineage, log);
-  const accounts = selected.map((account) =>
+  const accounts = config.accounts.map((account) =>
     accountContext(
       account,
-      { state, destination, owner, clock, lineage, soleAccount: config.configuredAccounts === 1 },
+      { state, destination, owner, clock, lineage, soleAccount },
       config.raw.accounts ? log.child({ account: account.accountKey }) : log,
     ),
   );
@@ -89,6 +78,7 @@ export function createDeployment(
     state,
     destination,
     accounts,
+    soleAccount,
     clock,
     async close() {
       await Promise.allSettled([state.close(), destination.close(), lineage?.close()]);
@@ -104,8 +94,8 @@ function accountContext(
     owner: string;
     clock: Clock;
     lineage: LoadObserver | undefined;
-    /** The config has one account (not: one is selected). */
-    soleAccount: boolean;
+    /** The config's key when it has one account (not: when one is selected). */
+    soleAccount: string | undefined;
   },
   log: Logger,
 ): Context {
@@ -157,7 +147,7 @@ function accountContext(
     // Test hook (end-to-end tests kill a process in the middle of a load): see window-loader.
     pauseLoadAfterRows: Number(process.env.CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS) || undefined,
     owner: shared.owner,
-    soleAccount: shared.soleAccount,
+    ...(shared.soleAccount !== undefined ? { soleAccount: shared.soleAccount } : {}),
     archiveDir: config.archive.dir,
     poll: {
       intervalMs: a.pollIntervalSeconds * 1000,
@@ -174,11 +164,7 @@ export function openDeployment(
   log: Logger,
   accounts: readonly string[] | undefined,
 ): Deployment {
-  return createDeployment(
-    loadConfig(configFile, process.env, { accounts }),
-    log,
-    accounts?.length ? { accounts } : {},
-  );
+  return createDeployment(loadConfig(configFile, process.env, { accounts }), log);
 }
 
 /**
@@ -203,12 +189,12 @@ export async function withDeployment<T>(
 
 /**
  * The one account a command about a single account works on: the one `--account` names, or the
- * config's only account; several without `--account` is a usage error naming them.
+ * config's only account; several is a usage error (`what`: the command's words) naming them.
  */
 export function onlyAccount(d: Deployment, what: string): Context {
   if (d.accounts.length === 1) return d.accounts[0]!;
   throw new ConfigError(
-    `${what} works on one account: pass --account KEY (accounts: ${d.accounts.map((c) => c.config.accountKey).join(', ')})`,
+    `${what}: pass --account KEY (accounts: ${d.accounts.map((c) => c.config.accountKey).join(', ')})`,
   );
 }
 

@@ -76,7 +76,7 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
         await ctx.destination.prepare(
           s.schema,
           [],
-          existingRowsAccount(ctx.state, s.schema.name, account.accountKey),
+          existingRowsAccount(ctx.state, s.schema.name, d.soleAccount),
         );
       // The next slot is a day away: never wait for it.
       summary = await runSync(ctx, { noWait: true });

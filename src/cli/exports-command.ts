@@ -76,18 +76,14 @@ export async function exportsCommand(args: ExportsArgs, log: Logger): Promise<nu
 async function list(d: Deployment, args: ExportsArgs): Promise<number> {
   const now = d.clock.now();
   const many = d.config.raw.accounts !== undefined;
-  const rows: ExportRow[] = [];
-  for (const ctx of d.accounts)
-    rows.push(
-      ...(await d.state.exports.list(ctx.config.accountKey, {
-        ...(args.stream?.length ? { streams: args.stream } : {}),
-        ...(args.status?.length ? { statuses: args.status } : {}),
-        limit: args.limit ?? 50,
-      })),
-    );
-  // Newest first across the accounts, at most --limit.
-  rows.sort((x, y) => y.updated_at.getTime() - x.updated_at.getTime() || Number(y.id) - Number(x.id));
-  rows.splice(args.limit ?? 50);
+  const rows = await d.state.exports.list(
+    d.accounts.map((c) => c.config.accountKey),
+    {
+      ...(args.stream?.length ? { streams: args.stream } : {}),
+      ...(args.status?.length ? { statuses: args.status } : {}),
+      limit: args.limit ?? 50,
+    },
+  );
   const exports = rows.map((r) => ({ ...(many ? { account: r.account } : {}), ...rowView(r, now) }));
   const head = many
     ? { accounts: d.accounts.map((c) => c.config.accountKey) }

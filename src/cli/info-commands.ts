@@ -4,14 +4,13 @@ import { existingRowsAccount as rowsAccount } from '../engine/account-column.js'
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { nextDue, recordNextDue } from '../engine/next-due.js';
-import { ExitCode, isSyncError } from '../errors.js';
+import { exitCodeOf, worstExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import { type Context, type Deployment, openDeployment, withDeployment } from './context.js';
-import { ago, dueText, emit, table } from './output.js';
-import { worstExitCode } from './sync-command.js';
+import { ago, dueText, emit, emitPerAccount, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -71,7 +70,7 @@ export async function checkCommand(
         });
       } catch (err) {
         if (!many) throw err;
-        failed.push(isSyncError(err) ? err.exitCode : ExitCode.failed);
+        failed.push(exitCodeOf(err));
         checks.push({ check, ok: false, detail: redact((err as Error).message), account: key });
       }
     }
@@ -112,20 +111,10 @@ export async function migrateCommand(
   log: Logger,
 ): Promise<number> {
   const d = openDeployment(args.config, log, args.account);
-  const config = d.config;
   try {
     const applied = await d.state.migrate();
     const streams = enabledStreams(d);
-    for (const s of streams)
-      await d.destination.prepare(
-        s,
-        [],
-        rowsAccount(
-          d.state,
-          s.name,
-          config.configuredAccounts === 1 ? config.accounts[0]!.accountKey : undefined,
-        ),
-      );
+    for (const s of streams) await d.destination.prepare(s, [], rowsAccount(d.state, s.name, d.soleAccount));
     // The freshness view has a row per account and enabled stream, with its next due time,
     // before any sync.
     for (const ctx of d.accounts)
@@ -150,7 +139,7 @@ export async function statusCommand(
   return withDeployment(args.config, log, args.account, async (d) => {
     const shown: { result: unknown; text: string }[] = [];
     for (const ctx of d.accounts) shown.push(await accountStatus(ctx));
-    emitPerAccount(d, 'status', shown, args.json);
+    emitPerAccount('status', shown, args.json, d.config.raw.accounts !== undefined);
     return 0;
   });
 }
@@ -238,21 +227,4 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
     return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
   })();
   return { result, text };
-}
-
-/**
- * A command's result per account: with one `account:`, its document as it always was; with
- * `accounts:`, `{ command, accounts: [...] }`, and the accounts' texts one after another.
- */
-export function emitPerAccount(
-  d: Deployment,
-  command: string,
-  shown: readonly { result: unknown; text: string }[],
-  json: boolean,
-): void {
-  if (!d.config.raw.accounts && shown.length === 1) {
-    emit(shown[0]!.result, json, () => shown[0]!.text);
-    return;
-  }
-  emit({ command, accounts: shown.map((s) => s.result) }, json, () => shown.map((s) => s.text).join('\n\n'));
 }

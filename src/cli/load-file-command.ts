@@ -3,14 +3,13 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { loadConfig } from '../config/load-config.js';
 import { archivePath, reloadArchived } from '../engine/export-lifecycle.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
 import { createRowTyper } from '../parse/row-typer.js';
-import { createDeployment, selectAccounts } from './context.js';
+import { onlyAccount, openDeployment } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -63,31 +62,25 @@ async function eventSpan(
  * can be replayed like an export.
  */
 export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<number> {
-  const deployment = loadConfig(args.config, process.env, { accounts: args.account });
-  const selected = selectAccounts(deployment, args.account);
-  if (selected.length !== 1)
-    throw new ConfigError(
-      `load-file loads into one account: pass --account KEY (accounts: ${selected.map((a) => a.accountKey).join(', ')})`,
-    );
-  const config = selected[0]!;
-  const stream = config.streams.find((s) => s.schema.name === args.stream);
-  if (!stream)
-    throw new ConfigError(
-      `--stream ${args.stream}: not an enabled stream; enabled: ${config.streams.map((s) => s.schema.name).join(', ')}`,
-    );
-  const file = resolve(args.file);
-  if (!existsSync(file)) throw new ConfigError(`${args.file}: no such file`);
-  if ((args.start === undefined) !== (args.end === undefined))
-    throw new ConfigError('--start and --end go together');
-  const zone = args.timeZone ?? stream.timeZone;
-  const window =
-    args.start && args.end
-      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-      : await eventSpan(file, stream.schema, zone);
-  if (!(window.start < window.end)) throw new ConfigError('--start must be before --end');
-  const d = createDeployment(deployment, log, { accounts: [config.accountKey] });
-  const ctx = d.accounts[0]!;
+  const d = openDeployment(args.config, log, args.account);
   try {
+    const ctx = onlyAccount(d, 'load-file loads into one account');
+    const config = ctx.config;
+    const stream = config.streams.find((s) => s.schema.name === args.stream);
+    if (!stream)
+      throw new ConfigError(
+        `--stream ${args.stream}: not an enabled stream; enabled: ${config.streams.map((s) => s.schema.name).join(', ')}`,
+      );
+    const file = resolve(args.file);
+    if (!existsSync(file)) throw new ConfigError(`${args.file}: no such file`);
+    if ((args.start === undefined) !== (args.end === undefined))
+      throw new ConfigError('--start and --end go together');
+    const zone = args.timeZone ?? stream.timeZone;
+    const window =
+      args.start && args.end
+        ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+        : await eventSpan(file, stream.schema, zone);
+    if (!(window.start < window.end)) throw new ConfigError('--start must be before --end');
     await ctx.state.migrate();
     const now = ctx.clock.now();
     const digest = await sha256(file);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode, isSyncError, UsageError } from '../errors.js';
+import { ExitCode, errorReport, exitCodeOf, isSyncError, UsageError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { dbtSourcesCommand } from './dbt-sources-command.js';
@@ -298,11 +298,11 @@ run(hideBin(process.argv)).then(
   },
   (err: unknown) => {
     const json = process.argv.includes('--json');
-    const code = isSyncError(err) ? err.exitCode : ExitCode.failed;
+    const code = exitCodeOf(err);
     const message = redact(err instanceof Error ? err.message : String(err));
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ outcome: 'error', exitCode: code, error: { type: (err as Error).name, message, retryable: isSyncError(err) ? err.retryable : null } })}\n`,
+        `${JSON.stringify({ outcome: 'error', exitCode: code, error: errorReport(err, message) })}\n`,
       );
     }
     // One JSON object per line on a non-terminal, like every other log line.

@@ -36,3 +36,20 @@ export function dueText(nextDueAt: string | null, note: string | null, now: Date
   if (nextDueAt === null) return note ?? '-';
   return Date.parse(nextDueAt) <= now.getTime() ? 'now' : nextDueAt;
 }
+
+/**
+ * A command's result per account: with one `account:` (`perAccount` false), its document as it
+ * always was; with `accounts:`, `{ command, accounts: [...] }`, and the accounts' texts one after another.
+ */
+export function emitPerAccount(
+  command: string,
+  shown: readonly { result: unknown; text: string }[],
+  json: boolean,
+  perAccount: boolean,
+): void {
+  if (!perAccount && shown.length === 1) {
+    emit(shown[0]!.result, json, () => shown[0]!.text);
+    return;
+  }
+  emit({ command, accounts: shown.map((s) => s.result) }, json, () => shown.map((s) => s.text).join('\n\n'));
+}

@@ -7,8 +7,7 @@ import { planStreams, selectStreams } from '../engine/sync-plan.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { accountsForStreams, type Context, withDeployment } from './context.js';
-import { emitPerAccount } from './info-commands.js';
-import { dueText, table } from './output.js';
+import { dueText, emitPerAccount, table } from './output.js';
 import { parseInstant } from './sync-command.js';
 
 export interface PlanArgs {
@@ -54,14 +53,11 @@ export async function planCommand(args: PlanArgs, log: Logger): Promise<number> 
     throw new UsageError('--horizon forecasts incremental syncs; it does not go with --start/--end');
   return withDeployment(args.config, log, args.account, async (d) => {
     const shown: { result: unknown; text: string }[] = [];
-    const served = d.config.raw.accounts
-      ? accountsForStreams(d, args.stream)
-      : [{ ctx: d.accounts[0]!, streams: args.stream }];
-    for (const { ctx, streams } of served)
+    for (const { ctx, streams } of accountsForStreams(d, args.stream))
       shown.push(
         await accountPlan(ctx, { ...args, ...(streams ? { stream: streams } : {}) }, explicit, horizonMs),
       );
-    emitPerAccount(d, 'plan', shown, args.json);
+    emitPerAccount('plan', shown, args.json, d.config.raw.accounts !== undefined);
     return 0;
   });
 }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { openDeployment, selectAccounts } from './context.js';
+import { accountsForStreams, openDeployment } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -17,20 +17,14 @@ export async function resetCommand(
 ): Promise<number> {
   const d = openDeployment(args.config, log, args.account);
   try {
-    const config = d.config;
-    const enabledAnywhere = new Set(
-      selectAccounts(config, args.account).flatMap((a) => a.streams.map((s) => s.schema.name)),
-    );
-    const unknown = args.stream.filter((s) => !enabledAnywhere.has(s));
-    if (unknown.length) throw new ConfigError(`--stream ${unknown.join(', ')}: not an enabled stream`);
-    const to = args.to ? parseInstant('to', args.to) : null;
-    const many = config.raw.accounts !== undefined;
-    await d.state.migrate();
-    // Each account's streams of those named that it has enabled.
-    const targets = d.accounts.map((ctx) => ({
+    const many = d.config.raw.accounts !== undefined;
+    // Each selected account's streams of those named that it has enabled.
+    const targets = accountsForStreams(d, args.stream).map(({ ctx, streams }) => ({
       account: ctx.config.accountKey,
-      streams: args.stream.filter((s) => ctx.config.streams.some((c) => c.schema.name === s)),
+      streams: streams ?? [],
     }));
+    const to = args.to ? parseInstant('to', args.to) : null;
+    await d.state.migrate();
     const refuseWhileClaimed = async () => {
       for (const t of targets) {
         const held = await d.state.exports.heldClaims(t.account, t.streams, d.clock.now());

@@ -1,6 +1,6 @@
 import { defaultLedgerRetry } from '../engine/export-request.js';
 import { eachLimited, runSync, type SyncSummary } from '../engine/sync-runner.js';
-import { ConfigError, ExitCode, isSyncError } from '../errors.js';
+import { ConfigError, ExitCode, errorReport, exitCodeOf, worstExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { accountsForStreams, type Context, withDeployment } from './context.js';
@@ -71,9 +71,8 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
         await ctx.state.runs.finish(runId, summary.outcome, summary.exitCode, summary, ctx.clock.now());
         return { ...summary, runId };
       } catch (err) {
-        const code = isSyncError(err) ? err.exitCode : ExitCode.failed;
         await ctx.state.runs
-          .finish(runId, 'error', code, { error: redact((err as Error).message) }, ctx.clock.now())
+          .finish(runId, 'error', exitCodeOf(err), { error: redact((err as Error).message) }, ctx.clock.now())
           .catch(() => {});
         throw err;
       }
@@ -128,29 +127,7 @@ const isSummary = (r: AccountResult): r is SyncSummary & { runId: string } => r.
 function accountError(account: string, err: unknown, log: Logger): AccountError {
   const message = redact(`account ${account}: ${err instanceof Error ? err.message : String(err)}`);
   log.error(message);
-  return {
-    account,
-    outcome: 'error',
-    exitCode: isSyncError(err) ? err.exitCode : ExitCode.failed,
-    error: {
-      type: (err as Error).name ?? 'Error',
-      message,
-      retryable: isSyncError(err) ? err.retryable : null,
-    },
-  };
-}
-
-/** How bad an exit code is: a usage or config error, then a failure, then a deferral, then done. */
-const severity: Record<number, number> = {
-  [ExitCode.done]: 0,
-  [ExitCode.deferred]: 1,
-  [ExitCode.failed]: 2,
-  [ExitCode.usage]: 3,
-};
-
-/** The worst of the accounts' exit codes (0 when there are none). */
-export function worstExitCode(codes: readonly number[]): number {
-  return codes.reduce((w, c) => ((severity[c] ?? 2) > (severity[w] ?? 2) ? c : w), ExitCode.done as number);
+  return { account, outcome: 'error', exitCode: exitCodeOf(err), error: errorReport(err, message) };
 }
 
 /** The JSON summary of a sync of several accounts: the worst outcome, totals, one entry per account. */

@@ -57,7 +57,7 @@ export interface AccountConfig {
 export interface ResolvedConfig {
   /** The validated file as written (defaults applied). Read by the CLI's composition only. */
   readonly raw: Config;
-  /** Every account (those `--account` selected, when it was given to the loader), in the file's order. */
+  /** Every account, or those `--account` selected (`ResolveOptions.accounts`), in the file's order. */
   readonly accounts: readonly AccountConfig[];
   /** How many accounts the file has, selected or not. */
   readonly configuredAccounts: number;
@@ -152,23 +152,28 @@ export interface ResolveOptions {
 
 /**
  * The input with only the `accounts:` entries named (all when none is); a key the map does not
- * have is a usage error naming the keys it has. Returns the entries the file has, selected or not.
+ * have is a usage error (before any `${VAR}` is read). Returns the keys the file has.
  */
 function onlyAccounts(
   input: unknown,
   keys: readonly string[] | undefined,
-): { input: unknown; configured: number } {
+): { input: unknown; all?: string[] } {
   const map = (input as { accounts?: unknown } | null)?.accounts;
-  if (!map || typeof map !== 'object' || Array.isArray(map)) return { input, configured: 1 };
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return { input };
   const all = Object.keys(map);
-  if (!keys?.length) return { input, configured: all.length };
-  const unknown = keys.filter((k) => !all.includes(k));
+  if (!keys?.length) return { input, all };
+  assertKnownAccounts(keys, all);
+  const picked = Object.fromEntries(Object.entries(map).filter(([k]) => keys.includes(k)));
+  return { input: { ...(input as object), accounts: picked }, all };
+}
+
+/** `--account` naming a key the config does not have is a usage error naming the keys it has. */
+function assertKnownAccounts(keys: readonly string[] | undefined, known: readonly string[]): void {
+  const unknown = (keys ?? []).filter((k) => !known.includes(k));
   if (unknown.length)
     throw new ConfigError(
-      `--account ${unknown.join(', ')}: no such account in the config; accounts: ${all.join(', ')}`,
+      `--account ${unknown.join(', ')}: no such account in the config; accounts: ${known.join(', ')}`,
     );
-  const picked = Object.fromEntries(Object.entries(map).filter(([k]) => keys.includes(k)));
-  return { input: { ...(input as object), accounts: picked }, configured: all.length };
 }
 
 /** Validates a config object as a whole; one ConfigError lists every problem with its path. */
@@ -194,11 +199,11 @@ export function resolveConfig(
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
   const archive = { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB };
 
-  const entries: [string | undefined, AccountSettings, StreamsSection | undefined, string][] = cfg.accounts
-    ? Object.entries(cfg.accounts).map(([key, { streams, ...settings }]) => [key, settings, streams, key])
-    : [[undefined, cfg.account!, undefined, '']];
+  const entries: [string | undefined, AccountSettings, StreamsSection | undefined][] = cfg.accounts
+    ? Object.entries(cfg.accounts).map(([key, { streams, ...settings }]) => [key, settings, streams])
+    : [[undefined, cfg.account!, undefined]];
   const accountProblems: string[] = [];
-  const accounts = entries.map(([key, settings, ownStreams, named]) => {
+  const accounts = entries.map(([key, settings, ownStreams]) => {
     for (const s of [settings.clientSecret, settings.accessSecret]) registerSecret(s);
     const apiBase = (settings.apiBase ?? `https://api-${settings.region}.niceincontact.com`).replace(
       /\/+$/,
@@ -209,7 +214,7 @@ export function resolveConfig(
       settings.name ??
       `acct-${createHash('sha256').update(`${apiBase}\n${settings.accessKey}`).digest('hex').slice(0, 12)}`;
     const streams = resolveStreams(mergeStreams(cfg.streams, ownStreams), cfg.defaults);
-    accountProblems.push(...windowsThatCannotKeepUp(streams, settings.exportsPer24h, named));
+    accountProblems.push(...windowsThatCannotKeepUp(streams, settings.exportsPer24h, key ?? ''));
     const account: AccountConfig = {
       accountKey,
       settings,
@@ -227,10 +232,12 @@ export function resolveConfig(
   accountProblems.push(...sameTenant(accounts));
   if (accountProblems.length)
     throw new ConfigError(`${source} is not valid:\n  - ${accountProblems.join('\n  - ')}`);
+  // A single `account:` has its key only now (it may be derived).
+  if (!cfg.accounts) assertKnownAccounts(options.accounts, [accounts[0]!.accountKey]);
   return {
     raw: cfg,
     accounts,
-    configuredAccounts: selected.configured,
+    configuredAccounts: selected.all?.length ?? 1,
     parallelAccounts: cfg.parallelAccounts,
     archive,
     stateUrl,

@@ -34,8 +34,8 @@ export interface LifecycleDeps {
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
   /** Aborted on SIGTERM/SIGINT: a poll stops waiting (the export stays in flight, resumable). */
   readonly signal?: AbortSignal | undefined;
-  /** The deployment has one account: a table's rows from before `_account` are its, ledger or not. */
-  readonly soleAccount?: boolean | undefined;
+  /** The config's key when it has one account: a table's rows from before `_account` are its. */
+  readonly soleAccount?: string | undefined;
   /** Told of every load (lineage); never fails or slows one. */
   readonly lineage?: LoadObserver | undefined;
   /** Test hook: a load stops once this many rows are with the destination, until the process is killed. */
@@ -249,7 +249,7 @@ export async function loadDownloaded(
         maxRejectedRatio: stream.maxRejectedRatio,
         loadedAt: clock.now(),
         pauseAfterRows: deps.pauseLoadAfterRows,
-        soleAccount: deps.soleAccount === true,
+        soleAccount: deps.soleAccount,
       },
       deps.destination,
       state,

@@ -89,11 +89,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   // Every enabled stream's table exists from the first sync on, loaded or not; and a
   // destination that cannot be reached fails the run here, before any export is driven or spent.
   for (const s of config.streams)
-    await deps.destination.prepare(
-      s.schema,
-      [],
-      existingRowsAccount(state, s.schema.name, deps.soleAccount ? account : undefined),
-    );
+    await deps.destination.prepare(s.schema, [], existingRowsAccount(state, s.schema.name, deps.soleAccount));
 
   const drive = async (row: ExportRow): Promise<void> => {
     if (signal?.aborted) {

@@ -26,8 +26,8 @@ export interface WindowLoadInput {
   readonly loadedAt: Date;
   /** Test hook: stop the load once this many rows are with the destination (see `pauseAfterRows`). */
   readonly pauseAfterRows?: number | undefined;
-  /** The deployment has one account (see `existingRowsAccount`). */
-  readonly soleAccount?: boolean;
+  /** The config's key when it has one account (see `existingRowsAccount`). */
+  readonly soleAccount?: string | undefined;
 }
 
 export interface WindowLoadResult extends LoadResult {
@@ -74,11 +74,7 @@ export async function loadWindowFile(
       stream: schema.name,
       columns: layout.added.map((c) => c.name),
     });
-  await destination.prepare(
-    schema,
-    layout.added,
-    existingRowsAccount(state, schema.name, input.soleAccount ? input.exportRow.account : undefined),
-  );
+  await destination.prepare(schema, layout.added, existingRowsAccount(state, schema.name, input.soleAccount));
 
   const typer = createBatchTyper(layout, schema.eventTime, input.timeZone);
   const rejected: RejectedRowInput[] = [];

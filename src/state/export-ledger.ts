@@ -224,12 +224,12 @@ export class ExportLedger {
       .execute();
   }
 
-  /** The account's rows, newest first, optionally of these streams and statuses (`exports`). */
+  /** The accounts' rows, newest first, optionally of these streams and statuses (`exports`). */
   list(
-    account: string,
+    accounts: readonly string[],
     filter: { streams?: readonly string[]; statuses?: readonly string[]; limit: number },
   ): Promise<ExportRow[]> {
-    let q = this.db.selectFrom('exports').selectAll().where('account', '=', account);
+    let q = this.db.selectFrom('exports').selectAll().where('account', 'in', accounts);
     if (filter.streams?.length) q = q.where('stream', 'in', filter.streams);
     if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses as LedgerStatus[]);
     return q.orderBy('id', 'desc').limit(filter.limit).execute();

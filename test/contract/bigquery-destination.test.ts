@@ -91,17 +91,20 @@ describe('BigQuery destination (contract, local REST server)', () => {
   beforeEach(async () => {
     await fake?.close();
     fake = await startFakeBigQuery();
-    dest = new BigQueryDestination({
+    dest = newProcess({ insertAttempts: 3, sleep: async () => {} });
+  });
+
+  /** The destination as a process has it when it starts (nothing cached), over the stand-in. */
+  const newProcess = (extra: Partial<ConstructorParameters<typeof BigQueryDestination>[0]> = {}) =>
+    new BigQueryDestination({
       projectId: fake.projectId,
       dataset,
       location: 'EU',
       apiEndpoint: fake.url,
       authClient: staticAuth(fake.token),
       pollIntervalMs: 5,
-      insertAttempts: 3,
-      sleep: async () => {},
+      ...extra,
     });
-  });
 
   it('creates the dataset and a typed, described, partitioned and clustered table; drift adds a column', async () => {
     await dest.prepare(copilotKb, [], noExistingRows);
@@ -141,13 +144,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
     }
 
     // A second process preparing the same table changes nothing.
-    const other = new BigQueryDestination({
-      projectId: fake.projectId,
-      dataset,
-      location: 'EU',
-      apiEndpoint: fake.url,
-      authClient: staticAuth(fake.token),
-    });
+    const other = newProcess();
     await other.prepare(copilotKb, [], noExistingRows);
     expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
 
@@ -309,17 +306,6 @@ describe('BigQuery destination (contract, local REST server)', () => {
     entry.rows = entry.rows.map(({ _account, ...r }) => r);
   }
 
-  /** The destination as another process has it (nothing cached). */
-  const newProcess = () =>
-    new BigQueryDestination({
-      projectId: fake.projectId,
-      dataset,
-      location: 'EU',
-      apiEndpoint: fake.url,
-      authClient: staticAuth(fake.token),
-      pollIntervalMs: 5,
-    });
-
   it("replaces only the load's account's rows; a table made before _account gains it, filled with the account that loaded it, and clustered by it", async () => {
     await dest.prepare(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
@@ -372,7 +358,6 @@ describe('BigQuery destination (contract, local REST server)', () => {
     await dest.prepare(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
     asEarlierVersion();
-    const fresh = newProcess;
     const fieldNames = () =>
       (fake.tables.get(`${dataset}.copilot_kb`)!.resource.schema.fields as { name: string }[]).map(
         (f) => f.name,
@@ -380,7 +365,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
     // The ledger cannot tell whose rows they are: refused before anything changes.
     await expect(
-      fresh().prepare(copilotKb, [], async () => {
+      newProcess().prepare(copilotKb, [], async () => {
         throw new ConfigError('several accounts');
       }),
     ).rejects.toThrow(ConfigError);
@@ -388,20 +373,20 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
     // The fill fails after the column was added (a process killed there would leave the same).
     fake.faults.failStatement = /^UPDATE/;
-    await expect(fresh().prepare(copilotKb, [], async () => 'acct-old')).rejects.toThrow();
+    await expect(newProcess().prepare(copilotKb, [], async () => 'acct-old')).rejects.toThrow();
     expect(fieldNames()).toContain('_account');
     expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account ?? null)).toEqual(Array(5).fill(null));
 
     // The next process finishes it before it loads anything.
     fake.faults.failStatement = undefined;
-    const next = fresh();
+    const next = newProcess();
     await next.prepare(copilotKb, [], async () => 'acct-old');
     expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account)).toEqual(Array(5).fill('acct-old'));
     await next.load(loadJob({ rows: rowsFor(windowA, 2, 'o'), account: 'acct-old', exportKey: 'exp-o' }));
     expect(fake.rows(dataset, 'copilot_kb')).toHaveLength(2);
     // Done once: the label says so, and a later process asks nothing.
     let asked = 0;
-    await fresh().prepare(copilotKb, [], async () => {
+    await newProcess().prepare(copilotKb, [], async () => {
       asked++;
       return 'acct-old';
     });

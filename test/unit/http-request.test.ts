@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendRequest } from '../../connectors/cxone/http-request.js';
 import { releaseReadBuffers } from '../../connectors/cxone/release-read-buffers.js';
 import { neverSent } from '../../connectors/cxone/request-sent.js';
+import { sendRequest } from '../../connectors/http-request.js';
 import { closedPort } from '../support/tcp-proxy.js';
 
 describe('sendRequest (the API client on node:http)', () => {
