@@ -22,12 +22,19 @@ export async function exportRoute(
 ): Promise<void> {
   if (!authorize(sim, req, res, fullPath)) return;
   if (sim.faults.takeFailure('export', res)) return;
+  const header = req.headers['x-sim-client'];
+  const client = typeof header === 'string' ? { client: header } : {};
   const reject = (status: number, message: string) => {
-    sim.stats.rejectedExportRequests.push({ path: tablePath, status, message });
+    sim.stats.rejectedExportRequests.push({ path: tablePath, status, message, at: sim.now(), ...client });
     apiError(res, status, message);
   };
   const stream = streamOfTable(tablePath);
   if (!stream) return reject(404, `Unknown table ${tablePath}`);
+  const refusal = sim.faults.refusalOf(tablePath);
+  if (refusal) {
+    await readBody(req);
+    return reject(refusal.status, refusal.message);
+  }
   const now = sim.now();
   const check = checkExportRequest(stream, tablePath, await readBody(req), {
     now,
@@ -36,7 +43,14 @@ export async function exportRoute(
   });
   if (!check.ok) return reject(400, check.message);
   const id = randomUUID();
-  const rec: ExportRecord = { id, path: tablePath, stream, ...check.request, createdAt: sim.now() };
+  const rec: ExportRecord = {
+    id,
+    path: tablePath,
+    stream,
+    ...check.request,
+    createdAt: sim.now(),
+    ...client,
+  };
   sim.exports.set(id, rec);
   sim.stats.exportRequests.push(rec);
   const statusPath = `/observabilitydashboard/v2/tables/export-data/${id}/status?fileName=export`;
@@ -79,6 +93,10 @@ export function statusRoute(
   const fileName = url.searchParams.get('fileName') ?? 'export';
   if (sim.now() < rec.createdAt + sim.faults.processingMs) {
     json(res, 200, { status: 'Pending', exportId: id });
+    return;
+  }
+  if (sim.faults.failsExportsOf(rec.path)) {
+    json(res, 200, { status: 'Failed', exportId: id, message: 'The export could not be generated' });
     return;
   }
   const expires = sim.faults.takeExpiredUrl() ? sim.now() - 1 : sim.now() + sim.faults.urlTtlMs;

@@ -72,6 +72,15 @@ export interface SimulatorFaults {
    * Default 0: the `Date` header always follows the simulator's clock.
    */
   dateOffsetMs?: number;
+  /**
+   * Export requests for these table paths (`AutopilotKnowledge/GRTable`, ...) are refused with
+   * the status (403: a tenant whose environment does not expose the table; 404; 400 for a filter
+   * the table rejects), before the quota is looked at: nothing is created or counted. Recorded in
+   * `stats.rejectedExportRequests`.
+   */
+  refuseTables?: Record<string, { status: number; message?: string }>;
+  /** Exports of these table paths are created (and counted), then reported Failed by the status endpoint. */
+  failExports?: string[];
 }
 
 export interface FailureFault {
@@ -156,6 +165,25 @@ export class FaultPlan {
   forgets(id: string): boolean {
     const f = this.#faults.forgetExports;
     return f === true || (Array.isArray(f) && f.includes(id));
+  }
+
+  /** The refusal export requests for `tablePath` get, if any. */
+  refusalOf(tablePath: string): { status: number; message: string } | undefined {
+    const r = this.#faults.refuseTables?.[tablePath];
+    if (!r) return undefined;
+    const message =
+      r.message ??
+      (r.status === 403
+        ? `Access denied: ${tablePath} is not available for this tenant`
+        : r.status === 404
+          ? `Table ${tablePath} not found`
+          : `Invalid request for ${tablePath}`);
+    return { status: r.status, message };
+  }
+
+  /** Whether exports of `tablePath` fail at the vendor. */
+  failsExportsOf(tablePath: string): boolean {
+    return this.#faults.failExports?.includes(tablePath) === true;
   }
 
   get holdExportRequests(): boolean {

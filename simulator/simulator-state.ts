@@ -13,13 +13,15 @@ export interface ExportRecord {
   timeZone: string;
   body: unknown;
   createdAt: number;
+  /** The `x-sim-client` header of the request, if any: a test tells its own clients apart (an outsider). */
+  client?: string;
 }
 
 /** Counters a test reads to prove what the connector asked for (also `GET /_sim/stats`). */
 export interface SimulatorStats {
   tokenRequests: number;
   exportRequests: ExportRecord[];
-  rejectedExportRequests: { path: string; status: number; message: string }[];
+  rejectedExportRequests: { path: string; status: number; message: string; at: number; client?: string }[];
   statusRequests: number;
   /** Status requests per export id (every one that passed authorization, whatever its answer). */
   statusRequestsById: Record<string, number>;
