@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-export-backoff.js';
 import * as m0003 from './0003-freshness-and-comments.js';
+import * as m0004 from './0004-stream-backoff-and-shared-quota.js';
 
 /**
  * State-store migrations, applied in name order by kysely's Migrator. An explicit registry, not
@@ -11,4 +12,5 @@ export const stateMigrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-export-backoff': m0002,
   '0003-freshness-and-comments': m0003,
+  '0004-stream-backoff-and-shared-quota': m0004,
 };

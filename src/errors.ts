@@ -137,6 +137,13 @@ export class RequestNotSentError extends ApiError {
 }
 
 /**
+ * An export request the API answered but did not take: 429 (too many requests) or 503 (the
+ * service unavailable) on the last of the client's attempts. Nothing was created, so it spends
+ * no quota; the API is not asked again in this run.
+ */
+export class RequestNotTakenError extends ApiError {}
+
+/**
  * The token endpoint failed after its retries. Retryable for network errors and 5xx only: a 429
  * that outlasted every retry is not waited out.
  */
@@ -150,6 +157,12 @@ export class TokenEndpointError extends ApiError {
 export class ExportFailedError extends SyncError {
   readonly retryable: boolean = true;
 }
+
+/**
+ * The vendor itself reported the export failed (Failed, Error, Cancelled, Expired). The slot is
+ * spent; a stream whose exports keep failing this way is backed off on its own.
+ */
+export class VendorExportFailedError extends ExportFailedError {}
 
 /** The export status body could not be understood (it is quoted): asking again may help. */
 export class StatusUnreadableError extends ExportFailedError {}

@@ -18,6 +18,7 @@ import {
   HorizonError,
   QuotaExhaustedError,
   RequestNotSentError,
+  RequestNotTakenError,
   retryableStatus,
   UntrackableExportError,
 } from '../../src/errors.js';
@@ -138,6 +139,13 @@ export class ExportClient implements ExportApi {
     const { apiPath, requestBody, fileName } = prepared;
     const url = `${this.options.apiBase}${apiPrefix}/${apiPath}/export-data`;
     const res = await this.call('POST', url, requestBody, 'unprocessed');
+    if (res.status === 429 || res.status === 503) {
+      // The retries are spent and the API still says it did not take the request.
+      throw new RequestNotTakenError(
+        `${this.errorFor(res.status, res.text, 'export request').message}, after ${this.options.retry.maxAttempts} attempt(s); the API did not take the request, so no quota is counted`,
+        res.status,
+      );
+    }
     if (res.status !== 200 && res.status !== 202 && res.status !== 201) {
       throw this.errorFor(res.status, res.text, 'export request');
     }

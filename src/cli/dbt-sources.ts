@@ -1,4 +1,8 @@
-import { freshnessViewDoc, type RelationDoc, stateTableDocs } from '../../migrations/0003-state-docs.js';
+import type { RelationDoc } from '../../migrations/0003-state-docs.js';
+import {
+  freshnessViewDocV4,
+  stateTableDocsV4,
+} from '../../migrations/0004-stream-backoff-and-shared-quota.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import type { TableLocation } from '../engine/destination.js';
 import { type FreshnessThreshold, freshnessThresholds } from '../engine/freshness-thresholds.js';
@@ -134,7 +138,7 @@ export function dbtSources(input: {
   const streams = new Map<string, StreamSchema>();
   for (const account of config.accounts) {
     for (const t of freshnessThresholds({
-      quota: account.exportsPer24h,
+      quota: account.quota.perDay - account.quota.reserveForOthers,
       streams: account.streams,
       runEveryMs: input.runEveryMs,
     })) {
@@ -155,7 +159,10 @@ export function dbtSources(input: {
         meta: {
           cxone_od_sync: {
             accounts: Object.fromEntries(
-              config.accounts.map((a) => [a.accountKey, { exports_per_24h: a.exportsPer24h }]),
+              config.accounts.map((a) => [
+                a.accountKey,
+                { exports_per_24h: a.quota.perDay, reserve_for_others: a.quota.reserveForOthers },
+              ]),
             ),
             sync_every_hours: hours(input.runEveryMs),
           },
@@ -174,8 +181,8 @@ export function dbtSources(input: {
       database: location.database,
       schema: stateSchema,
       tables: [
-        stateTable('freshness', freshnessViewDoc, location),
-        ...stateTables.map((t) => stateTable(t, stateTableDocs[t]!, location)),
+        stateTable('freshness', freshnessViewDocV4, location),
+        ...stateTables.map((t) => stateTable(t, stateTableDocsV4[t]!, location)),
       ],
     });
   }

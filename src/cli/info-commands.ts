@@ -4,13 +4,14 @@ import { existingRowsAccount as rowsAccount } from '../engine/account-column.js'
 import { checkArchiveDir } from '../engine/archive-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { nextDue, recordNextDue } from '../engine/next-due.js';
+import { quotaSummary } from '../engine/sync-summary.js';
 import { exitCodeOf, worstExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import { type Context, type Deployment, openDeployment, withDeployment } from './context.js';
-import { ago, dueText, emit, emitPerAccount, table } from './output.js';
+import { ago, backoffView, dueText, emit, emitPerAccount, quotaText, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -157,7 +158,7 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
       config.streams.map((s) => s.schema.name),
     ),
     ctx.state.runs.last(account, 1),
-    ctx.state.quota.view(account, config.exportsPer24h, now),
+    ctx.state.quota.view(account, config.quota, now),
   ]);
   // What the scheduler would decide if a sync ran now.
   const due = (await nextDue({ state: ctx.state, config, now, watermarks })).streams;
@@ -170,6 +171,7 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
       lagMinutes: wm ? Math.round((now.getTime() - wm.getTime()) / 60_000) : null,
       nextDueAt: due.get(name)?.dueAt?.toISOString() ?? null,
       dueNote: due.get(name)?.note ?? null,
+      backoff: backoffView(due.get(name)?.backoff ?? null),
       gaps: gaps
         .filter((g) => g.stream === name)
         .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
@@ -199,12 +201,7 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
   const result = {
     command: 'status',
     account,
-    quota: {
-      limit: quota.limit,
-      used: quota.used,
-      nextSlotAt: quota.nextSlotAt?.toISOString() ?? null,
-      blockedUntil: quota.blockedUntil?.toISOString() ?? null,
-    },
+    quota: quotaSummary(quota),
     lastRun,
     streams,
   };
@@ -224,7 +221,8 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
     const stuck = streams.flatMap((s) =>
       s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
     );
-    return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}account ${account}: quota ${quota.used}/${quota.limit} used in the last 24h${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
+    const backedOff = streams.flatMap((s) => (s.backoff ? [`${s.stream}: ${s.dueNote}`] : []));
+    return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}${backedOff.length ? `streams backed off (the other streams take their slots):\n${backedOff.join('\n')}\n` : ''}account ${account}: ${quotaText(quota)}${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
   })();
   return { result, text };
 }

@@ -13,6 +13,7 @@ import { planCommand } from './plan-command.js';
 import { replayCommand } from './replay-command.js';
 import { resetCommand } from './reset-command.js';
 import { syncCommand } from './sync-command.js';
+import { unblockCommand } from './unblock-command.js';
 
 interface Common {
   config?: string;
@@ -99,7 +100,8 @@ async function run(argv: string[]): Promise<number> {
           .option('wait', {
             type: 'boolean',
             default: true,
-            describe: 'wait up to 10 minutes for a quota slot about to free (--no-wait: exit 75 at once)',
+            describe:
+              'wait for a quota slot about to free: up to 10 minutes, or an eighth of the time between runs when longer, at most an hour (--no-wait: exit 75 at once)',
           }),
       async (a) => {
         exitCode = await syncCommand(a, logFor(a));
@@ -253,6 +255,25 @@ async function run(argv: string[]): Promise<number> {
           .option('limit', { type: 'number', default: 50, describe: 'at most N rows, newest first' }),
       async (a) => {
         exitCode = await exportsCommand(a, logFor(a));
+      },
+    )
+    .command(
+      'unblock',
+      'end the backoff of a stream the API refused (--stream S) or the wait after a quota refusal (--quota); requests nothing',
+      (y) =>
+        y
+          .option('stream', {
+            type: 'string',
+            array: true,
+            describe: 'end the backoff of this stream (repeatable)',
+          })
+          .option('quota', {
+            type: 'boolean',
+            default: false,
+            describe: 'end the wait after a quota refusal and forget the slots others were seen to use',
+          }),
+      async (a) => {
+        exitCode = await unblockCommand(a, logFor(a));
       },
     )
     .command(

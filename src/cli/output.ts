@@ -1,4 +1,6 @@
 import { redact } from '../log/redact.js';
+import type { QuotaView } from '../state/quota-ledger.js';
+import type { StreamBackoffRow } from '../state/state-tables.js';
 
 /**
  * Writes a command's result: with `--json`, one JSON document on one line of stdout (so that an
@@ -52,4 +54,25 @@ export function emitPerAccount(
     return;
   }
   emit({ command, accounts: shown.map((s) => s.result) }, json, () => shown.map((s) => s.text).join('\n\n'));
+}
+
+/** The quota in words: used of the limit, and what is left to others and why. */
+export function quotaText(q: QuotaView): string {
+  const others = q.reserved
+    ? ` (${q.reserved} of ${q.perDay} left to others${q.othersSeen && q.othersSeen.slots >= q.reserved ? `: seen in use by someone else, until ${q.othersSeen.until.toISOString()}` : ': reserveForOthers'})`
+    : '';
+  return `quota ${q.used}/${q.limit} used in the last 24h${others}`;
+}
+
+/** A stream's backoff as `status` and `plan` show it in JSON (null when none is in force). */
+export function backoffView(row: StreamBackoffRow | null) {
+  return row
+    ? {
+        reason: row.reason,
+        failures: row.failures,
+        since: row.first_failed_at.toISOString(),
+        until: row.next_attempt_at.toISOString(),
+        error: row.error,
+      }
+    : null;
 }

@@ -3,11 +3,13 @@ import { forecast } from '../engine/forecast.js';
 import { type Cadence, forecastInput } from '../engine/forecast-input.js';
 import { nextDue, type StreamDue } from '../engine/next-due.js';
 import { horizon } from '../engine/planner.js';
+import { backoffsInForce, sharingStreams } from '../engine/stream-backoff.js';
 import { planStreams, selectStreams } from '../engine/sync-plan.js';
+import { quotaSummary } from '../engine/sync-summary.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { accountsForStreams, type Context, withDeployment } from './context.js';
-import { dueText, emitPerAccount, table } from './output.js';
+import { backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
 import { parseInstant } from './sync-command.js';
 
 export interface PlanArgs {
@@ -78,7 +80,7 @@ async function accountPlan(
     account,
     config.streams.map((s) => s.schema.name),
   );
-  const quota = await ctx.state.quota.view(account, config.exportsPer24h, now);
+  const quota = await ctx.state.quota.view(account, config.quota, now);
   // An explicit window is a deliberate request, served when a slot is free: no scheduling.
   const selected = selectStreams(config, args.stream);
   const next = explicit ? undefined : await nextDue({ state: ctx.state, config, now, watermarks });
@@ -114,11 +116,13 @@ async function accountPlan(
     const windows = plan.windows.map((w, i) => {
       const when = resuming.length
         ? 'after the unfinished export'
-        : d && !d.request && d.dueAt
-          ? `not due until ${d.dueAt.toISOString()}`
-          : i === 0 && getsSlot.has(stream)
-            ? 'now'
-            : 'when a quota slot frees';
+        : d?.backoff
+          ? `backed off until ${d.backoff.next_attempt_at.toISOString()} (${d.backoff.reason})`
+          : d && !d.request && d.dueAt
+            ? `not due until ${d.dueAt.toISOString()}`
+            : i === 0 && getsSlot.has(stream)
+              ? 'now'
+              : 'when a quota slot frees';
       return { start: w.start.toISOString(), end: w.end.toISOString(), when };
     });
     return {
@@ -134,6 +138,7 @@ async function accountPlan(
       note: plan.note ?? null,
       nextDueAt: d?.dueAt?.toISOString() ?? null,
       dueNote: d ? (d.note ?? (d.backlog ? 'first sync or backlog: unpaced' : null)) : null,
+      backoff: backoffView(d?.backoff ?? null),
     };
   });
   const result = {
@@ -142,8 +147,7 @@ async function accountPlan(
     now: now.toISOString(),
     horizon: horizon(now, rule).toISOString(),
     quota: {
-      limit: quota.limit,
-      used: quota.used,
+      ...quotaSummary(quota),
       left: Math.max(0, quota.limit - quota.used),
       nextSlotAt: (quota.blockedUntil ?? quota.nextSlotAt)?.toISOString() ?? null,
     },
@@ -161,7 +165,8 @@ async function accountPlan(
       if (!s.windows.length && !s.resume.length)
         rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
     }
-    const head = `account ${account}: quota ${result.quota.used}/${result.quota.limit} used; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${table(rows)}`;
+    const backedOff = streams.flatMap((s) => (s.backoff ? [`${s.stream}: ${s.dueNote}`] : []));
+    const head = `account ${account}: ${quotaText(quota)}; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${backedOff.length ? `backed off:\n${backedOff.join('\n')}\n` : ''}${table(rows)}`;
     return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
   })();
   return { result, text };
@@ -199,11 +204,14 @@ async function forecastSection(
   const account = config.accountKey;
   const history = await ctx.state.quota.history(account, now);
   const previousRuns = await ctx.state.runs.previousStarts(account, 'sync', undefined);
+  const quota = await ctx.state.quota.view(account, config.quota, now);
+  // A stream the API refuses takes no share (its backoff is not played forward).
+  const refused = backoffsInForce(config.streams, await ctx.state.backoffs.byStream(account), now);
   const { input, cadence } = forecastInput({
     now,
     horizonMs,
-    quota: config.exportsPer24h,
-    streams: config.streams,
+    quota: quota.limit,
+    streams: sharingStreams(config.streams, refused),
     watermarks,
     history,
     previousRuns,

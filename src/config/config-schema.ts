@@ -67,6 +67,8 @@ const accountFields = {
   accessSecret: z.string().min(1),
   clientAuth: z.enum(['post', 'basic']).default('post'),
   exportsPer24h: z.number().int().min(1).max(1000).default(3),
+  /** Exports per 24 h the connector never uses: left to people exporting from the dashboard, other tools. */
+  reserveForOthers: z.number().int().min(0).max(999).default(0),
   historyAuthorized: z.boolean().default(false),
   horizonMarginDays: z.number().min(0).max(30).default(1),
   allowedDownloadHosts: z.array(z.string().min(1)).optional(),
@@ -87,6 +89,13 @@ const hasApiBaseOrRegion = (a: { apiBase?: string | undefined; region?: string |
 const apiBaseOrRegion = {
   message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',
   path: ['apiBase'],
+};
+
+const leavesOneExport = (a: { exportsPer24h: number; reserveForOthers: number }) =>
+  a.reserveForOthers < a.exportsPer24h;
+const reserveBelowQuota = {
+  message: 'must be less than exportsPer24h: the connector needs at least one export per 24 hours',
+  path: ['reserveForOthers'],
 };
 
 type ConfigSchemas<T extends readonly unknown[]> = {
@@ -148,7 +157,10 @@ const streamsSchema = z.record(z.string(), streamOptions.prefault({})).superRefi
   { when: () => true },
 );
 
-const accountSchema = z.strictObject(accountFields).refine(hasApiBaseOrRegion, apiBaseOrRegion);
+const accountSchema = z
+  .strictObject(accountFields)
+  .refine(hasApiBaseOrRegion, apiBaseOrRegion)
+  .refine(leavesOneExport, reserveBelowQuota);
 
 /**
  * An entry of `accounts:`: the settings of `account:`, and its own `streams:` that override or
@@ -156,7 +168,8 @@ const accountSchema = z.strictObject(accountFields).refine(hasApiBaseOrRegion, a
  */
 const accountEntrySchema = z
   .strictObject({ ...accountFields, streams: streamsSchema.optional() })
-  .refine(hasApiBaseOrRegion, apiBaseOrRegion);
+  .refine(hasApiBaseOrRegion, apiBaseOrRegion)
+  .refine(leavesOneExport, reserveBelowQuota);
 
 export const configSchema = z
   .strictObject({

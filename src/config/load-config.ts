@@ -41,8 +41,8 @@ export interface AccountConfig {
   readonly settings: AccountSettings;
   /** Where its settings are in the config, for messages: `account` or `accounts.<key>`. */
   readonly settingsPath: string;
-  /** Export requests the vendor allows per rolling 24 hours (`exportsPer24h`). */
-  readonly exportsPer24h: number;
+  /** Exports the vendor allows per rolling 24 h (`exportsPer24h`), and those left to others (`reserveForOthers`). */
+  readonly quota: { readonly perDay: number; readonly reserveForOthers: number };
   /** The 4-month rule as this account has it (`historyAuthorized`, `horizonMarginDays`). */
   readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
   /** Where downloaded files are kept, and for how long after they are loaded (shared by every account). */
@@ -214,12 +214,14 @@ export function resolveConfig(
       settings.name ??
       `acct-${createHash('sha256').update(`${apiBase}\n${settings.accessKey}`).digest('hex').slice(0, 12)}`;
     const streams = resolveStreams(mergeStreams(cfg.streams, ownStreams), cfg.defaults);
-    accountProblems.push(...windowsThatCannotKeepUp(streams, settings.exportsPer24h, key ?? ''));
+    accountProblems.push(
+      ...windowsThatCannotKeepUp(streams, settings.exportsPer24h - settings.reserveForOthers, key ?? ''),
+    );
     const account: AccountConfig = {
       accountKey,
       settings,
       settingsPath: key === undefined ? 'account' : `accounts.${key}`,
-      exportsPer24h: settings.exportsPer24h,
+      quota: { perDay: settings.exportsPer24h, reserveForOthers: settings.reserveForOthers },
       horizon: { historyAuthorized: settings.historyAuthorized, marginDays: settings.horizonMarginDays },
       archive,
       apiBase,

@@ -8,6 +8,7 @@ import {
   ExportNotFoundError,
   isSyncError,
   SchemaError,
+  VendorExportFailedError,
 } from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
@@ -173,7 +174,7 @@ async function pollUntilReady(
         const outcome: DriveOutcome = {
           kind: 'failed',
           exportRow: updated,
-          error: new ExportFailedError(message),
+          error: new VendorExportFailedError(message),
           retryable: true,
         };
         return { kind: 'done', value: { kind: 'stop', outcome } };

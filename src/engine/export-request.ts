@@ -6,6 +6,7 @@ import {
   isSyncError,
   QuotaExhaustedError,
   RequestNotSentError,
+  RequestNotTakenError,
 } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
@@ -22,8 +23,11 @@ export type RequestResult =
   | { kind: 'busy' }
   /** The run is stopping (a signal): nothing was reserved or sent. */
   | { kind: 'stopped' }
-  /** `notSent`: the API could not be reached at all, so nothing was reserved or spent. */
-  | { kind: 'failed'; error: string; row?: ExportRow; notSent?: boolean };
+  /**
+   * `notSent`: the API could not be reached at all, or did not take the request (a 503 after the
+   * retries), so nothing was spent and no other request is tried in this run. `cause`: the error.
+   */
+  | { kind: 'failed'; error: string; row?: ExportRow; notSent?: boolean; cause?: unknown };
 
 /**
  * The retries of the ledger write that records the vendor's answer: a state store that drops
@@ -41,17 +45,17 @@ export const defaultLedgerRetry: RetryPolicy = {
  * file name) before the request is sent, sends it, and records the vendor's answer.
  *
  * Quota is counted only for a request that may have reached the vendor: a token endpoint that is
- * down reserves nothing, and a request that provably never left (`RequestNotSentError`) or that
- * the vendor refused (4xx) counts none; an unconfirmed one (5xx, a socket error after sending)
- * may have been accepted and stays counted. A vendor quota refusal blocks the account until a
- * slot frees. The vendor's id is logged as soon as it arrives and is written to the ledger with
+ * down reserves nothing, and a request that provably never left (`RequestNotSentError`), that the
+ * vendor did not take (`RequestNotTakenError`: 429 or 503 after the retries) or that it refused
+ * (4xx) counts none; an unconfirmed one (502, 504, a socket error after sending) may have been
+ * accepted and stays counted. A vendor quota refusal is recorded in the quota ledger, which
+ * learns from it how much of the quota others use. The vendor's id is logged as soon as it arrives and is written to the ledger with
  * retries, or else to the local journal (export-journal.ts) that the next sync applies.
  */
 export async function requestExport(
   deps: SyncDeps,
   stream: StreamConfig,
   window: Window,
-  limit: number,
   signal?: AbortSignal,
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
@@ -83,7 +87,7 @@ export async function requestExport(
       request_body: prepared.requestBody,
       file_name: prepared.fileName,
     },
-    limit,
+    config.quota,
     clock.now(),
     deps.owner,
   );
@@ -111,13 +115,30 @@ export async function requestExport(
         },
         now,
       );
-      const { until, used } = await state.quota.recordVendorRefusal(config.accountKey, message, now);
-      log.warn('the API reports its export quota used up', { until, usedHere: used });
+      const { until, used, othersSeen } = await state.quota.recordVendorRefusal(
+        config.accountKey,
+        message,
+        now,
+        config.quota,
+      );
+      const stated = /limit is (\d+)/i.exec(message)?.[1];
+      if (stated !== undefined && Number(stated) !== config.quota.perDay)
+        log.warn(
+          `the API says its limit is ${stated} exports per 24 hours; ${config.settingsPath}.exportsPer24h is ${config.quota.perDay}`,
+        );
+      log.warn('the API reports its export quota used up', {
+        until,
+        usedHere: used,
+        othersUse: othersSeen?.slots ?? 0,
+      });
+      const others = othersSeen
+        ? `; someone else (a person in the dashboard, another tool) holds ${othersSeen.slots} of the ${config.quota.perDay} exports per 24 h, so the connector leaves ${othersSeen.slots === 1 ? 'it' : 'them'} free until ${othersSeen.until.toISOString()} (${config.settingsPath}.reserveForOthers keeps exports free for good)`
+        : '';
       return {
         kind: 'quota',
         error: new QuotaExhaustedError(
           until,
-          `${message}; nothing is requested before ${until.toISOString()}`,
+          `${message}; nothing is requested before ${until.toISOString()}${others}`,
           { cause: err },
         ),
       };
@@ -125,8 +146,13 @@ export async function requestExport(
     // Never sent, or refused (4xx, credentials): nothing was created. An unconfirmed request
     // (5xx, a socket error after sending) may have been, and stays counted.
     const notSent = err instanceof RequestNotSentError;
+    const notTaken = err instanceof RequestNotTakenError;
     const free =
-      notSent || err instanceof AuthError || err instanceof HorizonError || err instanceof ExportRefusedError;
+      notSent ||
+      notTaken ||
+      err instanceof AuthError ||
+      err instanceof HorizonError ||
+      err instanceof ExportRefusedError;
     const error = notSent ? `${message}; the request was not sent, so no quota is counted` : message;
     row = await state.exports.update(
       row.id,
@@ -142,9 +168,16 @@ export async function requestExport(
       now,
     );
     log.error('export request failed', { stream: row.stream, export: row.id, countsQuota: !free, error });
-    return { kind: 'failed', error, row, notSent };
+    return { kind: 'failed', error, row, notSent: notSent || notTaken, cause: err };
   }
-  return recordSubmitted(deps, row, submitted);
+  const recorded = await recordSubmitted(deps, row, submitted);
+  // The quota refusals in a row end (the next one waits the least); this never fails the request.
+  await state.quota
+    .recordAccepted(config.accountKey)
+    .catch((e: unknown) =>
+      log.warn('could not reset the quota refusals', { error: redact((e as Error).message) }),
+    );
+  return recorded;
 }
 
 /**

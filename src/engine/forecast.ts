@@ -1,5 +1,5 @@
 import { quotaWindowMs as dayMs } from '../state/state-constants.js';
-import { maxSlotWaitMs, type ScheduledStream, schedule } from './scheduler.js';
+import { type ScheduledStream, schedule } from './scheduler.js';
 
 const sampleMs = 10 * 60_000;
 /** Earlier runs handed to the scheduler: more than the 8 gaps `expectedRunGapMs` reads. */
@@ -26,7 +26,7 @@ export interface ForecastInput {
   /** Earlier runs, newest first. */
   readonly previousRuns: readonly Date[];
   readonly streams: readonly ForecastStream[];
-  /** How long a run waits for a slot about to free (`sync` waits up to 10 minutes). */
+  /** How long a run waits for a slot about to free (default: as `sync` does, `slotWaitMs`). */
   readonly maxWaitMs?: number;
   /** Lags are measured from here on (a steady state after a first sync); default `now`. */
   readonly measureFrom?: Date;
@@ -109,7 +109,7 @@ export function forecast(input: ForecastInput): Forecast {
       const inWindow = spends.filter((t) => t > now - dayMs);
       if (inWindow.length >= quota) {
         const frees = inWindow[inWindow.length - quota]! + dayMs + 1;
-        if (frees - now > (input.maxWaitMs ?? maxSlotWaitMs)) break;
+        if (frees - now > (input.maxWaitMs ?? decision.slotWaitMs)) break;
         now = frees;
       }
       spends.push(now);

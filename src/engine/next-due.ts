@@ -1,7 +1,9 @@
 import type { AccountConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
 import type { StateStore } from '../state/state-store.js';
+import type { StreamBackoffRow } from '../state/state-tables.js';
 import type { StreamPlan } from './planner.js';
+import { backoffsInForce, sharingStreams, streamBackoffNote } from './stream-backoff.js';
 import { planStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 
@@ -14,14 +16,17 @@ export interface StreamDue {
   readonly request: boolean;
   /** Not paced: a first sync or a backlog, which may use every free slot. */
   readonly backlog: boolean;
-  /** The scheduler's reason it is not due, or the planner's note when nothing is planned. */
+  /** The scheduler's reason it is not due, the backoff's, or the planner's note when nothing is planned. */
   readonly note: string | null;
+  /** The stream's backoff in force (refused by the API, failing at the vendor), if any. */
+  readonly backoff: StreamBackoffRow | null;
 }
 
 /**
  * Each enabled stream's next due time as `sync` would see it now (`status`, `plan`): its
  * incremental windows planned from the watermarks, then the scheduler's decision over the
- * account's history. Reads the state store, writes nothing (a gap a sync would record is not).
+ * account's history; a stream backed off is due when its backoff ends. Reads the state store,
+ * writes nothing (a gap a sync would record is not).
  */
 export async function nextDue(input: {
   readonly state: StateStore;
@@ -33,13 +38,17 @@ export async function nextDue(input: {
   const watermarks = input.watermarks ?? (await state.watermarks.byStream(config.accountKey));
   const planned = planStreams(config.streams, watermarks, now, config.horizon);
   const plans = new Map(planned.map(({ stream, plan }) => [stream.schema.name, plan]));
-  const queue = new Map<string, readonly Window[]>([...plans].map(([n, p]) => [n, p.windows]));
+  const backedOff = backoffsInForce(config.streams, await state.backoffs.byStream(config.accountKey), now);
+  const queue = new Map<string, readonly Window[]>(
+    [...plans].filter(([n]) => !backedOff.has(n)).map(([n, p]) => [n, p.windows]),
+  );
+  const quota = await state.quota.view(config.accountKey, config.quota, now);
   const decision = await scheduleRun({
     state,
     account: config.accountKey,
-    quota: config.exportsPer24h,
+    quota: quota.limit,
     now,
-    streams: config.streams,
+    streams: sharingStreams(config.streams, backedOff),
     queue,
     watermarks,
     runId: undefined,
@@ -52,7 +61,20 @@ export async function nextDue(input: {
       request: d.request,
       backlog: d.backlog,
       note: d.reason ?? null,
+      backoff: null,
     });
+  }
+  for (const s of config.streams) {
+    const row = backedOff.get(s.schema.name);
+    if (row)
+      streams.set(s.schema.name, {
+        stream: s.schema.name,
+        dueAt: row.next_attempt_at,
+        request: false,
+        backlog: false,
+        note: streamBackoffNote(row, s),
+        backoff: row,
+      });
   }
   for (const [name, plan] of plans) {
     if (!streams.has(name))
@@ -62,6 +84,7 @@ export async function nextDue(input: {
         request: false,
         backlog: false,
         note: plan.note ?? null,
+        backoff: null,
       });
   }
   return { streams, plans };
@@ -79,7 +102,7 @@ export async function recordNextDue(input: {
 }): Promise<void> {
   const { state, config, now } = input;
   const { streams } = await nextDue(input);
-  const quota = await state.quota.view(config.accountKey, config.exportsPer24h, now);
+  const quota = await state.quota.view(config.accountKey, config.quota, now);
   const slot = quota.blockedUntil ?? (quota.used >= quota.limit ? quota.nextSlotAt : null);
   const due = config.streams.map((s) => {
     const d = streams.get(s.schema.name);

@@ -1,10 +1,15 @@
 import type { AccountConfig } from '../config/load-config.js';
-import type { QuotaExhaustedError } from '../errors.js';
+import { type QuotaExhaustedError, VendorExportFailedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
 import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
-import { type ExportRow, unfinishedStatuses } from '../state/state-tables.js';
+import {
+  type ExportRow,
+  type StreamBackoffReason,
+  type StreamBackoffRow,
+  unfinishedStatuses,
+} from '../state/state-tables.js';
 import { existingRowsAccount } from './account-column.js';
 import { checkArchiveDir } from './archive-check.js';
 import { pruneArchive } from './archive-prune.js';
@@ -15,6 +20,15 @@ import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
 import { requestExport } from './export-request.js';
 import { recordNextDue } from './next-due.js';
 import { maxSlotWaitMs } from './scheduler.js';
+import {
+  backoffsInForce,
+  endedByAcceptance,
+  nextStreamAttempt,
+  requestKey,
+  sharingStreams,
+  streamBackoffNote,
+  streamFailureReason,
+} from './stream-backoff.js';
 import { planStreams, selectStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 import { SyncReport, type SyncSummary } from './sync-summary.js';
@@ -64,16 +78,17 @@ export async function eachLimited<T>(
 
 /**
  * One sync (SPEC section 3): apply the journal, prepare every enabled stream's table, finish
- * every unfinished export first, then plan the due windows, let the scheduler choose which
- * streams spend the quota now (an explicit window: stalest first), reserve, request, and drive
- * each export to loaded; last, record each stream's next due time. Returns a summary whose
+ * every unfinished export first, then plan the due windows of the streams not backed off, let
+ * the scheduler choose which streams spend the quota now (an explicit window: stalest first),
+ * reserve, request, and drive each export to loaded; last, record each stream's next due time.
+ * A stream the API refuses is backed off on its own and its slot offered to the next stream at
+ * once; one whose export fails at the vendor is backed off too. Returns a summary whose
  * `exitCode` follows SPEC section 6.
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const { config, state, clock, log } = deps;
   const startedAt = clock.now();
   const account = config.accountKey;
-  const limit = config.exportsPer24h;
   const streams = selectStreams(config, options.streams);
   const byName = new Map(streams.map((s) => [s.schema.name, s]));
   const report = new SyncReport([...byName.keys()], log);
@@ -91,6 +106,42 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   for (const s of config.streams)
     await deps.destination.prepare(s.schema, [], existingRowsAccount(state, s.schema.name, deps.soleAccount));
 
+  // Streams backed off on their own: read after the resume step (which may back one off).
+  let backoffRows: Map<string, StreamBackoffRow> = new Map();
+  const backOff = async (
+    stream: string,
+    reason: StreamBackoffReason,
+    error: string,
+  ): Promise<[StreamBackoffRow, string]> => {
+    const cfg = byName.get(stream)!;
+    const now = clock.now();
+    const row = await state.backoffs.recordFailure(
+      account,
+      stream,
+      { reason, error, requestKey: requestKey(cfg) },
+      now,
+      (failures) => nextStreamAttempt(reason, failures, now),
+    );
+    backoffRows.set(stream, row);
+    const note = streamBackoffNote(row, cfg);
+    log.warn('stream backed off', {
+      stream,
+      reason,
+      failures: row.failures,
+      until: row.next_attempt_at,
+      error,
+    });
+    return [row, note];
+  };
+  let backoffsRead = false;
+  const endBackoff = async (stream: string, reasons?: readonly StreamBackoffReason[]): Promise<void> => {
+    if (backoffsRead && !backoffRows.has(stream)) return;
+    if ((await state.backoffs.clear(account, [stream], reasons)).length) {
+      log.info('stream backoff ended: the stream works again', { stream });
+      backoffRows.delete(stream);
+    }
+  };
+
   const drive = async (row: ExportRow): Promise<void> => {
     if (signal?.aborted) {
       // Stopping: the export stays in the ledger as it is and the next sync resumes it.
@@ -99,7 +150,16 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       return;
     }
     try {
-      report.record(await driveExport(row, byName.get(row.stream)!, signal ? { ...deps, signal } : deps));
+      const outcome = await driveExport(row, byName.get(row.stream)!, signal ? { ...deps, signal } : deps);
+      report.record(outcome);
+      if (outcome.kind === 'loaded') await endBackoff(row.stream);
+      else if (outcome.kind === 'failed' && outcome.error instanceof VendorExportFailedError)
+        // The slot is spent and the run fails for the stream; it also waits before the next one.
+        report.backOff(
+          row.stream,
+          ...(await backOff(row.stream, 'vendor_failed', redact(outcome.error.message))),
+          true,
+        );
     } catch (err) {
       const error = redact((err as Error).message);
       report.fail(row.stream, error, (await state.exports.get(row.id)) ?? row);
@@ -134,6 +194,17 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     resumable.push(claimed);
   }
   await eachLimited(resumable, parallel, drive);
+
+  // Streams the API refuses, or whose exports fail at the vendor, wait on their own: an
+  // incremental sync leaves them out; an explicit window (a deliberate request) fails for them.
+  backoffRows = await state.backoffs.byStream(account);
+  backoffsRead = true;
+  for (const [name, row] of backoffsInForce(streams, backoffRows, clock.now())) {
+    if (!report.open(name)) continue;
+    const note = streamBackoffNote(row, byName.get(name)!);
+    if (options.window) report.fail(name, `not requested: ${note}`);
+    else report.backOff(name, row, note, false);
+  }
 
   // 2. Plan every stream that is free to take new work.
   const watermarks = await state.watermarks.byStream(account);
@@ -182,28 +253,37 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 
   // 3. Which streams spend the quota now: an explicit window is a deliberate request, served
   // stalest first when a slot is free; otherwise the scheduler decides (pacing, fair share,
-  // worthwhile windows only). `planStreams` gives the stalest-first order.
-  let order = planned.map(({ stream }) => stream.schema.name);
-  if (!options.window) {
+  // worthwhile windows only), and decides again for the streams it passed over when a stream
+  // the API refuses could not use its slot. `planStreams` gives the stalest-first order.
+  const order: string[] = options.window ? planned.map(({ stream }) => stream.schema.name) : [];
+  let waitForSlotMs = maxSlotWaitMs;
+  const offer = async (): Promise<void> => {
+    const now = clock.now();
+    const candidates = new Map(
+      [...queue].filter(([n, ws]) => ws.length > 0 && report.open(n) && !order.includes(n)),
+    );
+    if (candidates.size === 0) return;
+    const quotaNow = await state.quota.view(account, config.quota, now);
     const decision = await scheduleRun({
       state,
       account,
-      quota: limit,
-      now: clock.now(),
-      streams: config.streams,
-      queue: new Map([...queue].filter(([n]) => report.open(n))),
+      quota: quotaNow.limit,
+      now,
+      streams: sharingStreams(config.streams, backoffsInForce(config.streams, backoffRows, now)),
+      queue: candidates,
       watermarks,
       runId: options.runId,
     });
-    order = [];
+    waitForSlotMs = decision.slotWaitMs;
     for (const d of decision.streams) {
-      if (d.request) order.push(d.stream);
-      else {
-        report.notDue(d.stream, d.dueAt, d.reason ?? 'not its turn');
-        queue.set(d.stream, []);
-      }
+      if (d.request) {
+        order.push(d.stream);
+        report.due(d.stream);
+      } else report.notDue(d.stream, d.dueAt, d.reason ?? 'not its turn');
     }
-  }
+  };
+  if (!options.window) await offer();
+  const due = (n: string) => order.includes(n) && (queue.get(n)?.length ?? 0) > 0 && report.open(n);
 
   // 4. Reserve, request and drive, in that order, until the quota or the plan runs out.
   let quotaStop: QuotaExhaustedError | undefined;
@@ -211,11 +291,11 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   let nextSlotAt: Date | null = null;
   const sleep = deps.sleep ?? realSleep;
   for (;;) {
-    const open = (n: string) => (queue.get(n)?.length ?? 0) > 0 && report.open(n);
-    const due = order.filter(open).map((stream) => ({ stream }));
-    if (due.length === 0 || quotaStop || unreachable || signal?.aborted) break;
+    const dueNow = order.filter(due);
+    if (dueNow.length === 0 || quotaStop || unreachable || signal?.aborted) break;
     const inFlight: ExportRow[] = [];
-    for (const { stream: name } of due) {
+    let refused = false;
+    for (const name of dueNow) {
       if (options.maxExports !== undefined && report.exportsRequested >= options.maxExports) {
         report.defer(name, `--max-exports ${options.maxExports} reached`);
         continue;
@@ -229,18 +309,18 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         continue;
       }
       const window = queue.get(name)!.shift()!;
-      let requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+      let requested = await requestExport(deps, byName.get(name)!, window, signal);
       // A slot that frees within a few minutes is waited for rather than left to the next run.
       for (;;) {
         const waitMs =
           requested.kind === 'quota' && requested.error.nextSlotAt
-            ? requested.error.nextSlotAt.getTime() - clock.now().getTime() + 1_000
+            ? requested.error.nextSlotAt.getTime() - clock.now().getTime() + 1
             : Number.POSITIVE_INFINITY;
-        if (options.noWait || signal?.aborted || waitMs > maxSlotWaitMs) break;
+        if (options.noWait || signal?.aborted || waitMs > waitForSlotMs) break;
         log.info('waiting for a quota slot about to free', { stream: name, waitMs });
         await sleepUnlessAborted(sleep, Math.max(0, waitMs), signal);
         if (signal?.aborted) break;
-        requested = await requestExport(deps, byName.get(name)!, window, limit, signal);
+        requested = await requestExport(deps, byName.get(name)!, window, signal);
       }
       if (requested.kind === 'stopped') {
         queue.get(name)!.unshift(window);
@@ -255,14 +335,23 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       } else if (requested.kind === 'failed') {
         // The API cannot be reached at all: the other streams are not tried this run.
         if (requested.notSent) unreachable = requested.error;
-        report.fail(name, requested.error, requested.row);
+        const reason = streamFailureReason(requested.cause);
+        if (reason) {
+          // The API refused this stream (nothing spent): it waits on its own, and its slot goes
+          // to the next stream at once. The run fails for it when the backoff begins only.
+          const [row, note] = await backOff(name, reason, requested.error);
+          report.backOff(name, row, note, row.failures === 1 || options.window !== undefined, requested.row);
+          refused = true;
+        } else report.fail(name, requested.error, requested.row);
       } else {
         report.exportsRequested++;
         inFlight.push(requested.row);
+        await endBackoff(name, endedByAcceptance);
       }
     }
+    if (refused && !options.window) await offer();
     await eachLimited(inFlight, parallel, drive);
-    if (inFlight.length === 0) break;
+    if (inFlight.length === 0 && !refused) break;
   }
   report.deferQueued(queue);
   if (signal?.aborted)
@@ -274,7 +363,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   await recordNextDue({ state, config, now: clock.now() }).catch((err: unknown) =>
     log.warn('could not record the next due times', { error: redact((err as Error).message) }),
   );
-  const quota = await state.quota.view(account, limit, clock.now());
+  const quota = await state.quota.view(account, config.quota, clock.now());
   return report.finish({
     account,
     startedAt,

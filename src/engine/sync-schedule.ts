@@ -11,9 +11,13 @@ import { type ScheduleDecision, type ScheduledStream, schedule } from './schedul
 export async function scheduleRun(input: {
   state: StateStore;
   account: string;
+  /** The requests the account may have in any rolling 24 hours (the quota view's `limit`). */
   quota: number;
   now: Date;
-  /** Every enabled stream (the fair share is taken over all of them). */
+  /**
+   * Every stream that takes a share of the quota: the enabled ones but those the API refuses
+   * (the fair share is taken over all of them, not only those planned).
+   */
   streams: readonly StreamConfig[];
   /** The windows each stream would request now. */
   queue: ReadonlyMap<string, readonly Window[]>;
@@ -38,6 +42,7 @@ export async function scheduleRun(input: {
       newDataMs: watermark ? end - watermark.getTime() : Number.POSITIVE_INFINITY,
       minIntervalMs: s.minIntervalMs,
       backlog: watermark === undefined || windows.length > 1,
+      askedUntil: mine?.askedUntil,
       lastRequestAt: mine?.last,
       recentRequests: mine?.count ?? 0,
     });

@@ -1,12 +1,26 @@
 import { ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import type { ExportRow } from '../state/state-tables.js';
+import type { QuotaView } from '../state/quota-ledger.js';
+import type { ExportRow, StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
 import type { DriveOutcome } from './export-lifecycle.js';
 import type { PlannedGap } from './planner.js';
 
-/** How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6). */
-export type StreamState = 'done' | 'nothing_due' | 'deferred' | 'failed';
+/**
+ * How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6).
+ * `backing_off`: the API refuses the stream (or its exports keep failing at the vendor) and it
+ * waits on its own until `backoff.until`; the run failed when that began, not at every run after.
+ */
+export type StreamState = 'done' | 'nothing_due' | 'deferred' | 'failed' | 'backing_off';
+
+/** A stream's backoff as the summary shows it. */
+export interface StreamBackoffSummary {
+  readonly reason: StreamBackoffReason;
+  readonly failures: number;
+  /** No request of the stream is sent before then. */
+  readonly until: string;
+  readonly error: string;
+}
 
 export interface ExportSummary {
   readonly ledgerId: string;
@@ -28,6 +42,8 @@ export interface StreamSummary {
   error?: string;
   /** When its next export is expected to be due, for a stream that was not due in this run. */
   nextDueAt?: string;
+  /** Set when the stream is backed off on its own (refused by the API, failing at the vendor). */
+  backoff?: StreamBackoffSummary;
 }
 
 /** The JSON summary of `sync --json` (README, "The JSON summary"). */
@@ -40,11 +56,36 @@ export interface SyncSummary {
   readonly endedAt: string;
   readonly exportsRequested: number;
   readonly rowsLoaded: number;
-  readonly quota: { limit: number; used: number; nextSlotAt: string | null; blockedUntil: string | null };
+  readonly quota: {
+    /** Requests the connector may have in any rolling 24 h: `perDay` less `reservedForOthers`. */
+    limit: number;
+    used: number;
+    nextSlotAt: string | null;
+    blockedUntil: string | null;
+    /** `exportsPer24h`. */
+    perDay: number;
+    /** Left to others: `reserveForOthers`, or more while someone else was seen using more. */
+    reservedForOthers: number;
+    /** Someone else's use a quota refusal revealed, remembered until `until`. */
+    othersSeen: { slots: number; until: string } | null;
+  };
   readonly nextSlotAt: string | null;
   /** The earliest time a stream not due in this run is expected to be (null when none waits). */
   readonly nextDueAt: string | null;
   readonly streams: StreamSummary[];
+}
+
+/** The quota as the summary (and `status`, `plan`) show it. */
+export function quotaSummary(q: QuotaView): SyncSummary['quota'] {
+  return {
+    limit: q.limit,
+    used: q.used,
+    nextSlotAt: q.nextSlotAt?.toISOString() ?? null,
+    blockedUntil: q.blockedUntil?.toISOString() ?? null,
+    perDay: q.perDay,
+    reservedForOthers: q.reserved,
+    othersSeen: q.othersSeen ? { slots: q.othersSeen.slots, until: q.othersSeen.until.toISOString() } : null,
+  };
 }
 
 /** One ledger row as the summary shows it. */
@@ -83,10 +124,34 @@ export class SyncReport {
     return this.streams.get(name)!;
   }
 
-  /** Whether the stream can take more work this run (not failed, not deferred). */
+  /** Whether the stream can take more work this run (not failed, deferred or backing off). */
   open(name: string): boolean {
     const s = this.stream(name).state;
-    return s !== 'failed' && s !== 'deferred';
+    return s !== 'failed' && s !== 'deferred' && s !== 'backing_off';
+  }
+
+  /**
+   * The stream is backed off (`row`): with `failed`, this run is where it failed (the summary
+   * says so and the exit code is 1); else it only waits, and the exit code is the other streams'.
+   * `exportRow`: the refused request's ledger row, shown with the stream's exports.
+   */
+  backOff(name: string, row: StreamBackoffRow, note: string, failed: boolean, exportRow?: ExportRow): void {
+    const s = this.stream(name);
+    if (exportRow) s.exports.push(exportSummary(exportRow, { error: row.error }));
+    s.backoff = {
+      reason: row.reason,
+      failures: row.failures,
+      until: row.next_attempt_at.toISOString(),
+      error: row.error,
+    };
+    s.nextDueAt = s.backoff.until;
+    if (failed) {
+      s.state = 'failed';
+      s.error = note;
+    } else {
+      if (s.state !== 'failed') s.state = 'backing_off';
+      s.note = note;
+    }
   }
 
   defer(name: string, note: string): void {
@@ -123,6 +188,13 @@ export class SyncReport {
     const s = this.stream(name);
     s.note = `not due: ${reason}`;
     s.nextDueAt = dueAt.toISOString();
+  }
+
+  /** A stream the scheduler gave a request after all (a slot another stream could not use). */
+  due(name: string): void {
+    const s = this.stream(name);
+    delete s.note;
+    delete s.nextDueAt;
   }
 
   /** Records where one export's lifecycle ended this run. */
@@ -164,13 +236,12 @@ export class SyncReport {
     account: string;
     startedAt: Date;
     endedAt: Date;
-    quota: { limit: number; used: number; nextSlotAt: Date | null; blockedUntil: Date | null };
+    quota: QuotaView;
     nextSlotAt: Date | null;
   }): SyncSummary {
     const list = [...this.streams.values()];
     const failed = list.some((s) => s.state === 'failed');
     const deferred = list.some((s) => s.state === 'deferred');
-    const q = input.quota;
     return {
       command: 'sync',
       outcome: failed ? 'failed' : deferred ? 'deferred' : 'done',
@@ -180,12 +251,7 @@ export class SyncReport {
       endedAt: input.endedAt.toISOString(),
       exportsRequested: this.exportsRequested,
       rowsLoaded: this.rowsLoaded,
-      quota: {
-        limit: q.limit,
-        used: q.used,
-        nextSlotAt: q.nextSlotAt?.toISOString() ?? null,
-        blockedUntil: q.blockedUntil?.toISOString() ?? null,
-      },
+      quota: quotaSummary(input.quota),
       nextSlotAt: deferred || failed ? (input.nextSlotAt?.toISOString() ?? null) : null,
       nextDueAt:
         list

@@ -1,7 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import { QuotaExhaustedError } from '../errors.js';
 import { isUniqueViolation } from './sql-pool.js';
-import { claimTtlMs, quotaBlockFallbackMs, quotaMarginMs, quotaWindowMs } from './state-constants.js';
+import {
+  claimTtlMs,
+  firstQuotaProbeMs,
+  maxQuotaProbeMs,
+  othersMemoryMs,
+  quotaMarginMs,
+  quotaWindowMs,
+  refusalSlackMs,
+} from './state-constants.js';
 import {
   type ExportRow,
   type NewExportInput,
@@ -9,9 +17,32 @@ import {
   unfinishedStatuses,
 } from './state-tables.js';
 
+/** The account's quota as configured: what the vendor allows, and what is left to others. */
+export interface QuotaLimits {
+  /** Export requests the vendor allows per rolling 24 hours (`exportsPer24h`). */
+  readonly perDay: number;
+  /** Of those, how many the connector always leaves free (`reserveForOthers`). */
+  readonly reserveForOthers: number;
+}
+
+/** Someone else's use of the account's quota, as a vendor refusal revealed it. */
+export interface OthersSeen {
+  /** Slots of `exportsPer24h` others were seen to hold. */
+  readonly slots: number;
+  /** The connector leaves them free until then. */
+  readonly until: Date;
+}
+
 /** The account's export quota as the ledger counts it at one instant. */
 export interface QuotaView {
+  /** Requests the connector may have in any rolling 24 hours now: `perDay` less what is left to others. */
   readonly limit: number;
+  /** `exportsPer24h`. */
+  readonly perDay: number;
+  /** Slots left to others now: `reserveForOthers`, or more while others were seen to use more. */
+  readonly reserved: number;
+  /** Others' use learned from a refusal, while it is remembered. */
+  readonly othersSeen: OthersSeen | null;
   readonly used: number;
   /** When the earliest counted request leaves the rolling 24 hours (null when a slot is free). */
   readonly nextSlotAt: Date | null;
@@ -25,10 +56,18 @@ export interface QuotaView {
 export interface QuotaHistory {
   /** Counted requests of the last 7 days, newest first. */
   readonly spends: readonly Date[];
-  /** Per stream: its latest counted request, how many in the 7 days, and when each was (newest first). */
+  /**
+   * Per stream: its latest counted request, how many in the 7 days, when each was (newest
+   * first), and the latest window end any of them asked for (whether it loaded or not).
+   */
   readonly byStream: ReadonlyMap<
     string,
-    { readonly last: Date; readonly count: number; readonly times: readonly Date[] }
+    {
+      readonly last: Date;
+      readonly count: number;
+      readonly times: readonly Date[];
+      readonly askedUntil: Date;
+    }
   >;
 }
 
@@ -53,8 +92,8 @@ export class QuotaLedger {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /** The quota at `now`: requests counted in the last 24 hours, when a slot frees, any block. */
-  view(account: string, limit: number, now: Date): Promise<QuotaView> {
-    return quotaView(this.db, account, limit, now);
+  view(account: string, limits: QuotaLimits, now: Date): Promise<QuotaView> {
+    return quotaView(this.db, account, limits, now);
   }
 
   /**
@@ -64,11 +103,16 @@ export class QuotaLedger {
   async history(account: string, now: Date): Promise<QuotaHistory> {
     const rows = await countedRequests(this.db, account, now, 7 * quotaWindowMs);
     const spends = rows.map((r) => new Date(r.counted_at)).reverse();
-    const byStream = new Map<string, { last: Date; count: number; times: Date[] }>();
+    const byStream = new Map<string, { last: Date; count: number; times: Date[]; askedUntil: Date }>();
     for (const r of rows) {
       const at = new Date(r.counted_at);
       const s = byStream.get(r.stream);
-      byStream.set(r.stream, { last: at, count: (s?.count ?? 0) + 1, times: [at, ...(s?.times ?? [])] });
+      byStream.set(r.stream, {
+        last: at,
+        count: (s?.count ?? 0) + 1,
+        times: [at, ...(s?.times ?? [])],
+        askedUntil: s && s.askedUntil > r.window_end ? s.askedUntil : r.window_end,
+      });
     }
     return { spends, byStream };
   }
@@ -79,13 +123,18 @@ export class QuotaLedger {
    * row is claimed by `owner`. A second unfinished export of the stream (the unique index on
    * unfinished windows included) is `busy`, not an error: some process is already on it.
    */
-  async reserveExport(row: ExportRequestRow, limit: number, now: Date, owner: string): Promise<Reservation> {
+  async reserveExport(
+    row: ExportRequestRow,
+    limits: QuotaLimits,
+    now: Date,
+    owner: string,
+  ): Promise<Reservation> {
     try {
       return await this.db.transaction().execute(async (trx): Promise<Reservation> => {
         await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${row.account}`}, 0))`.execute(
           trx,
         );
-        const q = await quotaView(trx, row.account, limit, now);
+        const q = await quotaView(trx, row.account, limits, now);
         if (q.blockedUntil) {
           const error = new QuotaExhaustedError(
             q.blockedUntil,
@@ -93,7 +142,7 @@ export class QuotaLedger {
           );
           return { kind: 'exhausted', error };
         }
-        if (q.used >= limit) return { kind: 'exhausted', error: new QuotaExhaustedError(q.nextSlotAt) };
+        if (q.used >= q.limit) return { kind: 'exhausted', error: new QuotaExhaustedError(q.nextSlotAt) };
         const open = await trx
           .selectFrom('exports')
           .select('id')
@@ -123,28 +172,78 @@ export class QuotaLedger {
   }
 
   /**
-   * Records the vendor's refusal of a request for quota: nothing is requested for the account
-   * until the oldest request counted here leaves the 24 hours (the vendor counts it too), or for
-   * an hour when none is counted. Returns that instant and how many requests are counted here.
+   * Records the vendor's refusal of a request for quota, and learns from it. The vendor counts
+   * every request of the account, ours and everyone else's: with `c` of ours counted here (over 24
+   * hours and {@link refusalSlackMs}), others hold at least `perDay - c` slots. That many are left free to them for the next
+   * {@link othersMemoryMs} (the next days are planned without refusals). Nothing is sent for a
+   * short while, doubling with each refusal in a row from {@link firstQuotaProbeMs} up to
+   * {@link maxQuotaProbeMs}: a slot held by someone else can free at any moment, and asking costs
+   * nothing. Returns when a request may be sent again (the block, or our own count's next slot
+   * under the new limit, whichever is later), how many of ours are counted, and the others' slots.
    */
   async recordVendorRefusal(
     account: string,
     reason: string,
     now: Date,
-  ): Promise<{ until: Date; used: number }> {
+    limits: QuotaLimits,
+  ): Promise<{ until: Date; used: number; othersSeen: OthersSeen | null }> {
     const counted = await countedRequests(this.db, account, now);
-    const oldestAt = counted[0]?.counted_at;
-    const until = oldestAt
-      ? new Date(oldestAt.getTime() + quotaWindowMs + quotaMarginMs)
-      : new Date(now.getTime() + quotaBlockFallbackMs);
+    // Ours the vendor may still count: those of the last 24 hours and a few minutes more (its
+    // clock, or the instant it counts from, can lag ours).
+    const recent = await countedRequests(this.db, account, now, quotaWindowMs + refusalSlackMs);
+    const prior = await this.db
+      .selectFrom('quota_blocks')
+      .select(['refusals', 'others_used', 'others_seen_until'])
+      .where('account', '=', account)
+      .executeTakeFirst();
+    const refusals = (prior?.refusals ?? 0) + 1;
+    const seenNow = Math.min(limits.perDay - 1, Math.max(0, limits.perDay - recent.length));
+    // Our own requests explain the refusal (one just left our count, not yet the vendor's): no one
+    // else is seen, and the API is asked again once that one has surely left. Otherwise a slot
+    // someone else holds can free at any moment: asked again soon, then less and less often.
+    const blockedUntil =
+      seenNow === 0 && recent.length > 0
+        ? new Date(Math.max(now.getTime(), recent[0]!.counted_at.getTime() + quotaWindowMs + refusalSlackMs))
+        : new Date(now.getTime() + Math.min(maxQuotaProbeMs, firstQuotaProbeMs * 2 ** (refusals - 1)));
+    const priorSeen = prior?.others_seen_until && prior.others_seen_until > now ? prior.others_used : 0;
+    const othersUsed = Math.max(seenNow, priorSeen);
+    const seenUntil =
+      seenNow > 0 ? new Date(now.getTime() + othersMemoryMs) : (prior?.others_seen_until ?? null);
+    const values = {
+      blocked_until: blockedUntil,
+      reason,
+      recorded_at: now,
+      refusals,
+      others_used: othersUsed,
+      others_seen_until: othersUsed > 0 ? seenUntil : null,
+    };
     await this.db
       .insertInto('quota_blocks')
-      .values({ account, blocked_until: until, reason, recorded_at: now })
-      .onConflict((oc) =>
-        oc.column('account').doUpdateSet({ blocked_until: until, reason, recorded_at: now }),
-      )
+      .values({ account, ...values })
+      .onConflict((oc) => oc.column('account').doUpdateSet(values))
       .execute();
-    return { until, used: counted.length };
+    const q = await quotaView(this.db, account, limits, now);
+    const until = q.nextSlotAt && q.nextSlotAt > blockedUntil ? q.nextSlotAt : blockedUntil;
+    return { until, used: counted.length, othersSeen: q.othersSeen };
+  }
+
+  /** The API accepted a request: the refusals in a row end (the next refusal waits the least). */
+  async recordAccepted(account: string): Promise<void> {
+    await this.db
+      .updateTable('quota_blocks')
+      .set({ refusals: 0 })
+      .where('account', '=', account)
+      .where('refusals', '>', 0)
+      .execute();
+  }
+
+  /**
+   * Forgets the account's quota refusal and what it taught (`unblock --quota`): the block ends and
+   * no slot is left to others beyond `reserveForOthers`. Returns whether there was anything.
+   */
+  async forget(account: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('quota_blocks').where('account', '=', account).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 }
 
@@ -159,7 +258,7 @@ const countedAt = sql<Date>`coalesce(submitted_at, case when status = 'failed' t
 function countedRequests(db: Kysely<StateDatabase>, account: string, now: Date, windowMs = quotaWindowMs) {
   return db
     .selectFrom('exports')
-    .select(['stream', countedAt.as('counted_at')])
+    .select(['stream', 'window_end', countedAt.as('counted_at')])
     .where('account', '=', account)
     .where('counts_quota', '=', true)
     .where(countedAt, '>', new Date(now.getTime() - windowMs - quotaMarginMs))
@@ -171,21 +270,36 @@ function countedRequests(db: Kysely<StateDatabase>, account: string, now: Date, 
 async function quotaView(
   db: Kysely<StateDatabase>,
   account: string,
-  limit: number,
+  limits: QuotaLimits,
   now: Date,
 ): Promise<QuotaView> {
   const rows = await countedRequests(db, account, now);
   const block = await db
     .selectFrom('quota_blocks')
-    .select('blocked_until')
+    .select(['blocked_until', 'others_used', 'others_seen_until'])
     .where('account', '=', account)
     .executeTakeFirst();
   const blockedUntil = block && block.blocked_until > now ? block.blocked_until : null;
+  const othersSeen =
+    block?.others_seen_until && block.others_seen_until > now && block.others_used > 0
+      ? { slots: block.others_used, until: block.others_seen_until }
+      : null;
+  const reserved = Math.min(limits.perDay - 1, Math.max(limits.reserveForOthers, othersSeen?.slots ?? 0));
+  const limit = limits.perDay - reserved;
   const used = rows.length;
   let nextSlotAt: Date | null = null;
   if (used >= limit) {
     const freeing = rows[used - limit]!;
     nextSlotAt = new Date(freeing.counted_at.getTime() + quotaWindowMs + quotaMarginMs);
   }
-  return { limit, used, nextSlotAt, blockedUntil, oldestAt: rows[0]?.counted_at ?? null };
+  return {
+    limit,
+    perDay: limits.perDay,
+    reserved,
+    othersSeen,
+    used,
+    nextSlotAt,
+    blockedUntil,
+    oldestAt: rows[0]?.counted_at ?? null,
+  };
 }

@@ -7,6 +7,7 @@ import { RunLog } from './run-log.js';
 import { asKyselyPool, createSqlPool, isUniqueViolation, type SqlPool } from './sql-pool.js';
 import { stateSchema } from './state-constants.js';
 import type { StateDatabase } from './state-tables.js';
+import { StreamBackoffs } from './stream-backoffs.js';
 import { StreamSchedule } from './stream-schedule.js';
 import { WatermarkStore } from './watermark-store.js';
 
@@ -17,7 +18,7 @@ import { WatermarkStore } from './watermark-store.js';
  *
  * It owns the connection and the migrations; each concern is a part over the same connection:
  * `quota`, `exports` (the ledger and its claims), `watermarks` (with gaps and the load commit),
- * `runs` and `schedule`.
+ * `runs`, `schedule` and `backoffs`.
  */
 export class StateStore {
   /** The rolling 24-hour quota, and the reservation of a new export under it. */
@@ -30,6 +31,8 @@ export class StateStore {
   readonly runs: RunLog;
   /** Each stream's next due time, for the freshness view. */
   readonly schedule: StreamSchedule;
+  /** Streams the API refuses, or whose exports fail at the vendor, backed off on their own. */
+  readonly backoffs: StreamBackoffs;
   private readonly db: Kysely<StateDatabase>;
 
   /**
@@ -46,6 +49,7 @@ export class StateStore {
     this.watermarks = new WatermarkStore(this.db);
     this.runs = new RunLog(this.db);
     this.schedule = new StreamSchedule(this.db);
+    this.backoffs = new StreamBackoffs(this.db);
   }
 
   /** Creates the schema and applies pending migrations (kysely Migrator, which locks). */

@@ -104,6 +104,29 @@ export interface QuotaBlocksTable {
   blocked_until: Timestamp;
   reason: string;
   recorded_at: Timestamp;
+  /** Quota refusals in a row, reset when the API accepts a request (migration 0004). */
+  refusals: Generated<number>;
+  /** Slots someone else was seen to hold at the latest refusal (migration 0004). */
+  others_used: Generated<number>;
+  /** Until when `others_used` slots are left free; null: nobody else's use is known. */
+  others_seen_until: Timestamp | null;
+}
+
+/** Why a stream is backed off on its own (migration 0004). */
+export type StreamBackoffReason = 'not_exposed' | 'refused' | 'vendor_failed';
+
+/** Per account and stream: a stream the API refuses or whose exports fail at the vendor. */
+export interface StreamBackoffTable {
+  account: string;
+  stream: string;
+  reason: StreamBackoffReason;
+  failures: number;
+  first_failed_at: Timestamp;
+  last_failed_at: Timestamp;
+  next_attempt_at: Timestamp;
+  error: string;
+  /** The request settings the failures were seen with: a config that changes them clears it. */
+  request_key: string;
 }
 
 /** Per account and stream: enabled or not, and the scheduler's next due time (migration 0003). */
@@ -124,12 +147,14 @@ export interface StateDatabase {
   rejected_rows: RejectedRowsTable;
   quota_blocks: QuotaBlocksTable;
   stream_schedule: StreamScheduleTable;
+  stream_backoff: StreamBackoffTable;
 }
 
 export type ExportRow = Selectable<ExportsTable>;
 export type NewExport = Insertable<ExportsTable>;
 export type ExportPatch = Updateable<ExportsTable>;
 export type GapRow = Selectable<GapsTable>;
+export type StreamBackoffRow = Selectable<StreamBackoffTable>;
 
 /** A new ledger row as the caller describes it: its status, times, quota flag and claim are the ledger's. */
 export type NewExportInput = Omit<

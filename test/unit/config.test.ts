@@ -133,7 +133,7 @@ describe('config', () => {
     expect(east!.streams.map((s) => s.schema.name)).toEqual(['copilot_kb', 'copilot_as', 'autopilot_gr']);
     expect(west!.accountKey).toBe('west.eu-1');
     expect(west!.apiBase).toBe('https://api-eu1.niceincontact.com');
-    expect(west!.exportsPer24h).toBe(5);
+    expect(west!.quota).toEqual({ perDay: 5, reserveForOthers: 0 });
     // Its own entries over the top-level ones: the lookback kept, the weight set, AQ added, GR off.
     expect(west!.streams.map((s) => [s.schema.name, s.weight, s.lookbackMs])).toEqual([
       ['copilot_kb', 2, 7_200_000],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { destinationFactory } from '../../connectors/destinations.js';
 import { postgresDestinationFactory } from '../../connectors/postgres/index.js';
-import { freshnessViewDoc } from '../../migrations/0003-state-docs.js';
+import { freshnessViewDocV4 } from '../../migrations/0004-stream-backoff-and-shared-quota.js';
 import { streamSchemas } from '../../schemas/index.js';
 import { dbtSources } from '../../src/cli/dbt-sources.js';
 import { resolveConfig } from '../../src/config/load-config.js';
@@ -43,7 +43,7 @@ describe('dbt sources from the model and the config', () => {
     expect(streams!.config).toMatchObject({ loaded_at_field: '_loaded_at' });
     expect(streams!.tables.map((t) => t.name)).toEqual(['copilot_kb', 'copilot_aq']);
     const thresholds = freshnessThresholds({
-      quota: config.accounts[0]!.exportsPer24h,
+      quota: config.accounts[0]!.quota.perDay,
       streams: config.accounts[0]!.streams,
       runEveryMs: hourMs,
     });
@@ -66,7 +66,7 @@ describe('dbt sources from the model and the config', () => {
     // The state lives in the same database: its freshness view, ledger and rejected rows too.
     expect(state).toMatchObject({ name: 'cxone_od_sync', database: 'warehouse', schema: 'cxone_od_sync' });
     expect(state!.tables.map((t) => t.name)).toEqual(['freshness', 'exports', 'rejected_rows']);
-    expect(state!.tables[0]!.columns.map((c) => c.name)).toEqual(Object.keys(freshnessViewDoc.columns));
+    expect(state!.tables[0]!.columns.map((c) => c.name)).toEqual(Object.keys(freshnessViewDocV4.columns));
   });
 
   it('leaves the state out when it lives in another database', () => {

@@ -62,8 +62,8 @@ describe('forecast input (plan --horizon)', () => {
       history: {
         spends: [at(-2 * h), at(-10 * h), at(-30 * h)],
         byStream: new Map([
-          ['copilot_kb', { last: kbSpends[0]!, count: 2, times: kbSpends }],
-          ['copilot_as', { last: at(-10 * h), count: 1, times: [at(-10 * h)] }],
+          ['copilot_kb', { last: kbSpends[0]!, count: 2, times: kbSpends, askedUntil: at(-2.5 * h) }],
+          ['copilot_as', { last: at(-10 * h), count: 1, times: [at(-10 * h)], askedUntil: at(-10.25 * h) }],
         ]),
       },
       previousRuns: [at(-h), at(-2 * h), at(-3 * h)],

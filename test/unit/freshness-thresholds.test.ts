@@ -15,7 +15,7 @@ const destination = { type: 'postgres', url: 'postgres://u@h/db' };
 
 function thresholds(config: Record<string, unknown>, runEveryMs: number) {
   const c = resolveConfig({ account, destination, ...config }, {}).accounts[0]!;
-  return freshnessThresholds({ quota: c.exportsPer24h, streams: c.streams, runEveryMs });
+  return freshnessThresholds({ quota: c.quota.perDay, streams: c.streams, runEveryMs });
 }
 
 describe('freshness thresholds from the config (the scheduler played forward)', () => {

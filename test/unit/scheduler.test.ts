@@ -4,6 +4,7 @@ import {
   byPriority,
   expectedRunGapMs,
   fairIntervalMs,
+  minNewDataMs,
   nextPacedSlot,
   pacedAllowance,
   type ScheduledStream,
@@ -78,6 +79,34 @@ describe('quota scheduler', () => {
     expect(expectedRunGapMs(at(3 * h), [at(2 * h)])).toBeUndefined();
   });
 
+  it("keeps a day's slots at the times of the day before: a slot spent late does not make the next one late", () => {
+    // Quota 5 (a pace of 4.8 h), hourly runs: the slot due at 4.8 h went at 5 h.
+    const pace = 4.8 * h;
+    expect(nextPacedSlot([at(5 * h), at(0)], 5, pace)).toBe(t0 + 9.6 * h);
+    expect(nextPacedSlot([at(19 * h), at(14 * h), at(9 * h), at(5 * h), at(0)], 5, pace)).toBe(t0 + 24 * h);
+    expect(nextPacedSlot([at(24 * h), at(19 * h), at(14 * h), at(9 * h), at(5 * h)], 5, pace)).toBe(
+      t0 + 29 * h,
+    );
+    expect(nextPacedSlot([], 3, 8 * h)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('asks for no more new data than half the time to the next run', () => {
+    const weights = [3, 1, 1, 1];
+    // Weight 1 of 6 at quota 3: a turn every 48 h, so 24 h by default; a daily cron brings 24 h.
+    expect(minNewDataMs(3, weights, stream('b'))).toBe(24 * h);
+    expect(minNewDataMs(3, weights, stream('b'), day)).toBe(12 * h);
+    expect(minNewDataMs(3, weights, stream('b'), h)).toBe(0.5 * h);
+    expect(minNewDataMs(3, weights, stream('b', { minIntervalMs: 30 * h }), day)).toBe(30 * h);
+  });
+
+  it("counts a window requested and failed as the stream's turn", () => {
+    const order = byPriority(at(40 * h), [
+      stream('failing', { watermark: at(0), askedUntil: at(30 * h) }),
+      stream('healthy', { watermark: at(20 * h), askedUntil: at(20 * h) }),
+    ]);
+    expect(order.map((s) => s.stream)).toEqual(['healthy', 'failing']);
+  });
+
   it('breaks ties by fewest recent exports and never by the name', () => {
     const w = at(0);
     const order = byPriority(at(10 * h), [
@@ -113,5 +142,12 @@ describe('quota scheduler', () => {
       expect(r.spends.filter((x) => x > s - day && x <= s).length).toBeLessThanOrEqual(3);
     // No stream starves: each gets about a quarter of the slots.
     for (const reqs of r.requests.values()) expect(reqs.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('spends all 150 slots of a quota of 5 in 30 days of an hourly cron', () => {
+    const r = simulate(every(h, 30, 37_000), 5);
+    expect(r.spends.length).toBeGreaterThanOrEqual(149);
+    for (const s of r.spends)
+      expect(r.spends.filter((x) => x > s - day && x <= s).length).toBeLessThanOrEqual(5);
   });
 });

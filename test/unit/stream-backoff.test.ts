@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load-config.js';
+import {
+  backoffInForce,
+  backoffsInForce,
+  nextStreamAttempt,
+  requestKey,
+  sharingStreams,
+  streamBackoffNote,
+  streamFailureReason,
+} from '../../src/engine/stream-backoff.js';
+import {
+  ApiError,
+  ExportFailedError,
+  ExportRefusedError,
+  HorizonError,
+  QuotaExhaustedError,
+  RequestNotTakenError,
+  VendorExportFailedError,
+} from '../../src/errors.js';
+import type { StreamBackoffRow } from '../../src/state/state-tables.js';
+
+const h = 3_600_000;
+const now = new Date('2026-12-01T12:00:00Z');
+const account = {
+  apiBase: 'https://api-na1.niceincontact.com',
+  clientId: 'id',
+  clientSecret: 'secret',
+  accessKey: 'key',
+  accessSecret: 'access',
+};
+const destination = { type: 'postgres', url: 'postgres://u@h/db' };
+const config = (streams: Record<string, unknown> = {}) =>
+  resolveConfig({ account, destination, streams }, {}).accounts[0]!;
+
+const row = (over: Partial<StreamBackoffRow>): StreamBackoffRow => ({
+  account: 'a',
+  stream: 'autopilot_gr',
+  reason: 'not_exposed',
+  failures: 1,
+  first_failed_at: now,
+  last_failed_at: now,
+  next_attempt_at: new Date(now.getTime() + 24 * h),
+  error: 'export request answered HTTP 403: Forbidden',
+  request_key: '',
+  ...over,
+});
+
+describe('stream backoff', () => {
+  it('tells a table the tenant does not have (403, 404) from another refusal and from a failed export', () => {
+    expect(streamFailureReason(new ExportRefusedError('x', 403))).toBe('not_exposed');
+    expect(streamFailureReason(new ExportRefusedError('x', 404))).toBe('not_exposed');
+    expect(streamFailureReason(new ExportRefusedError('x', 400))).toBe('refused');
+    expect(streamFailureReason(new ExportRefusedError('x', 422))).toBe('refused');
+    expect(streamFailureReason(new HorizonError('x'))).toBe('refused');
+    expect(streamFailureReason(new VendorExportFailedError('x'))).toBe('vendor_failed');
+    // Not the stream's fault: the quota, the API being down, a status body we could not read.
+    expect(streamFailureReason(new QuotaExhaustedError(null))).toBeUndefined();
+    expect(streamFailureReason(new RequestNotTakenError('x', 503))).toBeUndefined();
+    expect(streamFailureReason(new ApiError('x', 502))).toBeUndefined();
+    expect(streamFailureReason(new ExportFailedError('x'))).toBeUndefined();
+  });
+
+  it('asks a table not exposed once a day, backs a refusal off from an hour and a failing stream from 12 h, at most a day', () => {
+    const hoursAfter = (reason: Parameters<typeof nextStreamAttempt>[0], n: number) =>
+      (nextStreamAttempt(reason, n, now).getTime() - now.getTime()) / h;
+    expect([1, 2, 5].map((n) => hoursAfter('not_exposed', n))).toEqual([24, 24, 24]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => hoursAfter('refused', n))).toEqual([1, 2, 4, 8, 16, 24, 24]);
+    expect([1, 2, 3].map((n) => hoursAfter('vendor_failed', n))).toEqual([12, 24, 24]);
+  });
+
+  it('holds only while the request settings are the ones it was seen with, and until it ends', () => {
+    const gr = config({ autopilot_gr: {} }).streams[0]!;
+    const seen = row({ request_key: requestKey(gr) });
+    expect(backoffInForce(seen, gr, now)).toBe(seen);
+    expect(backoffInForce(seen, gr, new Date(now.getTime() + 25 * h))).toBeUndefined();
+    const renamed = config({ autopilot_gr: { path: 'autopilot/GRTable' } }).streams[0]!;
+    expect(backoffInForce(seen, renamed, now)).toBeUndefined();
+    const kb = config({ copilot_kb: { filters: { Team: ['A'] } } }).streams[0]!;
+    const kbSeen = row({ stream: 'copilot_kb', reason: 'refused', request_key: requestKey(kb) });
+    const kbFixed = config({ copilot_kb: { filters: { Team: ['B'] } } }).streams[0]!;
+    expect(backoffInForce(kbSeen, kbFixed, now)).toBeUndefined();
+    // The weight or the lookback are not part of the request: the backoff stays.
+    const kbWeighted = config({ copilot_kb: { filters: { Team: ['A'] }, weight: 2, lookback: '2d' } })
+      .streams[0]!;
+    expect(backoffInForce(kbSeen, kbWeighted, now)).toBe(kbSeen);
+  });
+
+  it('leaves a stream the API refuses out of the fair share, but not one whose exports fail at the vendor', () => {
+    const c = config({ copilot_kb: {}, copilot_aq: {}, autopilot_gr: {} });
+    const rows = new Map([
+      ['autopilot_gr', row({ request_key: requestKey(c.streams[2]!) })],
+      [
+        'copilot_aq',
+        row({ stream: 'copilot_aq', reason: 'vendor_failed', request_key: requestKey(c.streams[1]!) }),
+      ],
+    ]);
+    const inForce = backoffsInForce(c.streams, rows, now);
+    expect([...inForce.keys()].sort()).toEqual(['autopilot_gr', 'copilot_aq']);
+    expect(sharingStreams(c.streams, inForce).map((s) => s.schema.name)).toEqual([
+      'copilot_kb',
+      'copilot_aq',
+    ]);
+  });
+
+  it('says in plain words that the tenant does not have the table, and how to get out', () => {
+    const gr = config({ autopilot_gr: {} }).streams[0]!;
+    const note = streamBackoffNote(row({}), gr);
+    expect(note).toMatch(/does not expose AutopilotKnowledge\/GRTable to this tenant/);
+    expect(note).toMatch(/asked again once a day/);
+    expect(note).toMatch(/streams\.autopilot_gr\.enabled: false/);
+    expect(note).toMatch(/streams\.autopilot_gr\.path: autopilot\/GRTable/);
+    expect(note).toMatch(/unblock --stream autopilot_gr/);
+  });
+});
