@@ -53,14 +53,16 @@ export async function simulateSchedule(name: string, options: SimulateOptions = 
   const start = options.start ?? defaultStart;
   const t0 = performance.now();
   const h = await startHarness({
+    ...scenario.harness,
     ...options,
+    configPatch: { ...scenario.harness?.configPatch, ...options.configPatch },
     start,
-    days: options.days ?? 30,
+    days: options.days ?? scenario.harness?.days ?? 30,
     label: name,
     latencySeed: scenarioSeed(seed, `${name}:latency`),
   });
   try {
-    const tasks = await scenario(h, rng(scenarioSeed(seed, name)));
+    const tasks = await scenario.run(h, rng(scenarioSeed(seed, name)));
     const metrics = await h.finish(tasks);
     return { scenario: name, seed, start: start.toISOString(), metrics, wallMs: performance.now() - t0 };
   } finally {
@@ -89,7 +91,22 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     if (m.tasks.unfinishedTasks) notes.push(`${m.tasks.unfinishedTasks} tasks still retrying at the end`);
     if (m.tasks.skippedTasks !== undefined) notes.push(`${m.tasks.skippedTasks} skipped (exit 75)`);
     if (m.tasks.deferredRuns !== undefined) notes.push(`${m.tasks.deferredRuns} of ${m.runs} runs exit 75`);
-    if (m.otherRejections.length) notes.push(`${m.otherRejections.length} other refusals`);
+    for (const [stream, r] of Object.entries(m.refusedByStream))
+      notes.push(`${stream} refused ${r.requests} time(s) on ${r.days} day(s)`);
+    if (m.outsider.requested)
+      notes.push(`someone else: ${m.outsider.accepted} accepted, ${m.outsider.refused} refused`);
+    if (m.tasks.slotsRunsAllow !== undefined) notes.push(`the run times allow ${m.tasks.slotsRunsAllow}`);
+    if (m.tasks.othersExportsAfter !== undefined)
+      notes.push(
+        `others ${m.tasks.othersExportsAfter} of ${m.tasks.slotsAfter} slots from the day after; the slot went to another stream in ${m.tasks.slotGivenOn} of the ${m.tasks.refusedRuns} runs refused`,
+      );
+    if (m.tasks.failingStreamSlots !== undefined)
+      notes.push(
+        `failing stream: ${m.tasks.failingStreamSlots} slots in 7 days, at most ${m.tasks.failingStreamMostInADay} a day`,
+      );
+    if (m.tasks.hoursToFirstExportAfterOutage !== undefined)
+      notes.push(`first export ${m.tasks.hoursToFirstExportAfterOutage} h after the outage`);
+    if (m.days > 60) notes.push(`longest wait for a slot ${m.sendDelayS.last10Days} s in the last 10 days`);
     lines.push(
       `| ${r.scenario} | ${m.exportsUsed} of ${m.exportsMax} | ${lag} | ${mean} | ${m.refusals} | ` +
         `${m.littleNewData} | ${failed} | ${notes.join('; ')} |`,
@@ -98,7 +115,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
   if (first) {
     lines.push(
       '',
-      `${first.days} days, seed ${results[0]!.seed}, from ${results[0]!.start}; steady-state = after the ` +
+      `${first.days} days (unless the schedule says), seed ${results[0]!.seed}, from ${results[0]!.start}; steady-state = after the ` +
         `warm-up days; ↑ = lag still growing at the end; little new data = under ` +
         `${first.littleDataThresholdH} h beyond the watermark; exports per stream ${names}.`,
     );
@@ -137,10 +154,10 @@ async function main(): Promise<void> {
   const only = args.get('only')?.split(',').filter(Boolean) ?? Object.keys(scenarios);
   for (const n of only) if (!scenarios[n]) throw new Error(`unknown scenario ${n}`);
   const options: SimulateOptions = {
-    days: num('days', 30),
+    ...(args.has('days') ? { days: num('days', 30) } : {}),
     seed: num('seed', 1),
     start: args.has('start') ? new Date(args.get('start')!) : defaultStart,
-    warmupDays: num('warmup-days', 3),
+    ...(args.has('warmup-days') ? { warmupDays: num('warmup-days', 3) } : {}),
     littleDataMs: num('little-data-hours', 1) * hourMs,
     requestLatencyMs: num('request-latency-ms', 3000),
     progress: (line) => process.stderr.write(`${line}\n`),
@@ -155,7 +172,7 @@ async function main(): Promise<void> {
   if (args.has('json')) {
     const scenariosOut = Object.fromEntries(results.map(({ wallMs: _w, ...r }) => [r.scenario, r]));
     process.stdout.write(
-      `${JSON.stringify({ days: options.days, seed: options.seed, scenarios: scenariosOut }, null, 2)}\n`,
+      `${JSON.stringify({ days: options.days ?? 'per schedule', seed: options.seed, scenarios: scenariosOut }, null, 2)}\n`,
     );
   } else process.stdout.write(`${markdownTable(results)}\n`);
 }

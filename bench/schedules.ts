@@ -4,9 +4,17 @@
  * skipped tasks). Every random choice comes from the seeded `random`.
  */
 import type { Window } from '../src/index.js';
-import { dayMs, type Harness, hourMs } from './sim-harness.js';
+import { dayMs, type Harness, type HarnessOptions, hourMs } from './sim-harness.js';
+import { slotsRunsAllow } from './sim-metrics.js';
 
-export type Scenario = (h: Harness, random: () => number) => Promise<Record<string, number>>;
+/** Plays one operator's schedule on a harness; returns its own counters. */
+export type ScenarioRun = (h: Harness, random: () => number) => Promise<Record<string, number>>;
+
+/** A scenario: how it runs, and the harness it needs (a config, the vendor's quota, its length). */
+export interface Scenario {
+  readonly run: ScenarioRun;
+  readonly harness?: Partial<Omit<HarnessOptions, 'start' | 'label'>>;
+}
 
 /** Start-up jitter of a scheduled run (cron, Airflow's scheduler): 0-90 s. */
 const startupJitterMs = 90_000;
@@ -149,17 +157,215 @@ export async function airflowHourlyIncremental(
   return { succeededTasks, skippedTasks, failedTasks };
 }
 
+/** Stream and table of the scenarios that make one stream fail. */
+const gr = { stream: 'autopilot_gr', path: 'AutopilotKnowledge/GRTable' } as const;
+const aq = { stream: 'copilot_aq', path: 'Copilot/AQTable' } as const;
+
+/** The day (from the start) a scenario's fault begins: `day` of 30, scaled to a shorter run. */
+const faultDay = (h: Harness, day: number) =>
+  Math.max(1, Math.round((day * (h.endMs - h.startMs)) / (30 * dayMs)));
+
+/** Our accepted requests for `stream` from `from` on. */
+const acceptedFor = (h: Harness, stream: string | undefined, from: number, to = h.endMs) =>
+  h.sim.stats.exportRequests.filter(
+    (r) =>
+      !r.client && (stream === undefined || r.stream === stream) && r.createdAt >= from && r.createdAt < to,
+  );
+
+/** The most of `times` (ms) within any rolling 24 hours. */
+const mostInADay = (times: readonly number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while (sorted[lo]! <= sorted[hi]! - dayMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+};
+
+/**
+ * An hourly cron; from day 10 (of 30) the tenant's API answers 403 for the Autopilot GR table
+ * (its environment does not expose the AutopilotKnowledge namespace). Counts the other streams'
+ * exports and the slots free to them from the day after, and the GR requests the API refused.
+ */
+const refusedTable: Scenario = {
+  harness: { warmupDays: 11 },
+  async run(h, r) {
+    const from = h.startMs + faultDay(h, 10) * dayMs;
+    const times = periodic(h, r, hourMs);
+    const counters = await syncAt(
+      h,
+      times.filter((t) => t < from),
+    );
+    h.advanceTo(from);
+    h.sim.setFaults({ refuseTables: { [gr.path]: { status: 403 } } });
+    // Runs in which the API refused GR, and those of them that gave the slot to another stream.
+    let refusedRuns = 0;
+    let slotGivenOn = 0;
+    const after = { deferredRuns: 0, failedRuns: 0 };
+    for (const t of times.filter((x) => x >= from)) {
+      const refusedBefore = h.sim.stats.rejectedExportRequests.length;
+      const summary = await h.runAt(t);
+      if (summary.exitCode === 75) after.deferredRuns++;
+      else if (summary.exitCode !== 0) after.failedRuns++;
+      if (h.sim.stats.rejectedExportRequests.length > refusedBefore) {
+        refusedRuns++;
+        if (summary.exportsRequested > 0) slotGivenOn++;
+      }
+    }
+    const measured = from + dayMs;
+    return {
+      deferredRuns: counters.deferredRuns! + after.deferredRuns,
+      failedRuns: counters.failedRuns! + after.failedRuns,
+      refusedRuns,
+      slotGivenOn,
+      othersExportsAfter: acceptedFor(h, undefined, measured).filter((x) => x.stream !== gr.stream).length,
+      slotsAfter: Math.round(((h.endMs - measured) / dayMs) * 3),
+    };
+  },
+};
+
+/** An hourly cron; Copilot Q&A exports fail at the vendor for 7 days from day 5. */
+const failingStream: Scenario = {
+  async run(h, r) {
+    const from = h.startMs + faultDay(h, 5) * dayMs;
+    const until = Math.min(h.endMs, from + 7 * dayMs);
+    const times = periodic(h, r, hourMs);
+    const before = await syncAt(
+      h,
+      times.filter((t) => t < from),
+    );
+    h.advanceTo(from);
+    h.sim.setFaults({ failExports: [aq.path] });
+    const during = await syncAt(
+      h,
+      times.filter((t) => t >= from && t < until),
+    );
+    h.advanceTo(until);
+    h.sim.setFaults({ failExports: [] });
+    const after = await syncAt(
+      h,
+      times.filter((t) => t >= until),
+    );
+    const failing = acceptedFor(h, aq.stream, from, until).map((x) => x.createdAt);
+    return {
+      deferredRuns: before.deferredRuns! + during.deferredRuns! + after.deferredRuns!,
+      failedRuns: before.failedRuns! + during.failedRuns! + after.failedRuns!,
+      failingStreamSlots: failing.length,
+      failingStreamMostInADay: mostInADay(failing),
+    };
+  },
+};
+
+/**
+ * An hourly cron, and someone else exporting from the account at `hours` (UTC) every day: a
+ * person's dashboard export, a scheduled report. Counts the slots: ours, theirs, and all the
+ * vendor allowed.
+ */
+function withOutsider(hours: readonly number[], every: 'hourly' | 'by-hand'): ScenarioRun {
+  return async (h, r) => {
+    const ours = every === 'hourly' ? periodic(h, r, hourMs) : byHand(h, r);
+    const theirs: number[] = [];
+    for (let day = h.startMs; day < h.endMs; day += dayMs)
+      for (const at of hours) if (day + at * hourMs < h.endMs) theirs.push(day + at * hourMs);
+    const events = [...ours.map((t) => ({ t, ours: true })), ...theirs.map((t) => ({ t, ours: false }))].sort(
+      (a, b) => a.t - b.t,
+    );
+    let deferred = 0;
+    let failed = 0;
+    for (const e of events) {
+      if (e.t >= h.endMs) break;
+      if (!e.ours) {
+        await h.outsiderExport(e.t);
+        continue;
+      }
+      const s = await h.runAt(e.t);
+      if (s.exitCode === 75) deferred++;
+      else if (s.exitCode !== 0) failed++;
+    }
+    return {
+      deferredRuns: deferred,
+      failedRuns: failed,
+      // What our run times allow beside someone else's requests, all of them taken first.
+      slotsRunsAllow: slotsRunsAllow(
+        ours.filter((t) => t < h.endMs),
+        theirs.filter((t) => t < h.endMs),
+        3,
+      ),
+    };
+  };
+}
+
+/** An hourly cron through a 6-hour outage of the export endpoint (503 to every attempt) on day 5, 14:00 to 20:00. */
+const finalServiceUnavailable: Scenario = {
+  async run(h, r) {
+    const from = h.startMs + faultDay(h, 5) * dayMs + 14 * hourMs;
+    const until = from + 6 * hourMs;
+    const times = periodic(h, r, hourMs);
+    const before = await syncAt(
+      h,
+      times.filter((t) => t < from),
+    );
+    h.advanceTo(from);
+    h.sim.setFaults({ failNext: { kind: 'export', status: 503, count: 1_000_000 } });
+    const during = await syncAt(
+      h,
+      times.filter((t) => t >= from && t < until),
+    );
+    h.advanceTo(until);
+    h.sim.setFaults({ failNext: [] });
+    const after = await syncAt(
+      h,
+      times.filter((t) => t >= until),
+    );
+    const firstAfter = acceptedFor(h, undefined, until)[0]?.createdAt;
+    // The requests the outage answered 503 to, and how many of them the ledger counts.
+    const refused = (
+      await h.ctx.state.exports.list([h.ctx.config.accountKey], { statuses: ['failed'], limit: 10_000 })
+    ).filter((e) => e.reserved_at.getTime() >= from && e.reserved_at.getTime() < until);
+    return {
+      outageRequests: refused.length,
+      outageRequestsCounted: refused.filter((e) => e.counts_quota).length,
+      deferredRuns: before.deferredRuns! + during.deferredRuns! + after.deferredRuns!,
+      failedRuns: before.failedRuns! + during.failedRuns! + after.failedRuns!,
+      hoursToFirstExportAfterOutage:
+        firstAfter === undefined ? -1 : Math.round((firstAfter - until) / 360_000) / 10,
+    };
+  },
+};
+
 /** Every scenario by name, in the order the table shows them. */
 export const scenarios: Readonly<Record<string, Scenario>> = {
-  hourly: (h, r) => syncAt(h, periodic(h, r, hourMs)),
-  'every-8h': (h, r) => syncAt(h, periodic(h, r, 8 * hourMs)),
-  daily: (h, r) => syncAt(h, periodic(h, r, dayMs, 2 * hourMs)),
-  'by-hand-twice-a-day': (h, r) => syncAt(h, byHand(h, r)),
-  'airflow-daily-intervals': (h, r) => airflowIntervals(h, r, exampleDag),
-  'airflow-daily-per-stream': (h, r) =>
-    airflowIntervals(h, r, {
-      ...exampleDag,
-      tasks: h.streams.map((s) => ({ id: `sync_${s}`, streams: [s] })),
-    }),
-  'airflow-hourly-incremental': airflowHourlyIncremental,
+  hourly: { run: (h, r) => syncAt(h, periodic(h, r, hourMs)) },
+  'every-8h': { run: (h, r) => syncAt(h, periodic(h, r, 8 * hourMs)) },
+  daily: { run: (h, r) => syncAt(h, periodic(h, r, dayMs, 2 * hourMs)) },
+  'by-hand-twice-a-day': { run: (h, r) => syncAt(h, byHand(h, r)) },
+  'airflow-daily-intervals': { run: (h, r) => airflowIntervals(h, r, exampleDag) },
+  'airflow-daily-per-stream': {
+    run: (h, r) =>
+      airflowIntervals(h, r, {
+        ...exampleDag,
+        tasks: h.streams.map((s) => ({ id: `sync_${s}`, streams: [s] })),
+      }),
+  },
+  'airflow-hourly-incremental': { run: airflowHourlyIncremental },
+  'refused-table': refusedTable,
+  'failing-stream': failingStream,
+  'outsider-daily': { run: withOutsider([6], 'hourly') },
+  'outsider-daily-reserved': {
+    run: withOutsider([6], 'hourly'),
+    harness: { configPatch: { account: { reserveForOthers: 1 } } },
+  },
+  'outsider-twice-daily': { run: withOutsider([6, 18], 'hourly') },
+  'by-hand-with-outsider': { run: withOutsider([13], 'by-hand') },
+  'final-503': finalServiceUnavailable,
+  'daily-weighted': {
+    run: (h, r) => syncAt(h, periodic(h, r, dayMs, 2 * hourMs)),
+    harness: { configPatch: { streams: { copilot_kb: { weight: 3 } } } },
+  },
+  'hourly-quota-5': {
+    run: (h, r) => syncAt(h, periodic(h, r, hourMs)),
+    harness: { vendorQuota: 5, exportsPer24h: 5 },
+  },
+  'every-8h-200d': { run: (h, r) => syncAt(h, periodic(h, r, 8 * hourMs)), harness: { days: 200 } },
 };

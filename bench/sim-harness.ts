@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Outsider } from '../simulator/outsider.js';
 import { rng } from '../simulator/simulator-data.js';
 import { type RunningSimulator, startSimulator } from '../simulator/simulator-server.js';
 import {
@@ -85,6 +86,13 @@ export interface Harness {
   readonly ctx: Context;
   /** Advances the clock to `at` (never back), then runs one sync and records what it did. */
   runAt(at: number, options?: SyncOptions): Promise<SyncSummary>;
+  /** Advances the clock to `at` (never back), sampling the lag on the way: before a fault is switched. */
+  advanceTo(at: number): void;
+  /**
+   * Advances the clock to `at`, then someone else on the account (a person in the dashboard,
+   * another tool) requests an export over HTTP, as the vendor sees it; true when it was accepted.
+   */
+  outsiderExport(at: number): Promise<boolean>;
   /** Advances the clock to the scenario's end and computes the metrics. */
   finish(extra?: Record<string, number>): Promise<ScenarioMetrics>;
   close(): Promise<void>;
@@ -105,6 +113,8 @@ export interface Recording {
   /** Accepted requests: new data beyond the stream's watermark, or null (first sync, explicit window). */
   readonly newData: { stream: string; at: number; newDataMs: number | null }[];
   readonly watermarkRegressions: { stream: string; at: number; from: string; to: string }[];
+  /** Someone else's export requests on the account, and whether the vendor took them. */
+  readonly outsider: { at: number; accepted: boolean }[];
 }
 
 const defaultAdminUrl = () => process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -208,6 +218,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       attempts: [],
       newData: [],
       watermarkRegressions: [],
+      outsider: [],
     };
 
     // The vendor receives each request some time after the engine sends it; every attempt is
@@ -262,6 +273,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       }
     };
 
+    const advanceTo = (at: number) => {
+      // Samples at the instant itself see the watermarks from before it.
+      sampleUntil(at, true);
+      now = Math.max(now, at);
+    };
+    const outsider = new Outsider(sim, () => now);
     return {
       now: () => now,
       startMs,
@@ -269,10 +286,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       streams,
       sim,
       ctx,
+      advanceTo,
+      async outsiderExport(at) {
+        advanceTo(at);
+        const accepted = await outsider.export();
+        rec.outsider.push({ at: now, accepted });
+        return accepted;
+      },
       async runAt(at, syncOptions = {}) {
-        // Samples at the run's own instant see the watermarks from before it.
-        sampleUntil(at, true);
-        now = Math.max(now, at);
+        advanceTo(at);
         const startedAt = now;
         const firstNew = sim.stats.exportRequests.length;
         const before = watermarks;
@@ -288,7 +310,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           explicitWindow: explicit,
         });
         const lastEnd = new Map<string, number>();
-        for (const r of sim.stats.exportRequests.slice(firstNew)) {
+        for (const r of sim.stats.exportRequests.slice(firstNew).filter((x) => !x.client)) {
           const end = Date.parse(r.endDate) + 1;
           const prior = lastEnd.get(r.stream) ?? before.get(r.stream)?.getTime();
           rec.newData.push({

@@ -33,8 +33,10 @@ export interface StreamMetrics {
 }
 
 export interface ScenarioInvariants {
-  /** Most requests the vendor accepted within any rolling 24 hours. */
+  /** Most of our requests the vendor accepted within any rolling 24 hours. */
   readonly maxExportsPerRolling24h: number;
+  /** Most requests the vendor accepted within any rolling 24 hours, someone else's included. */
+  readonly vendorMaxPerRolling24h: number;
   /** Requests the engine sent although requests it had sent in the 24 h before used its quota. */
   readonly attemptsOverOwnCount: number;
   /** Accepted requests for a (stream, window) requested before. */
@@ -47,10 +49,19 @@ export interface ScenarioMetrics {
   readonly exportsUsed: number;
   /** exportsPer24h x days. */
   readonly exportsMax: number;
-  /** The vendor's quota 400s. */
+  /** The vendor's quota 400s to our requests. */
   readonly refusals: number;
-  /** Other refusals of export requests (any status), with their messages. */
+  /** Other refusals of our export requests (any status), with their messages. */
   readonly otherRejections: readonly string[];
+  /** Someone else's requests on the account (`outsiderExport`): sent, accepted, refused. */
+  readonly outsider: { readonly requested: number; readonly accepted: number; readonly refused: number };
+  /** Our requests refused other than for quota, per stream: how many, and on how many days. */
+  readonly refusedByStream: Readonly<Record<string, { readonly requests: number; readonly days: number }>>;
+  /**
+   * How long after its run started each of our accepted requests was sent (a wait for a slot
+   * about to free), in seconds: the largest over the first and over the last 10 days.
+   */
+  readonly sendDelayS: { readonly first10Days: number; readonly last10Days: number };
   /** Requests bringing less than the threshold of new data (not first syncs, not explicit windows). */
   readonly littleNewData: number;
   readonly littleDataThresholdH: number;
@@ -82,7 +93,9 @@ export function computeMetrics(
   tasks: Record<string, number>,
 ): ScenarioMetrics {
   const days = Math.round((rec.endMs - rec.startMs) / dayMs);
-  const accepted = stats.exportRequests;
+  // Ours: requests without the `x-sim-client` tag of someone else's.
+  const accepted = stats.exportRequests.filter((r) => !r.client);
+  const rejected = stats.rejectedExportRequests.filter((r) => !r.client);
   const steadyFrom = rec.startMs + rec.warmupMs;
 
   const streams = rec.streams.map((stream): StreamMetrics => {
@@ -124,15 +137,57 @@ export function computeMetrics(
   const exitCodes: Record<string, number> = {};
   for (const r of rec.runs) exitCodes[r.exitCode] = (exitCodes[r.exitCode] ?? 0) + 1;
   const isQuota = (r: { status: number; message: string }) => r.status === 400 && r.message === quotaMessage;
+  const refusedByStream: Record<string, { requests: number; days: number }> = {};
+  for (const r of rejected.filter((x) => !isQuota(x))) {
+    const stream = streamOfPath(r.path);
+    const e = refusedByStream[stream] ?? { requests: 0, days: 0 };
+    e.requests++;
+    refusedByStream[stream] = e;
+  }
+  for (const stream of Object.keys(refusedByStream)) {
+    const daysSeen = new Set(
+      rejected
+        .filter((x) => !isQuota(x) && streamOfPath(x.path) === stream)
+        .map((x) => Math.floor((x.at - rec.startMs) / dayMs)),
+    );
+    refusedByStream[stream]!.days = daysSeen.size;
+  }
+  // Each accepted request's delay after the start of the run that sent it.
+  const runStarts = rec.runs.map((r) => r.at).sort((a, b) => a - b);
+  const delayOf = (t: number) => {
+    let lo = 0;
+    let hi = runStarts.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (runStarts[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return runStarts.length && runStarts[lo]! <= t ? (t - runStarts[lo]!) / 1000 : 0;
+  };
+  const maxDelay = (from: number, to: number) =>
+    Math.round(
+      Math.max(
+        0,
+        ...accepted.filter((r) => r.createdAt >= from && r.createdAt < to).map((r) => delayOf(r.createdAt)),
+      ),
+    );
 
   return {
     days,
     exportsUsed: accepted.length,
     exportsMax: rec.exportsPer24h * days,
-    refusals: stats.rejectedExportRequests.filter(isQuota).length,
-    otherRejections: stats.rejectedExportRequests
-      .filter((r) => !isQuota(r))
-      .map((r) => `${r.status} ${r.path}: ${r.message}`),
+    refusals: rejected.filter(isQuota).length,
+    otherRejections: rejected.filter((r) => !isQuota(r)).map((r) => `${r.status} ${r.path}: ${r.message}`),
+    outsider: {
+      requested: rec.outsider.length,
+      accepted: rec.outsider.filter((o) => o.accepted).length,
+      refused: rec.outsider.filter((o) => !o.accepted).length,
+    },
+    refusedByStream,
+    sendDelayS: {
+      first10Days: maxDelay(rec.startMs, rec.startMs + 10 * dayMs),
+      last10Days: maxDelay(rec.endMs - 10 * dayMs, rec.endMs),
+    },
     littleNewData: streams.reduce((a, s) => a + s.littleNewData, 0),
     littleDataThresholdH: hours(rec.littleDataMs),
     runs: rec.runs.length,
@@ -144,6 +199,10 @@ export function computeMetrics(
         accepted.map((r) => r.createdAt).sort((a, b) => a - b),
         dayMs,
       ),
+      vendorMaxPerRolling24h: maxInRolling(
+        stats.exportRequests.map((r) => r.createdAt).sort((a, b) => a - b),
+        dayMs,
+      ),
       attemptsOverOwnCount,
       duplicateWindows,
       watermarkRegressions: rec.watermarkRegressions.map((w) => ({
@@ -152,4 +211,38 @@ export function computeMetrics(
       })),
     },
   };
+}
+
+const streamsByPath: Readonly<Record<string, string>> = {
+  'Copilot/KBTable': 'copilot_kb',
+  'Copilot/ASTable': 'copilot_as',
+  'Copilot/AQTable': 'copilot_aq',
+  'AutopilotKnowledge/GRTable': 'autopilot_gr',
+  'autopilot/GRTable': 'autopilot_gr',
+};
+
+function streamOfPath(path: string): string {
+  return streamsByPath[path] ?? path;
+}
+
+/**
+ * The most requests runs at `runTimes` could have had accepted, given someone else's accepted
+ * requests at `others`: at each run, as many as the vendor's rolling 24 hours (`quota`, ours and
+ * theirs together) and our own limit (`ours`) leave free. Taking every free slot as early as it
+ * can be taken is the most any schedule of those runs gets.
+ */
+export function slotsRunsAllow(
+  runTimes: readonly number[],
+  others: readonly number[],
+  quota: number,
+  ours = quota,
+): number {
+  const taken: number[] = [];
+  const theirs = [...others].sort((a, b) => a - b);
+  for (const t of [...runTimes].sort((a, b) => a - b)) {
+    const inWindow = (xs: readonly number[]) => xs.filter((x) => x > t - dayMs && x <= t).length;
+    const free = Math.min(quota - inWindow(taken) - inWindow(theirs), ours - inWindow(taken));
+    for (let i = 0; i < free; i++) taken.push(t);
+  }
+  return taken.length;
 }
