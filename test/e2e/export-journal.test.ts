@@ -37,7 +37,7 @@ describe('export journal (real PostgreSQL)', () => {
         request_body: '{}',
         file_name: `f${day}`,
       },
-      10,
+      { perDay: 10, reserveForOthers: 0 },
       new Date(),
       processOwner(),
     );
