@@ -3,7 +3,8 @@
  * scenario drives a harness (`runAt` per run) and returns its own counters (Airflow: failed and
  * skipped tasks). Every random choice comes from the seeded `random`.
  */
-import type { Window } from '../src/index.js';
+import type { SimulatorFaults } from '../simulator/simulator-server.js';
+import type { SyncSummary, Window } from '../src/index.js';
 import { dayMs, type Harness, type HarnessOptions, hourMs } from './sim-harness.js';
 import { slotsRunsAllow } from './sim-metrics.js';
 
@@ -30,15 +31,46 @@ function periodic(h: Harness, random: () => number, everyMs: number, offsetMs = 
   return times;
 }
 
-/** Runs an incremental `sync` (every enabled stream, no window) at each of `times`. */
-async function syncAt(h: Harness, times: readonly number[]): Promise<Record<string, number>> {
+/** A fault switched on at `from` and off at `until` (if ever), over the simulator's controls. */
+interface FaultSpan {
+  readonly from: number;
+  readonly until?: number;
+  readonly on: SimulatorFaults;
+  readonly off?: SimulatorFaults;
+}
+
+/**
+ * Runs an incremental `sync` (every enabled stream, no window) at each of `times`, with `fault`
+ * switched on and off at its instants between them; `onRun` sees each run's summary and whether
+ * the API refused a request of ours in it.
+ */
+async function syncAt(
+  h: Harness,
+  times: readonly number[],
+  fault?: FaultSpan,
+  onRun?: (summary: SyncSummary, refused: boolean) => void,
+): Promise<Record<string, number>> {
   let deferred = 0;
   let failed = 0;
+  let on = false;
+  let off = false;
   for (const t of times) {
     if (t >= h.endMs) break;
+    if (fault && !on && t >= fault.from) {
+      h.advanceTo(fault.from);
+      h.sim.setFaults(fault.on);
+      on = true;
+    }
+    if (fault?.until !== undefined && on && !off && t >= fault.until) {
+      h.advanceTo(fault.until);
+      h.sim.setFaults(fault.off ?? {});
+      off = true;
+    }
+    const refusedBefore = h.sim.stats.rejectedExportRequests.length;
     const s = await h.runAt(t);
     if (s.exitCode === 75) deferred++;
     else if (s.exitCode !== 0) failed++;
+    onRun?.(s, h.sim.stats.rejectedExportRequests.length > refusedBefore);
   }
   return { deferredRuns: deferred, failedRuns: failed };
 }
@@ -192,31 +224,22 @@ const refusedTable: Scenario = {
   harness: { warmupDays: 11 },
   async run(h, r) {
     const from = h.startMs + faultDay(h, 10) * dayMs;
-    const times = periodic(h, r, hourMs);
-    const counters = await syncAt(
-      h,
-      times.filter((t) => t < from),
-    );
-    h.advanceTo(from);
-    h.sim.setFaults({ refuseTables: { [gr.path]: { status: 403 } } });
     // Runs in which the API refused GR, and those of them that gave the slot to another stream.
     let refusedRuns = 0;
     let slotGivenOn = 0;
-    const after = { deferredRuns: 0, failedRuns: 0 };
-    for (const t of times.filter((x) => x >= from)) {
-      const refusedBefore = h.sim.stats.rejectedExportRequests.length;
-      const summary = await h.runAt(t);
-      if (summary.exitCode === 75) after.deferredRuns++;
-      else if (summary.exitCode !== 0) after.failedRuns++;
-      if (h.sim.stats.rejectedExportRequests.length > refusedBefore) {
+    const counters = await syncAt(
+      h,
+      periodic(h, r, hourMs),
+      { from, on: { refuseTables: { [gr.path]: { status: 403 } } } },
+      (summary, refused) => {
+        if (!refused) return;
         refusedRuns++;
         if (summary.exportsRequested > 0) slotGivenOn++;
-      }
-    }
+      },
+    );
     const measured = from + dayMs;
     return {
-      deferredRuns: counters.deferredRuns! + after.deferredRuns,
-      failedRuns: counters.failedRuns! + after.failedRuns,
+      ...counters,
       refusedRuns,
       slotGivenOn,
       othersExportsAfter: acceptedFor(h, undefined, measured).filter((x) => x.stream !== gr.stream).length,
@@ -230,33 +253,16 @@ const failingStream: Scenario = {
   async run(h, r) {
     const from = h.startMs + faultDay(h, 5) * dayMs;
     const until = Math.min(h.endMs, from + 7 * dayMs);
-    const times = periodic(h, r, hourMs);
-    const before = await syncAt(
-      h,
-      times.filter((t) => t < from),
-    );
-    h.advanceTo(from);
-    h.sim.setFaults({ failExports: [aq.path] });
-    const during = await syncAt(
-      h,
-      times.filter((t) => t >= from && t < until),
-    );
-    h.advanceTo(until);
-    h.sim.setFaults({ failExports: [] });
-    const after = await syncAt(
-      h,
-      times.filter((t) => t >= until),
-    );
+    const counters = await syncAt(h, periodic(h, r, hourMs), {
+      from,
+      until,
+      on: { failExports: [aq.path] },
+      off: { failExports: [] },
+    });
     const failing = acceptedFor(h, aq.stream, from, until).map((x) => x.createdAt);
-    return {
-      deferredRuns: before.deferredRuns! + during.deferredRuns! + after.deferredRuns!,
-      failedRuns: before.failedRuns! + during.failedRuns! + after.failedRuns!,
-      failingStreamSlots: failing.length,
-      failingStreamMostInADay: mostInADay(failing),
-    };
+    return { ...counters, failingStreamSlots: failing.length, failingStreamMostInADay: mostInADay(failing) };
   },
 };
-
 /**
  * An hourly cron, and someone else exporting from the account at `hours` (UTC) every day: a
  * person's dashboard export, a scheduled report. Counts the slots: ours, theirs, and all the
@@ -301,33 +307,21 @@ const finalServiceUnavailable: Scenario = {
   async run(h, r) {
     const from = h.startMs + faultDay(h, 5) * dayMs + 14 * hourMs;
     const until = from + 6 * hourMs;
-    const times = periodic(h, r, hourMs);
-    const before = await syncAt(
-      h,
-      times.filter((t) => t < from),
-    );
-    h.advanceTo(from);
-    h.sim.setFaults({ failNext: { kind: 'export', status: 503, count: 1_000_000 } });
-    const during = await syncAt(
-      h,
-      times.filter((t) => t >= from && t < until),
-    );
-    h.advanceTo(until);
-    h.sim.setFaults({ failNext: [] });
-    const after = await syncAt(
-      h,
-      times.filter((t) => t >= until),
-    );
+    const counters = await syncAt(h, periodic(h, r, hourMs), {
+      from,
+      until,
+      on: { failNext: { kind: 'export', status: 503, count: 1_000_000 } },
+      off: { failNext: [] },
+    });
     const firstAfter = acceptedFor(h, undefined, until)[0]?.createdAt;
     // The requests the outage answered 503 to, and how many of them the ledger counts.
     const refused = (
       await h.ctx.state.exports.list([h.ctx.config.accountKey], { statuses: ['failed'], limit: 10_000 })
     ).filter((e) => e.reserved_at.getTime() >= from && e.reserved_at.getTime() < until);
     return {
+      ...counters,
       outageRequests: refused.length,
       outageRequestsCounted: refused.filter((e) => e.counts_quota).length,
-      deferredRuns: before.deferredRuns! + during.deferredRuns! + after.deferredRuns!,
-      failedRuns: before.failedRuns! + during.failedRuns! + after.failedRuns!,
       hoursToFirstExportAfterOutage:
         firstAfter === undefined ? -1 : Math.round((firstAfter - until) / 360_000) / 10,
     };

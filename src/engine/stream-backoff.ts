@@ -3,8 +3,8 @@
  * failing at the vendor, waits on its own, so that the account's other streams get its quota
  * slots. Pure: which failures count, how long a stream waits, and what the summary says.
  *
- * - `not_exposed`: HTTP 403 or 404 on the export request, the table itself: the tenant does not
- *   have it (the vendor's page: the GR table exists "when your environment exposes the
+ * - `not_exposed`: HTTP 403 or 404 on the export request (or another 4xx saying the table is not
+ *   there, or a 401 with a fresh token), the table itself: the tenant does not have it (the vendor's page: the GR table exists "when your environment exposes the
  *   AutopilotKnowledge namespace"). Asked again once a day; meanwhile the other streams share the
  *   quota as if it were not configured.
  * - `refused`: another 4xx (a filter the API rejects, the 4-month rule): costs no quota, retried
@@ -17,16 +17,25 @@
  * time zone, channels, filters: a fixed config is tried at once).
  */
 import type { StreamConfig } from '../config/load-config.js';
-import { ExportRefusedError, HorizonError, VendorExportFailedError } from '../errors.js';
+import { AuthError, ExportRefusedError, HorizonError, VendorExportFailedError } from '../errors.js';
 import type { StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
 
-/** The failure of a request or an export that backs its stream off, or undefined. */
+/** A refusal's words that say the table itself is not there for this tenant, whatever the status. */
+const notThere =
+  /not (available|exposed|enabled|found|supported|licensed|provisioned)|namespace|unknown table|does not exist|no such table/i;
+
+/**
+ * The failure of a request or an export that backs its stream off, or undefined. A 401 on one
+ * table with a fresh token (`AuthError` from the export request) is the access key not allowed
+ * to read it: the same as a table not exposed.
+ */
 export function streamFailureReason(err: unknown): StreamBackoffReason | undefined {
+  if (err instanceof AuthError) return 'not_exposed';
   if (err instanceof ExportRefusedError)
-    return err.status === 403 || err.status === 404 ? 'not_exposed' : 'refused';
+    return err.status === 403 || err.status === 404 || notThere.test(err.message) ? 'not_exposed' : 'refused';
   if (err instanceof HorizonError) return 'refused';
   if (err instanceof VendorExportFailedError) return 'vendor_failed';
   return undefined;
@@ -67,7 +76,7 @@ export function streamBackoffNote(row: StreamBackoffRow, stream: StreamConfig): 
   const unblock = `\`unblock --stream ${row.stream}\` tries it at the next sync`;
   if (row.reason === 'not_exposed') {
     const other = stream.schema.apiPaths.find((p) => p !== stream.apiPath);
-    return `the API does not expose ${stream.apiPath} to this tenant (${row.error}); it is asked again once a day (next ${until}) and the other streams share the quota meanwhile. Set streams.${row.stream}.enabled: false if the tenant does not have it${other ? `, or streams.${row.stream}.path: ${other} if that is its name there` : ''}; ${unblock}`;
+    return `the API does not expose ${stream.apiPath} to this tenant, or the access key may not read it (${row.error}); it is asked again once a day (next ${until}) and the other streams share the quota meanwhile. Set streams.${row.stream}.enabled: false if the tenant does not have it${other ? `, or streams.${row.stream}.path: ${other} if that is its name there` : ''}; ${unblock}`;
   }
   if (row.reason === 'refused')
     return `the API refused the stream's request ${row.failures} time(s) in a row (${row.error}); not asked again before ${until} while the other streams go on. Fix the setting the message names (a change of path, timeZone, channels or filters is tried at once); ${unblock}`;

@@ -257,10 +257,12 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   // the API refuses could not use its slot. `planStreams` gives the stalest-first order.
   const order: string[] = options.window ? planned.map(({ stream }) => stream.schema.name) : [];
   let waitForSlotMs = maxSlotWaitMs;
+  // The windows of the streams the scheduler passed over, kept for a slot offered again.
+  const passedOver = new Map<string, Window[]>();
   const offer = async (): Promise<void> => {
     const now = clock.now();
     const candidates = new Map(
-      [...queue].filter(([n, ws]) => ws.length > 0 && report.open(n) && !order.includes(n)),
+      [...queue, ...passedOver].filter(([n, ws]) => ws.length > 0 && report.open(n) && !order.includes(n)),
     );
     if (candidates.size === 0) return;
     const quotaNow = await state.quota.view(account, config.quota, now);
@@ -278,8 +280,16 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     for (const d of decision.streams) {
       if (d.request) {
         order.push(d.stream);
-        report.due(d.stream);
-      } else report.notDue(d.stream, d.dueAt, d.reason ?? 'not its turn');
+        if (passedOver.has(d.stream)) {
+          queue.set(d.stream, passedOver.get(d.stream)!);
+          passedOver.delete(d.stream);
+          report.due(d.stream);
+        }
+      } else if (!passedOver.has(d.stream)) {
+        report.notDue(d.stream, d.dueAt, d.reason ?? 'not its turn');
+        passedOver.set(d.stream, queue.get(d.stream) ?? []);
+        queue.set(d.stream, []);
+      }
     }
   };
   if (!options.window) await offer();
