@@ -11,6 +11,7 @@ import {
 } from '../../src/engine/stream-backoff.js';
 import {
   ApiError,
+  AuthError,
   ExportFailedError,
   ExportRefusedError,
   HorizonError,
@@ -52,6 +53,14 @@ describe('stream backoff', () => {
     expect(streamFailureReason(new ExportRefusedError('x', 404))).toBe('not_exposed');
     expect(streamFailureReason(new ExportRefusedError('x', 400))).toBe('refused');
     expect(streamFailureReason(new ExportRefusedError('x', 422))).toBe('refused');
+    expect(
+      streamFailureReason(
+        new ExportRefusedError('export request answered HTTP 400: Table GRTable is not available', 400),
+      ),
+    ).toBe('not_exposed');
+    expect(streamFailureReason(new AuthError('the API refused a fresh token (HTTP 401)'))).toBe(
+      'not_exposed',
+    );
     expect(streamFailureReason(new HorizonError('x'))).toBe('refused');
     expect(streamFailureReason(new VendorExportFailedError('x'))).toBe('vendor_failed');
     // Not the stream's fault: the quota, the API being down, a status body we could not read.
