@@ -13,7 +13,7 @@ export const streamBackoffDoc: RelationDoc = {
     account: 'Account key.',
     stream: 'Stream (destination table name).',
     reason:
-      "Why: not_exposed (HTTP 403 or 404 on the table: the tenant does not have it), refused (another 4xx, such as a filter the API rejects), or vendor_failed (the API reported the stream's exports failed).",
+      "Why: not_exposed (HTTP 403 or 404 on the table, or a refusal saying it is not there: the tenant does not have it, or the access key may not read it), refused (another 4xx, such as a filter the API rejects), or vendor_failed (the API reported the stream's exports failed).",
     failures: 'Failures in a row; drives the backoff (doubling, at most a day).',
     first_failed_at: 'When the first of those failures happened.',
     last_failed_at: 'When the latest happened.',
@@ -124,7 +124,8 @@ async function freshnessView(db: Kysely<unknown>, options: { backoff: boolean })
       b.error as backoff_error`
     : sql``;
   const backoffJoin = options.backoff
-    ? sql`left join ${rel('stream_backoff')} b on b.account = k.account and b.stream = k.stream`
+    ? sql`left join ${rel('stream_backoff')} b
+        on b.account = k.account and b.stream = k.stream and b.next_attempt_at > now()`
     : sql``;
   await sql`create or replace view ${rel('freshness')} as
     with keys as (

@@ -174,7 +174,7 @@ export class FaultPlan {
     const message =
       r.message ??
       (r.status === 403
-        ? `Access denied: ${tablePath} is not available for this tenant`
+        ? 'Forbidden'
         : r.status === 404
           ? `Table ${tablePath} not found`
           : `Invalid request for ${tablePath}`);

@@ -140,9 +140,12 @@ export class ExportClient implements ExportApi {
     const url = `${this.options.apiBase}${apiPrefix}/${apiPath}/export-data`;
     const res = await this.call('POST', url, requestBody, 'unprocessed');
     if (res.status === 429 || res.status === 503) {
-      // The retries are spent and the API still says it did not take the request.
+      // The retries are spent and the API still says it did not take the request (a 429 that
+      // says the quota is used up is the quota refusal).
+      const error = this.errorFor(res.status, res.text, 'export request');
+      if (error instanceof QuotaExhaustedError) throw error;
       throw new RequestNotTakenError(
-        `${this.errorFor(res.status, res.text, 'export request').message}, after ${this.options.retry.maxAttempts} attempt(s); the API did not take the request, so no quota is counted`,
+        `${error.message}, after ${this.options.retry.maxAttempts} attempt(s); the API did not take the request, so no quota is counted`,
         res.status,
       );
     }

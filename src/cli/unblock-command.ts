@@ -1,6 +1,7 @@
+import { streamSchemas } from '../../schemas/index.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { accountsForStreams, withDeployment } from './context.js';
+import { withDeployment } from './context.js';
 import { emitPerAccount } from './output.js';
 
 export interface UnblockArgs {
@@ -27,16 +28,19 @@ export async function unblockCommand(args: UnblockArgs, log: Logger): Promise<nu
     throw new ConfigError(
       'unblock needs --stream S (repeatable: end the backoff of these streams) or --quota (end the wait after a quota refusal and forget the slots others were seen to use), or both',
     );
+  const known = streamSchemas.map((s) => s.name);
+  const unknown = (args.stream ?? []).filter((s) => !known.includes(s));
+  if (unknown.length)
+    throw new ConfigError(`--stream ${unknown.join(', ')}: no such stream; streams: ${known.join(', ')}`);
+  const streams = args.stream ?? [];
   return withDeployment(args.config, log, args.account, async (d) => {
     const shown: { result: unknown; text: string }[] = [];
-    const targets = args.stream?.length
-      ? accountsForStreams(d, args.stream)
-      : d.accounts.map((ctx) => ({ ctx, streams: [] as string[] }));
-    for (const { ctx, streams } of targets) {
+    // Every selected account, a stream its config has disabled since included.
+    for (const ctx of d.accounts) {
       const { state, clock } = ctx;
       const account = ctx.config.accountKey;
       const runId = await state.runs.start('unblock', account, clock.now());
-      const ended = streams?.length ? await state.backoffs.clear(account, streams) : [];
+      const ended = streams.length ? await state.backoffs.clear(account, streams) : [];
       const forgot = args.quota ? await state.quota.forget(account) : false;
       const result = {
         command: 'unblock',
@@ -48,7 +52,7 @@ export async function unblockCommand(args: UnblockArgs, log: Logger): Promise<nu
       };
       await state.runs.finish(runId, 'done', ExitCode.done, result, clock.now());
       const lines = [
-        ...(streams ?? []).map((s) =>
+        ...streams.map((s) =>
           ended.includes(s)
             ? `${s}: backoff ended; the next sync asks for it again`
             : `${s}: was not backed off`,

@@ -19,7 +19,8 @@ import type { SyncDeps } from './sync-runner.js';
 /** What became of one export request. */
 export type RequestResult =
   | { kind: 'submitted'; row: ExportRow }
-  | { kind: 'quota'; error: QuotaExhaustedError }
+  /** `vendorBlock`: the API's own refusal (now or earlier) blocks, not this side's count. */
+  | { kind: 'quota'; error: QuotaExhaustedError; vendorBlock?: boolean }
   | { kind: 'busy' }
   /** The run is stopping (a signal): nothing was reserved or sent. */
   | { kind: 'stopped' }
@@ -91,7 +92,12 @@ export async function requestExport(
     clock.now(),
     deps.owner,
   );
-  if (reservation.kind === 'exhausted') return { kind: 'quota', error: reservation.error };
+  if (reservation.kind === 'exhausted')
+    return {
+      kind: 'quota',
+      error: reservation.error,
+      ...(reservation.vendorBlock ? { vendorBlock: true } : {}),
+    };
   if (reservation.kind === 'busy') return { kind: 'busy' };
   let row = reservation.row;
   log.info('requesting export', { stream: row.stream, export: row.id, start: window.start, end: window.end });
@@ -136,6 +142,7 @@ export async function requestExport(
         : '';
       return {
         kind: 'quota',
+        vendorBlock: true,
         error: new QuotaExhaustedError(
           until,
           `${message}; nothing is requested before ${until.toISOString()}${others}`,

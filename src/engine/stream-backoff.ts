@@ -4,11 +4,12 @@
  * slots. Pure: which failures count, how long a stream waits, and what the summary says.
  *
  * - `not_exposed`: HTTP 403 or 404 on the export request (or another 4xx saying the table is not
- *   there, or a 401 with a fresh token), the table itself: the tenant does not have it (the vendor's page: the GR table exists "when your environment exposes the
+ *   there, or a 401 with a fresh token while other streams work): the tenant does not have it (the vendor's page: the GR table exists "when your environment exposes the
  *   AutopilotKnowledge namespace"). Asked again once a day; meanwhile the other streams share the
  *   quota as if it were not configured.
- * - `refused`: another 4xx (a filter the API rejects, the 4-month rule): costs no quota, retried
- *   after an hour, doubling, at most a day.
+ * - `refused`: another 4xx of an incremental request (a filter the API rejects): costs no quota,
+ *   retried after an hour, doubling, at most a day. The 4-month rule's refusal is the window's,
+ *   not the stream's: it fails the run, and the slot goes to the next stream all the same.
  * - `vendor_failed`: the API reported the stream's export failed; each costs a slot, so the stream
  *   waits 12 hours, then a day, on top of its fair-share turn.
  *
@@ -17,26 +18,46 @@
  * time zone, channels, filters: a fixed config is tried at once).
  */
 import type { StreamConfig } from '../config/load-config.js';
-import { AuthError, ExportRefusedError, HorizonError, VendorExportFailedError } from '../errors.js';
+import { AuthError, ExportRefusedError, VendorExportFailedError } from '../errors.js';
 import type { StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
 
-/** A refusal's words that say the table itself is not there for this tenant, whatever the status. */
+/** A refusal that speaks of the table (or its namespace) ... */
+const aboutTheTable = /\btable\b|namespace/i;
+/** ... as not there for this tenant, whatever the status. */
 const notThere =
-  /not (available|exposed|enabled|found|supported|licensed|provisioned)|namespace|unknown table|does not exist|no such table/i;
+  /not (available|exposed|enabled|licensed|provisioned)|does not exist|unknown table|no such table/i;
+
+/** What a refusal's meaning depends on besides the error itself. */
+export interface RefusalContext {
+  /** The request was an explicit window (`--start/--end`), not the stream's incremental one. */
+  readonly explicitWindow?: boolean;
+  /** Another stream of the account got an export accepted lately: the credentials work. */
+  readonly otherStreamsWork?: boolean;
+}
 
 /**
- * The failure of a request or an export that backs its stream off, or undefined. A 401 on one
- * table with a fresh token (`AuthError` from the export request) is the access key not allowed
- * to read it: the same as a table not exposed.
+ * The failure of a request or an export that backs its stream off, or undefined (the failure
+ * is the run's alone). A 401 with a fresh token on one table while the account's other streams
+ * work is the access key not allowed to read that table: a table not exposed; when nothing works
+ * it is the key, and every run fails as it should. A refusal of one window (the 4-month rule; any
+ * 4xx of an explicit window but a table not there) is that window's, not the stream's.
  */
-export function streamFailureReason(err: unknown): StreamBackoffReason | undefined {
-  if (err instanceof AuthError) return 'not_exposed';
-  if (err instanceof ExportRefusedError)
-    return err.status === 403 || err.status === 404 || notThere.test(err.message) ? 'not_exposed' : 'refused';
-  if (err instanceof HorizonError) return 'refused';
+export function streamFailureReason(
+  err: unknown,
+  context: RefusalContext = {},
+): StreamBackoffReason | undefined {
+  if (err instanceof AuthError) return context.otherStreamsWork ? 'not_exposed' : undefined;
+  if (err instanceof ExportRefusedError) {
+    const tableNotThere =
+      err.status === 403 ||
+      err.status === 404 ||
+      (aboutTheTable.test(err.message) && notThere.test(err.message));
+    if (tableNotThere) return 'not_exposed';
+    return context.explicitWindow ? undefined : 'refused';
+  }
   if (err instanceof VendorExportFailedError) return 'vendor_failed';
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { AccountConfig } from '../config/load-config.js';
-import { type QuotaExhaustedError, VendorExportFailedError } from '../errors.js';
+import { AuthError, type QuotaExhaustedError, VendorExportFailedError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
 import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../retry/retry.js';
@@ -134,6 +134,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
     return [row, note];
   };
   let backoffsRead = false;
+  /** Whether another of the account's streams had a request accepted lately (its credentials work). */
+  const otherStreamsWork = async (stream: string): Promise<boolean> =>
+    [...(await state.quota.history(account, clock.now())).byStream.keys()].some((s) => s !== stream);
   const endBackoff = async (stream: string, reasons?: readonly StreamBackoffReason[]): Promise<void> => {
     if (backoffsRead && !backoffRows.has(stream)) return;
     if ((await state.backoffs.clear(account, [stream], reasons)).length) {
@@ -199,6 +202,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
   // incremental sync leaves them out; an explicit window (a deliberate request) fails for them.
   backoffRows = await state.backoffs.byStream(account);
   backoffsRead = true;
+  // A stream the config no longer enables (as a backoff's note advises) has no backoff any more.
+  const disabled = [...backoffRows.keys()].filter((n) => !config.streams.some((s) => s.schema.name === n));
+  if (disabled.length) for (const n of await state.backoffs.clear(account, disabled)) backoffRows.delete(n);
   for (const [name, row] of backoffsInForce(streams, backoffRows, clock.now())) {
     if (!report.open(name)) continue;
     const note = streamBackoffNote(row, byName.get(name)!);
@@ -320,13 +326,15 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       }
       const window = queue.get(name)!.shift()!;
       let requested = await requestExport(deps, byName.get(name)!, window, signal);
-      // A slot that frees within a few minutes is waited for rather than left to the next run.
+      // A slot that frees within a few minutes is waited for rather than left to the next run;
+      // after the API's own refusal, only a short wait (its probe is not waited out).
       for (;;) {
         const waitMs =
           requested.kind === 'quota' && requested.error.nextSlotAt
             ? requested.error.nextSlotAt.getTime() - clock.now().getTime() + 1
             : Number.POSITIVE_INFINITY;
-        if (options.noWait || signal?.aborted || waitMs > waitForSlotMs) break;
+        const longest = requested.kind === 'quota' && requested.vendorBlock ? maxSlotWaitMs : waitForSlotMs;
+        if (options.noWait || signal?.aborted || waitMs > longest) break;
         log.info('waiting for a quota slot about to free', { stream: name, waitMs });
         await sleepUnlessAborted(sleep, Math.max(0, waitMs), signal);
         if (signal?.aborted) break;
@@ -345,13 +353,17 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       } else if (requested.kind === 'failed') {
         // The API cannot be reached at all: the other streams are not tried this run.
         if (requested.notSent) unreachable = requested.error;
-        const reason = streamFailureReason(requested.cause);
+        // Refused with nothing spent: the slot goes to the next stream at once.
+        else if (requested.row && !requested.row.counts_quota) refused = true;
+        const reason = streamFailureReason(requested.cause, {
+          explicitWindow: options.window !== undefined,
+          otherStreamsWork: requested.cause instanceof AuthError && (await otherStreamsWork(name)),
+        });
         if (reason) {
-          // The API refused this stream (nothing spent): it waits on its own, and its slot goes
-          // to the next stream at once. The run fails for it when the backoff begins only.
+          // The API refuses this stream: it waits on its own. The run fails for it when the
+          // backoff begins only.
           const [row, note] = await backOff(name, reason, requested.error);
           report.backOff(name, row, note, row.failures === 1 || options.window !== undefined, requested.row);
-          refused = true;
         } else report.fail(name, requested.error, requested.row);
       } else {
         report.exportsRequested++;
@@ -359,7 +371,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         await endBackoff(name, endedByAcceptance);
       }
     }
-    if (refused && !options.window) await offer();
+    if (refused && !options.window && !quotaStop && !unreachable) await offer();
     await eachLimited(inFlight, parallel, drive);
     if (inFlight.length === 0 && !refused) break;
   }

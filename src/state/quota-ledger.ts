@@ -80,8 +80,11 @@ export type Reservation =
   | { readonly kind: 'reserved'; readonly row: ExportRow }
   /** The stream already has an unfinished export (another process, or an earlier run, has it). */
   | { readonly kind: 'busy' }
-  /** No slot is free, or the vendor's quota error is in force: `error.nextSlotAt` says until when. */
-  | { readonly kind: 'exhausted'; readonly error: QuotaExhaustedError };
+  /**
+   * No slot is free, or the vendor's quota error is in force (`vendorBlock`): `error.nextSlotAt`
+   * says until when.
+   */
+  | { readonly kind: 'exhausted'; readonly error: QuotaExhaustedError; readonly vendorBlock?: boolean };
 
 /**
  * The rolling 24-hour export quota of an account, counted from the ledger (SPEC section 4). Every
@@ -131,16 +134,14 @@ export class QuotaLedger {
   ): Promise<Reservation> {
     try {
       return await this.db.transaction().execute(async (trx): Promise<Reservation> => {
-        await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${row.account}`}, 0))`.execute(
-          trx,
-        );
+        await lockAccount(trx, row.account);
         const q = await quotaView(trx, row.account, limits, now);
         if (q.blockedUntil) {
           const error = new QuotaExhaustedError(
             q.blockedUntil,
             `the API reported its export quota used up; nothing is requested before ${q.blockedUntil.toISOString()}`,
           );
-          return { kind: 'exhausted', error };
+          return { kind: 'exhausted', error, vendorBlock: true };
         }
         if (q.used >= q.limit) return { kind: 'exhausted', error: new QuotaExhaustedError(q.nextSlotAt) };
         const open = await trx
@@ -187,44 +188,50 @@ export class QuotaLedger {
     now: Date,
     limits: QuotaLimits,
   ): Promise<{ until: Date; used: number; othersSeen: OthersSeen | null }> {
-    const counted = await countedRequests(this.db, account, now);
-    // Ours the vendor may still count: those of the last 24 hours and a few minutes more (its
-    // clock, or the instant it counts from, can lag ours).
-    const recent = await countedRequests(this.db, account, now, quotaWindowMs + refusalSlackMs);
-    const prior = await this.db
-      .selectFrom('quota_blocks')
-      .select(['refusals', 'others_used', 'others_seen_until'])
-      .where('account', '=', account)
-      .executeTakeFirst();
-    const refusals = (prior?.refusals ?? 0) + 1;
-    const seenNow = Math.min(limits.perDay - 1, Math.max(0, limits.perDay - recent.length));
-    // Our own requests explain the refusal (one just left our count, not yet the vendor's): no one
-    // else is seen, and the API is asked again once that one has surely left. Otherwise a slot
-    // someone else holds can free at any moment: asked again soon, then less and less often.
-    const blockedUntil =
-      seenNow === 0 && recent.length > 0
-        ? new Date(Math.max(now.getTime(), recent[0]!.counted_at.getTime() + quotaWindowMs + refusalSlackMs))
-        : new Date(now.getTime() + Math.min(maxQuotaProbeMs, firstQuotaProbeMs * 2 ** (refusals - 1)));
-    const priorSeen = prior?.others_seen_until && prior.others_seen_until > now ? prior.others_used : 0;
-    const othersUsed = Math.max(seenNow, priorSeen);
-    const seenUntil =
-      seenNow > 0 ? new Date(now.getTime() + othersMemoryMs) : (prior?.others_seen_until ?? null);
-    const values = {
-      blocked_until: blockedUntil,
-      reason,
-      recorded_at: now,
-      refusals,
-      others_used: othersUsed,
-      others_seen_until: othersUsed > 0 ? seenUntil : null,
-    };
-    await this.db
-      .insertInto('quota_blocks')
-      .values({ account, ...values })
-      .onConflict((oc) => oc.column('account').doUpdateSet(values))
-      .execute();
-    const q = await quotaView(this.db, account, limits, now);
-    const until = q.nextSlotAt && q.nextSlotAt > blockedUntil ? q.nextSlotAt : blockedUntil;
-    return { until, used: counted.length, othersSeen: q.othersSeen };
+    // Under the account's lock: two processes refused at once count two refusals in a row.
+    return this.db.transaction().execute(async (db) => {
+      await lockAccount(db, account);
+      const counted = await countedRequests(db, account, now);
+      // Ours the vendor may still count: those of the last 24 hours and a few minutes more (its
+      // clock, or the instant it counts from, can lag ours).
+      const recent = await countedRequests(db, account, now, quotaWindowMs + refusalSlackMs);
+      const prior = await db
+        .selectFrom('quota_blocks')
+        .select(['refusals', 'others_used', 'others_seen_until'])
+        .where('account', '=', account)
+        .executeTakeFirst();
+      const refusals = (prior?.refusals ?? 0) + 1;
+      const seenNow = Math.min(limits.perDay - 1, Math.max(0, limits.perDay - recent.length));
+      // Our own requests explain the refusal (one just left our count, not yet the vendor's): no one
+      // else is seen, and the API is asked again once that one has surely left. Otherwise a slot
+      // someone else holds can free at any moment: asked again soon, then less and less often.
+      const blockedUntil =
+        seenNow === 0 && recent.length > 0
+          ? new Date(
+              Math.max(now.getTime(), recent[0]!.counted_at.getTime() + quotaWindowMs + refusalSlackMs),
+            )
+          : new Date(now.getTime() + Math.min(maxQuotaProbeMs, firstQuotaProbeMs * 2 ** (refusals - 1)));
+      const priorSeen = prior?.others_seen_until && prior.others_seen_until > now ? prior.others_used : 0;
+      const othersUsed = Math.max(seenNow, priorSeen);
+      const seenUntil =
+        seenNow > 0 ? new Date(now.getTime() + othersMemoryMs) : (prior?.others_seen_until ?? null);
+      const values = {
+        blocked_until: blockedUntil,
+        reason,
+        recorded_at: now,
+        refusals,
+        others_used: othersUsed,
+        others_seen_until: othersUsed > 0 ? seenUntil : null,
+      };
+      await db
+        .insertInto('quota_blocks')
+        .values({ account, ...values })
+        .onConflict((oc) => oc.column('account').doUpdateSet(values))
+        .execute();
+      const q = await quotaView(db, account, limits, now);
+      const until = q.nextSlotAt && q.nextSlotAt > blockedUntil ? q.nextSlotAt : blockedUntil;
+      return { until, used: counted.length, othersSeen: q.othersSeen };
+    });
   }
 
   /** The API accepted a request: the refusals in a row end (the next refusal waits the least). */
@@ -245,6 +252,13 @@ export class QuotaLedger {
     const r = await this.db.deleteFrom('quota_blocks').where('account', '=', account).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+}
+
+/** Takes the account's quota lock until the transaction ends: one reservation or refusal at a time. */
+async function lockAccount(db: Kysely<StateDatabase>, account: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${account}`}, 0))`.execute(
+    db,
+  );
 }
 
 /**

@@ -58,16 +58,29 @@ describe('stream backoff', () => {
         new ExportRefusedError('export request answered HTTP 400: Table GRTable is not available', 400),
       ),
     ).toBe('not_exposed');
-    expect(streamFailureReason(new AuthError('the API refused a fresh token (HTTP 401)'))).toBe(
-      'not_exposed',
-    );
-    expect(streamFailureReason(new HorizonError('x'))).toBe('refused');
+    // A filter value the API does not know is the stream's setting, not a missing table.
+    expect(
+      streamFailureReason(new ExportRefusedError('export request answered HTTP 400: Team B not found', 400)),
+    ).toBe('refused');
     expect(streamFailureReason(new VendorExportFailedError('x'))).toBe('vendor_failed');
     // Not the stream's fault: the quota, the API being down, a status body we could not read.
     expect(streamFailureReason(new QuotaExhaustedError(null))).toBeUndefined();
     expect(streamFailureReason(new RequestNotTakenError('x', 503))).toBeUndefined();
     expect(streamFailureReason(new ApiError('x', 502))).toBeUndefined();
     expect(streamFailureReason(new ExportFailedError('x'))).toBeUndefined();
+  });
+
+  it("backs off a 401 only when the account's other streams work, and never for one window's refusal", () => {
+    const denied = new AuthError('the API refused a fresh token (HTTP 401)');
+    expect(streamFailureReason(denied, { otherStreamsWork: true })).toBe('not_exposed');
+    // Every table answers 401: the key, not the table; every run fails as it should.
+    expect(streamFailureReason(denied, { otherStreamsWork: false })).toBeUndefined();
+    // The 4-month rule, and a 4xx of an explicit window, are that window's.
+    expect(streamFailureReason(new HorizonError('x'))).toBeUndefined();
+    expect(streamFailureReason(new ExportRefusedError('x', 400), { explicitWindow: true })).toBeUndefined();
+    expect(streamFailureReason(new ExportRefusedError('x', 403), { explicitWindow: true })).toBe(
+      'not_exposed',
+    );
   });
 
   it('asks a table not exposed once a day, backs a refusal off from an hour and a failing stream from 12 h, at most a day', () => {
