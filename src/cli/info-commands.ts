@@ -11,7 +11,7 @@ import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import { type Context, type Deployment, openDeployment, withDeployment } from './context.js';
-import { ago, backoffView, dueText, emit, emitPerAccount, quotaText, table } from './output.js';
+import { ago, backoffLines, backoffView, dueText, emit, emitPerAccount, quotaText, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
   const result = streamSchemas.map((s) => ({
@@ -221,7 +221,7 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
     const stuck = streams.flatMap((s) =>
       s.inFlight.flatMap((e) => (e.stuck ? [`${s.stream}: ${e.stuck}`] : [])),
     );
-    const backedOff = streams.flatMap((s) => (s.backoff ? [`${s.stream}: ${s.dueNote}`] : []));
+    const backedOff = backoffLines(streams);
     return `${stuck.length ? `stuck exports (sync exits 1 for their streams):\n${stuck.join('\n')}\n` : ''}${backedOff.length ? `streams backed off (the other streams take their slots):\n${backedOff.join('\n')}\n` : ''}account ${account}: ${quotaText(quota)}${free ? `, next slot ${free.toISOString()}` : ''}\nlast run: ${lastRun ? `${lastRun.outcome ?? 'running'} at ${lastRun.startedAt}` : 'none'}\n${table(rows)}`;
   })();
   return { result, text };

@@ -76,3 +76,10 @@ export function backoffView(row: StreamBackoffRow | null) {
       }
     : null;
 }
+
+/** The streams backed off, a line each with the backoff's note: `status` and `plan` head their tables with them. */
+export function backoffLines(
+  streams: readonly { stream: string; backoff: unknown; dueNote: string | null }[],
+): string[] {
+  return streams.flatMap((s) => (s.backoff ? [`${s.stream}: ${s.dueNote}`] : []));
+}

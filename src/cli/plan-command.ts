@@ -3,13 +3,13 @@ import { forecast } from '../engine/forecast.js';
 import { type Cadence, forecastInput } from '../engine/forecast-input.js';
 import { nextDue, type StreamDue } from '../engine/next-due.js';
 import { horizon } from '../engine/planner.js';
-import { backoffsInForce, sharingStreams } from '../engine/stream-backoff.js';
 import { planStreams, selectStreams } from '../engine/sync-plan.js';
+import { quotaShare } from '../engine/sync-schedule.js';
 import { quotaSummary } from '../engine/sync-summary.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { accountsForStreams, type Context, withDeployment } from './context.js';
-import { backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
+import { backoffLines, backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
 import { parseInstant } from './sync-command.js';
 
 export interface PlanArgs {
@@ -165,7 +165,7 @@ async function accountPlan(
       if (!s.windows.length && !s.resume.length)
         rows.push([s.stream, '-', '-', s.note ?? 'nothing due', next]);
     }
-    const backedOff = streams.flatMap((s) => (s.backoff ? [`${s.stream}: ${s.dueNote}`] : []));
+    const backedOff = backoffLines(streams);
     const head = `account ${account}: ${quotaText(quota)}; ${result.quota.left} left${result.quota.nextSlotAt ? `; next slot ${result.quota.nextSlotAt}` : ''}\nhorizon ${result.horizon}\n${backedOff.length ? `backed off:\n${backedOff.join('\n')}\n` : ''}${table(rows)}`;
     return result.forecast ? `${head}\n\n${humanForecast(result.forecast)}` : head;
   })();
@@ -204,14 +204,13 @@ async function forecastSection(
   const account = config.accountKey;
   const history = await ctx.state.quota.history(account, now);
   const previousRuns = await ctx.state.runs.previousStarts(account, 'sync', undefined);
-  const quota = await ctx.state.quota.view(account, config.quota, now);
   // A stream the API refuses takes no share (its backoff is not played forward).
-  const refused = backoffsInForce(config.streams, await ctx.state.backoffs.byStream(account), now);
+  const share = await quotaShare(ctx.state, config, now);
   const { input, cadence } = forecastInput({
     now,
     horizonMs,
-    quota: quota.limit,
-    streams: sharingStreams(config.streams, refused),
+    quota: share.quota,
+    streams: share.streams,
     watermarks,
     history,
     previousRuns,

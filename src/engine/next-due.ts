@@ -3,7 +3,7 @@ import type { Window } from '../model/window.js';
 import type { StateStore } from '../state/state-store.js';
 import type { StreamBackoffRow } from '../state/state-tables.js';
 import type { StreamPlan } from './planner.js';
-import { backoffsInForce, sharingStreams, streamBackoffNote } from './stream-backoff.js';
+import { backoffsInForce, streamBackoffNote } from './stream-backoff.js';
 import { planStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 
@@ -42,13 +42,10 @@ export async function nextDue(input: {
   const queue = new Map<string, readonly Window[]>(
     [...plans].filter(([n]) => !backedOff.has(n)).map(([n, p]) => [n, p.windows]),
   );
-  const quota = await state.quota.view(config.accountKey, config.quota, now);
   const decision = await scheduleRun({
     state,
-    account: config.accountKey,
-    quota: quota.limit,
+    config,
     now,
-    streams: sharingStreams(config.streams, backedOff),
     queue,
     watermarks,
     runId: undefined,

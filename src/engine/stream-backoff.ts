@@ -4,9 +4,10 @@
  * slots. Pure: which failures count, how long a stream waits, and what the summary says.
  *
  * - `not_exposed`: HTTP 403 or 404 on the export request (or another 4xx saying the table is not
- *   there, or a 401 with a fresh token while other streams work): the tenant does not have it (the vendor's page: the GR table exists "when your environment exposes the
- *   AutopilotKnowledge namespace"). Asked again once a day; meanwhile the other streams share the
- *   quota as if it were not configured.
+ *   there, or a 401 with a fresh token while other streams work): the tenant does not have it
+ *   (the vendor's page: the GR table exists "when your environment exposes the
+ *   AutopilotKnowledge namespace"). Asked again once a day; meanwhile the other streams share
+ *   the quota as if it were not configured.
  * - `refused`: another 4xx of an incremental request (a filter the API rejects): costs no quota,
  *   retried after an hour, doubling, at most a day. The 4-month rule's refusal is the window's,
  *   not the stream's: it fails the run, and the slot goes to the next stream all the same.

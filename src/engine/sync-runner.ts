@@ -25,7 +25,6 @@ import {
   endedByAcceptance,
   nextStreamAttempt,
   requestKey,
-  sharingStreams,
   streamBackoffNote,
   streamFailureReason,
 } from './stream-backoff.js';
@@ -271,13 +270,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
       [...queue, ...passedOver].filter(([n, ws]) => ws.length > 0 && report.open(n) && !order.includes(n)),
     );
     if (candidates.size === 0) return;
-    const quotaNow = await state.quota.view(account, config.quota, now);
     const decision = await scheduleRun({
       state,
-      account,
-      quota: quotaNow.limit,
+      config,
       now,
-      streams: sharingStreams(config.streams, backoffsInForce(config.streams, backoffRows, now)),
       queue: candidates,
       watermarks,
       runId: options.runId,

@@ -1,35 +1,51 @@
-import type { StreamConfig } from '../config/load-config.js';
+import type { AccountConfig, StreamConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
 import type { StateStore } from '../state/state-store.js';
 import { type ScheduleDecision, type ScheduledStream, schedule } from './scheduler.js';
+import { backoffsInForce, sharingStreams } from './stream-backoff.js';
 
 /**
- * Asks the scheduler which of the planned streams request in this run, from the ledger's
- * history (the account's recent requests, each stream's latest and count) and the account's
- * earlier syncs. A stream with no planned window takes no part.
+ * The account's share of the quota now, as the scheduler takes it: the requests it may have in
+ * any rolling 24 hours (`exportsPer24h` less what is left to others) and the streams that share
+ * them (the enabled ones but those the API refuses).
+ */
+export async function quotaShare(
+  state: StateStore,
+  config: AccountConfig,
+  now: Date,
+): Promise<{ readonly quota: number; readonly streams: readonly StreamConfig[] }> {
+  const view = await state.quota.view(config.accountKey, config.quota, now);
+  const backoffs = await state.backoffs.byStream(config.accountKey);
+  return {
+    quota: view.limit,
+    streams: sharingStreams(config.streams, backoffsInForce(config.streams, backoffs, now)),
+  };
+}
+
+/**
+ * Asks the scheduler which of the planned streams request in this run, from the account's share
+ * of the quota ({@link quotaShare}), the ledger's history (the account's recent requests, each
+ * stream's latest and count) and the account's earlier syncs. A stream with no planned window,
+ * or not sharing the quota, takes no part.
  */
 export async function scheduleRun(input: {
   state: StateStore;
-  account: string;
-  /** The requests the account may have in any rolling 24 hours (the quota view's `limit`). */
-  quota: number;
+  config: AccountConfig;
   now: Date;
-  /**
-   * Every stream that takes a share of the quota: the enabled ones but those the API refuses
-   * (the fair share is taken over all of them, not only those planned).
-   */
-  streams: readonly StreamConfig[];
   /** The windows each stream would request now. */
   queue: ReadonlyMap<string, readonly Window[]>;
   watermarks: ReadonlyMap<string, Date>;
   /** This run's id in the run log, left out of the earlier runs. */
   runId: string | undefined;
 }): Promise<ScheduleDecision> {
-  const { state, account, now } = input;
+  const { state, config, now } = input;
+  const account = config.accountKey;
+  const share = await quotaShare(state, config, now);
   const history = await state.quota.history(account, now);
   const previousRuns = await state.runs.previousStarts(account, 'sync', input.runId);
   const scheduled: ScheduledStream[] = [];
-  for (const s of input.streams) {
+  // The fair share is taken over every sharing stream, not only those planned.
+  for (const s of share.streams) {
     const windows = input.queue.get(s.schema.name) ?? [];
     if (windows.length === 0) continue;
     const watermark = input.watermarks.get(s.schema.name);
@@ -49,8 +65,8 @@ export async function scheduleRun(input: {
   }
   return schedule({
     now,
-    quota: input.quota,
-    weights: input.streams.map((s) => s.weight),
+    quota: share.quota,
+    weights: share.streams.map((s) => s.weight),
     recentSpends: history.spends,
     previousRuns,
     streams: scheduled,
