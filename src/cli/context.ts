@@ -149,6 +149,7 @@ function accountContext(
     owner: shared.owner,
     ...(shared.soleAccount !== undefined ? { soleAccount: shared.soleAccount } : {}),
     archiveDir: config.archive.dir,
+    horizon: config.horizon,
     poll: {
       intervalMs: a.pollIntervalSeconds * 1000,
       maxIntervalMs: a.pollMaxIntervalSeconds * 1000,

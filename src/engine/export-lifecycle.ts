@@ -22,6 +22,7 @@ import type { ExportApi, VendorExportStatus } from './export-api.js';
 import { failurePatch } from './export-backoff.js';
 import { downloadReady } from './export-download.js';
 import { type LoadObserver, startLoadRun } from './lineage.js';
+import { type HorizonRule, horizon } from './planner.js';
 import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
 
 export interface LifecycleDeps {
@@ -41,6 +42,8 @@ export interface LifecycleDeps {
   readonly lineage?: LoadObserver | undefined;
   /** Test hook: a load stops once this many rows are with the destination, until the process is killed. */
   readonly pauseLoadAfterRows?: number | undefined;
+  /** The account's 4-month rule: where a stream with no watermark and no `start` begins. */
+  readonly horizon: HorizonRule;
 }
 
 export { archivePath } from './export-download.js';
@@ -251,6 +254,7 @@ export async function loadDownloaded(
         loadedAt: clock.now(),
         pauseAfterRows: deps.pauseLoadAfterRows,
         soleAccount: deps.soleAccount,
+        firstStart: stream.start ?? horizon(clock.now(), deps.horizon),
       },
       deps.destination,
       state,

@@ -28,6 +28,8 @@ export interface WindowLoadInput {
   readonly pauseAfterRows?: number | undefined;
   /** The config's key when it has one account (see `existingRowsAccount`). */
   readonly soleAccount?: string | undefined;
+  /** Where the stream's history begins while it has no watermark (see `LoadCommit.firstStart`). */
+  readonly firstStart: Date;
 }
 
 export interface WindowLoadResult extends LoadResult {
@@ -174,6 +176,7 @@ export async function loadWindowFile(
         rejected,
         now: input.loadedAt,
         moveWatermark: true,
+        firstStart: input.firstStart,
       });
       return commitQueries;
     },

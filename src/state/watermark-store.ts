@@ -19,12 +19,18 @@ export interface LoadCommit {
   readonly now: Date;
   /** Whether this load may move the watermark (a replay of an old export does not move it back). */
   readonly moveWatermark: boolean;
+  /**
+   * Where the stream's history begins while it has no watermark: its configured `start`, or the
+   * 4-month horizon at the load. Only a window reaching back to it sets the first watermark.
+   */
+  readonly firstStart: Date;
 }
 
 /**
  * Where each stream of an account has loaded up to, the windows it will never get (gaps), and
  * the statements that move a watermark when a load commits. The watermark moves only inside the
- * load's commit, so it never runs ahead of durable data (SPEC section 3, Meltano's signpost rule).
+ * load's commit, and only over a window contiguous with what is loaded, so it never runs ahead of
+ * durable data nor past a span never loaded (SPEC section 3, Meltano's signpost rule).
  */
 export class WatermarkStore {
   constructor(private readonly db: Kysely<StateDatabase>) {}
@@ -133,23 +139,63 @@ export class WatermarkStore {
       // Never past the time the export was requested (signpost rule).
       const requested = e.submitted_at ?? e.reserved_at;
       const target = new Date(Math.min(e.window_end.getTime(), requested.getTime()));
+      // A watermark moves only when the window is contiguous with it: it starts at or before it.
+      queries.push(
+        this.db
+          .updateTable('watermarks')
+          .set({ watermark: target, export_id: e.id, updated_at: now })
+          .where('account', '=', e.account)
+          .where('stream', '=', e.stream)
+          .where('watermark', '<', target)
+          .where('watermark', '>=', e.window_start)
+          .compile(),
+      );
+      // A stream with no watermark has loaded nothing since its first-sync start: the first one is
+      // set only by a window that reaches back to that start, or to the end of a gap recorded from
+      // it (what the 4-month rule skipped). A window further on (a backfill, a file loaded by
+      // hand, a sync planned before a reset) is loaded without one: the span before it is still
+      // to be requested.
+      const { firstStart } = input;
       queries.push(
         this.db
           .insertInto('watermarks')
-          .values({
-            account: e.account,
-            stream: e.stream,
-            watermark: target,
-            export_id: e.id,
-            updated_at: now,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['account', 'stream'])
-              .doUpdateSet({ watermark: target, export_id: e.id, updated_at: now })
-              .where(sql.ref(`${stateSchema}.watermarks.watermark`), '<', target)
-              .where(sql.ref(`${stateSchema}.watermarks.watermark`), '>=', e.window_start),
+          .columns(['account', 'stream', 'watermark', 'export_id', 'updated_at'])
+          .expression(
+            this.db
+              .selectNoFrom((eb) => [
+                eb.val(e.account).as('account'),
+                eb.val(e.stream).as('stream'),
+                eb.val(target).as('watermark'),
+                eb.val(e.id).as('export_id'),
+                eb.val(now).as('updated_at'),
+              ])
+              .where((w) =>
+                w.and([
+                  w.not(
+                    w.exists(
+                      w
+                        .selectFrom('watermarks')
+                        .select(sql.lit(1).as('one'))
+                        .where('watermarks.account', '=', e.account)
+                        .where('watermarks.stream', '=', e.stream),
+                    ),
+                  ),
+                  w.or([
+                    w(sql.val(e.window_start), '<=', firstStart),
+                    w.exists(
+                      w
+                        .selectFrom('gaps')
+                        .select(sql.lit(1).as('one'))
+                        .where('gaps.account', '=', e.account)
+                        .where('gaps.stream', '=', e.stream)
+                        .where('gaps.gap_start', '<=', firstStart)
+                        .where('gaps.gap_end', '>=', e.window_start),
+                    ),
+                  ]),
+                ]),
+              ),
           )
+          .onConflict((oc) => oc.columns(['account', 'stream']).doNothing())
           .compile(),
       );
     }
