@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { ExportRow } from '../state/state-tables.js';
 import { accountsForStreams, openDeployment } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
@@ -9,7 +10,8 @@ import { parseInstant } from './sync-command.js';
  * Moves a stream's watermark back (`--to DATE`) or clears it, so that the next sync exports that
  * span again. Asks for confirmation on a terminal unless `--yes`; refuses without `--yes` elsewhere.
  * Refuses (exit 75) while another process holds a claim on an export of the stream: that sync's
- * commit would move the watermark again and undo the reset.
+ * commit would move the watermark again and undo the reset. A sync that planned from the old
+ * watermark and reserves after the reset requests nothing for the stream (`Reservation` `moved`).
  */
 export async function resetCommand(
   args: { config?: string; json: boolean; stream: string[]; to?: string; yes: boolean; account?: string[] },
@@ -25,22 +27,22 @@ export async function resetCommand(
     }));
     const to = args.to ? parseInstant('to', args.to) : null;
     await d.state.migrate();
-    const refuseWhileClaimed = async () => {
-      for (const t of targets) {
-        const held = await d.state.exports.heldClaims(t.account, t.streams, d.clock.now());
-        if (held.length === 0) continue;
-        const who = held
+    const refusal = (account: string, held: readonly ExportRow[]) =>
+      new StreamBusyError(
+        `reset refused: another process is working on the stream (${held
           .map(
             (r) =>
-              `${many ? `${t.account} ` : ''}${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
+              `${many ? `${account} ` : ''}${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
           )
-          .join('; ');
-        throw new StreamBusyError(
-          `reset refused: another process is working on the stream (${who}); its commit would undo the reset. Run reset again once that sync has finished (or its claim has expired)`,
-        );
-      }
-    };
-    await refuseWhileClaimed();
+          .join(
+            '; ',
+          )}); its commit would undo the reset. Run reset again once that sync has finished (or its claim has expired)`,
+      );
+    // Before asking: a reset that would be refused is not offered.
+    for (const t of targets) {
+      const held = await d.state.exports.heldClaims(t.account, t.streams, d.clock.now());
+      if (held.length) throw refusal(t.account, held);
+    }
     const changes: { account?: string; stream: string; from: string | null; to: string | null }[] = [];
     for (const t of targets) {
       const before = await d.state.watermarks.byStream(t.account);
@@ -70,9 +72,11 @@ export async function resetCommand(
         return 0;
       }
     }
-    await refuseWhileClaimed();
-    for (const c of changes)
-      await d.state.watermarks.set(c.account ?? targets[0]!.account, c.stream, to, d.clock.now());
+    // Each account's streams at once, under the lock a sync reserves its exports with.
+    for (const t of targets) {
+      const held = await d.state.watermarks.resetUnlessClaimed(t.account, t.streams, to, d.clock.now());
+      if (held.length) throw refusal(t.account, held);
+    }
     emit({ command: 'reset', outcome: 'done', changes }, args.json, () =>
       changes
         .map(

@@ -380,9 +380,7 @@ export async function reloadArchived(
       stream,
       deps,
       deps.log.child({ stream: row.stream, export: row.id }),
-      {
-        refetchMalformed: false,
-      },
+      { refetchMalformed: false },
     );
     if (outcome.kind === 'loaded')
       return { ok: true, rows: outcome.load.rows, rejected: outcome.load.rejected };

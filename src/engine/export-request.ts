@@ -22,6 +22,8 @@ export type RequestResult =
   /** `vendorBlock`: the API's own refusal (now or earlier) blocks, not this side's count. */
   | { kind: 'quota'; error: QuotaExhaustedError; vendorBlock?: boolean }
   | { kind: 'busy' }
+  /** The watermark the window was planned from went back (a `reset`): nothing was reserved or sent. */
+  | { kind: 'moved'; note: string }
   /** The run is stopping (a signal): nothing was reserved or sent. */
   | { kind: 'stopped' }
   /**
@@ -52,12 +54,15 @@ export const defaultLedgerRetry: RetryPolicy = {
  * accepted and stays counted. A vendor quota refusal is recorded in the quota ledger, which
  * learns from it how much of the quota others use. The vendor's id is logged as soon as it arrives and is written to the ledger with
  * retries, or else to the local journal (export-journal.ts) that the next sync applies.
+ * `plannedFrom`: the watermark the incremental window was planned from; a reset since makes it
+ * `moved`, with nothing reserved.
  */
 export async function requestExport(
   deps: SyncDeps,
   stream: StreamConfig,
   window: Window,
   signal?: AbortSignal,
+  plannedFrom?: Date,
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
   if (signal?.aborted) return { kind: 'stopped' };
@@ -91,7 +96,13 @@ export async function requestExport(
     config.quota,
     clock.now(),
     deps.owner,
+    plannedFrom,
   );
+  if (reservation.kind === 'moved')
+    return {
+      kind: 'moved',
+      note: `not requested: the watermark was moved from ${reservation.planned.toISOString()} to ${reservation.watermark?.toISOString() ?? 'none'} (a reset) after this run planned; the next sync plans from it`,
+    };
   if (reservation.kind === 'exhausted')
     return {
       kind: 'quota',

@@ -321,7 +321,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         continue;
       }
       const window = queue.get(name)!.shift()!;
-      let requested = await requestExport(deps, byName.get(name)!, window, signal);
+      // An incremental window was planned from the watermark: a reset since then makes it void.
+      const plannedFrom = options.window ? undefined : watermarks.get(name);
+      const request = () => requestExport(deps, byName.get(name)!, window, signal, plannedFrom);
+      let requested = await request();
       // A slot that frees within a few minutes is waited for rather than left to the next run;
       // after the API's own refusal, only a short wait (its probe is not waited out).
       for (;;) {
@@ -334,7 +337,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         log.info('waiting for a quota slot about to free', { stream: name, waitMs });
         await sleepUnlessAborted(sleep, Math.max(0, waitMs), signal);
         if (signal?.aborted) break;
-        requested = await requestExport(deps, byName.get(name)!, window, signal);
+        requested = await request();
       }
       if (requested.kind === 'stopped') {
         queue.get(name)!.unshift(window);
@@ -346,6 +349,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         report.defer(name, requested.error.message);
       } else if (requested.kind === 'busy') {
         report.defer(name, 'another process has an unfinished export for this stream');
+      } else if (requested.kind === 'moved') {
+        queue.set(name, []);
+        report.defer(name, requested.note);
       } else if (requested.kind === 'failed') {
         // The API cannot be reached at all: the other streams are not tried this run.
         if (requested.notSent) unreachable = requested.error;

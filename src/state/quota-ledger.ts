@@ -81,6 +81,11 @@ export type Reservation =
   /** The stream already has an unfinished export (another process, or an earlier run, has it). */
   | { readonly kind: 'busy' }
   /**
+   * The stream's watermark went back, or was cleared (a `reset`), after the window was planned
+   * from `planned`: the window is not what the stream needs now. `watermark`: the one in force.
+   */
+  | { readonly kind: 'moved'; readonly planned: Date; readonly watermark: Date | null }
+  /**
    * No slot is free, or the vendor's quota error is in force (`vendorBlock`): `error.nextSlotAt`
    * says until when.
    */
@@ -124,17 +129,30 @@ export class QuotaLedger {
    * Reserves a quota slot and writes the ledger row before the request is sent, atomically: a
    * transaction holding the account's advisory lock counts the rolling 24 hours and inserts. The
    * row is claimed by `owner`. A second unfinished export of the stream (the unique index on
-   * unfinished windows included) is `busy`, not an error: some process is already on it.
+   * unfinished windows included) is `busy`, not an error: some process is already on it. A
+   * window planned from the watermark `plannedFrom` is `moved` when the watermark is no longer at
+   * or past it: a `reset` (which takes the same lock) came between the planning and now.
    */
   async reserveExport(
     row: ExportRequestRow,
     limits: QuotaLimits,
     now: Date,
     owner: string,
+    plannedFrom?: Date,
   ): Promise<Reservation> {
     try {
       return await this.db.transaction().execute(async (trx): Promise<Reservation> => {
         await lockAccount(trx, row.account);
+        if (plannedFrom) {
+          const current = await trx
+            .selectFrom('watermarks')
+            .select('watermark')
+            .where('account', '=', row.account)
+            .where('stream', '=', row.stream)
+            .executeTakeFirst();
+          if (!current || current.watermark < plannedFrom)
+            return { kind: 'moved', planned: plannedFrom, watermark: current?.watermark ?? null };
+        }
         const q = await quotaView(trx, row.account, limits, now);
         if (q.blockedUntil) {
           const error = new QuotaExhaustedError(
@@ -254,8 +272,11 @@ export class QuotaLedger {
   }
 }
 
-/** Takes the account's quota lock until the transaction ends: one reservation or refusal at a time. */
-async function lockAccount(db: Kysely<StateDatabase>, account: string): Promise<void> {
+/**
+ * Takes the account's quota lock until the transaction ends: one reservation, refusal or watermark
+ * reset at a time.
+ */
+export async function lockAccount(db: Kysely<StateDatabase>, account: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`cxone-od-sync:quota:${account}`}, 0))`.execute(
     db,
   );

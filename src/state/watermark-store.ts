@@ -1,7 +1,8 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { redact } from '../log/redact.js';
-import { exportKey } from './export-ledger.js';
-import { rejectedRowsPerInsert, stateSchema } from './state-constants.js';
+import { ExportLedger, exportKey } from './export-ledger.js';
+import { lockAccount } from './quota-ledger.js';
+import { rejectedRowsPerInsert } from './state-constants.js';
 import type { ExportRow, GapRow, StateDatabase } from './state-tables.js';
 
 /** A CSV row that could not be loaded: kept in `rejected_rows` with its export, its text redacted. */
@@ -62,6 +63,29 @@ export class WatermarkStore {
         oc.columns(['account', 'stream']).doUpdateSet({ watermark, updated_at: now, export_id: null }),
       )
       .execute();
+  }
+
+  /**
+   * `reset`: sets (or, with null, clears) the streams' watermarks, unless another process holds a
+   * claim on an unfinished export of one of them (its commit would move the watermark again):
+   * then nothing changes and those exports are returned. Under the account's quota lock, so a
+   * sync reserves its next export either before (its claim refuses the reset) or after (it sees
+   * the watermark moved, and does not request what it planned from the old one).
+   */
+  resetUnlessClaimed(
+    account: string,
+    streams: readonly string[],
+    watermark: Date | null,
+    now: Date,
+  ): Promise<ExportRow[]> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockAccount(trx, account);
+      const held = await new ExportLedger(trx).heldClaims(account, streams, now);
+      if (held.length) return held;
+      const store = new WatermarkStore(trx);
+      for (const stream of streams) await store.set(account, stream, watermark, now);
+      return [];
+    });
   }
 
   /** Records a window the vendor can no longer export (the 4-month rule); recording it twice is a no-op. */

@@ -60,7 +60,10 @@ describe('CLI safety (e2e)', () => {
   });
 
   it('refuses reset while another host holds an unexpired claim on an export of the stream', async () => {
-    const { cli, db } = await startE2e({ config: { streams: { copilot_kb: {} } } });
+    // The window begins at the stream's start, so that its load sets the first watermark.
+    const { cli, db } = await startE2e({
+      config: { streams: { copilot_kb: { start: start.toISOString() } } },
+    });
     const sync = await cli(['sync', '--start', start.toISOString(), '--end', end.toISOString(), '--json']);
     expect(sync.code, sync.stderr).toBe(0);
     const watermark = async () =>

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { copilotKb } from '../../schemas/copilot-kb.js';
 import { e2eFixtures } from '../support/e2e-fixture.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
+import type { TestDatabase } from '../support/test-database.js';
 
 const dayMs = 86_400_000;
 const midnight = (daysAgo: number) => {
@@ -20,7 +21,7 @@ const midnight = (daysAgo: number) => {
 describe('watermark contiguity (e2e)', () => {
   const startE2e = e2eFixtures();
 
-  const watermarkOf = async (db: { query: <T>(q: string) => Promise<T[]> }) =>
+  const watermarkOf = async (db: TestDatabase) =>
     (
       await db.query<{ watermark: Date }>(
         `select watermark from cxone_od_sync.watermarks where stream = 'copilot_kb'`,
