@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { accountsForStreams, type Context, withDeployment } from './context.js';
 import { emit, table } from './output.js';
-import { handleStopSignals, stopGraceMs } from './stop-signals.js';
+import { configuredStopGraceMs, handleStopSignals } from './stop-signals.js';
 
 export interface SyncArgs {
   config?: string;
@@ -40,14 +40,33 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
   if (args.maxExports !== undefined && (!Number.isInteger(args.maxExports) || args.maxExports < 0)) {
     throw new ConfigError('--max-exports must be a whole number, 0 or more');
   }
-  // SIGTERM/SIGINT: finish what is in flight, then exit 75; after the grace, exit 75 anyway.
-  const stop = handleStopSignals(log, (reason) => {
-    const note = `${reason}; work in flight did not finish within ${stopGraceMs / 1000} s. Run again to resume it.`;
-    log.error(note);
-    emit({ command: 'sync', outcome: 'deferred', exitCode: ExitCode.deferred, note }, args.json, () => note);
-    process.exit(ExitCode.deferred);
-  });
-  const print = (value: unknown, human: () => string) => emit(value, args.json, human);
+  // SIGTERM/SIGINT: finish what is in flight, then exit 75; after the grace, print the summary
+  // and exit 75, but only once an export request in flight has its answer recorded.
+  const graceMs = configuredStopGraceMs();
+  let summaryPrinted = false;
+  const stop = handleStopSignals(
+    log,
+    (reason) => {
+      const waiting = stop.requests.count;
+      const note = `${reason}; work in flight did not finish within ${graceMs / 1000} s. Run again to resume it.${waiting ? ` Waiting for the API's answer to the export request in flight, to record it, before exiting.` : ''}`;
+      log.error(note);
+      emit(
+        { command: 'sync', outcome: 'deferred', exitCode: ExitCode.deferred, note },
+        args.json,
+        () => note,
+      );
+      summaryPrinted = true;
+      void stop.requests.settled().then(() => {
+        if (waiting) log.warn('the export request in flight is settled; exiting');
+        process.exit(ExitCode.deferred);
+      });
+    },
+    graceMs,
+  );
+  // The summary of the run, unless the grace's end printed one already (one document on stdout).
+  const print = (value: unknown, human: () => string) => {
+    if (!summaryPrinted) emit(value, args.json, human);
+  };
   // The ledger write of an accepted export: its backoff base can be shortened (tests).
   const retryBase = Number(process.env.CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS);
   const ledgerRetry =
@@ -67,11 +86,10 @@ export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> 
       const runId = await ctx.state.runs.start('sync', ctx.config.accountKey, ctx.clock.now());
       let summary: SyncSummary;
       try {
-        summary = await runSync(ledgerRetry ? { ...ctx, ledgerRetry } : ctx, {
-          ...options,
-          ...(streams?.length ? { streams } : {}),
-          runId,
-        });
+        summary = await runSync(
+          { ...ctx, ...(ledgerRetry ? { ledgerRetry } : {}), requestsInFlight: stop.requests },
+          { ...options, ...(streams?.length ? { streams } : {}), runId },
+        );
       } catch (err) {
         await ctx.state.runs
           .finish(runId, 'error', exitCodeOf(err), { error: redact((err as Error).message) }, ctx.clock.now())

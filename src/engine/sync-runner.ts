@@ -17,7 +17,7 @@ import { assertClockAgrees } from './clock-check.js';
 import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
-import { requestExport } from './export-request.js';
+import { type RequestsInFlight, requestExport } from './export-request.js';
 import { recordNextDue } from './next-due.js';
 import { maxSlotWaitMs } from './scheduler.js';
 import {
@@ -58,6 +58,8 @@ export interface SyncDeps extends LifecycleDeps {
   readonly parallelExports?: number;
   /** Retries of the ledger write that records an accepted export (default `defaultLedgerRetry`). */
   readonly ledgerRetry?: RetryPolicy;
+  /** A stopping sync's export requests in flight, waited for past its grace (`sync` gives it). */
+  readonly requestsInFlight?: RequestsInFlight;
   /** The wait between those retries (tests pass a fast one). */
   readonly sleep?: Sleep;
 }
