@@ -10,10 +10,10 @@ import {
 } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
-import { again, done, type RetryPolicy, withRetry } from '../retry/retry.js';
+import { again, done, type RetryPolicy, realSleep, sleepUnlessAborted, withRetry } from '../retry/retry.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { SubmittedExport } from './export-api.js';
-import { appendToJournal } from './export-journal.js';
+import { appendToJournal, type JournalEntry } from './export-journal.js';
 import type { SyncDeps } from './sync-runner.js';
 
 /** What became of one export request. */
@@ -31,6 +31,22 @@ export type RequestResult =
    * retries), so nothing was spent and no other request is tried in this run. `cause`: the error.
    */
   | { kind: 'failed'; error: string; row?: ExportRow; notSent?: boolean; cause?: unknown };
+
+/**
+ * The export requests in flight when a sync is stopped (SIGTERM, SIGINT; `sync` gives it): the
+ * vendor may be creating the export, so the process waits for its answer even past the stop's
+ * grace, and records it, rather than write the export off. `track` keeps the process until the
+ * work it is given (a request, from its reservation to its answer made durable) has settled;
+ * `graceOver` aborts when the grace has run out: an answer that arrives after it goes to the
+ * local journal first (one fsync), where the next sync finds it, and then to the ledger once.
+ */
+export interface RequestsInFlight {
+  readonly graceOver: AbortSignal;
+  track<T>(work: Promise<T>): Promise<T>;
+}
+
+/** How long the ledger is given, past the stop's grace, to take an answer already in the journal. */
+export const ledgerWritePastGraceMs = 2000;
 
 /**
  * The retries of the ledger write that records the vendor's answer: a state store that drops
@@ -52,10 +68,11 @@ export const defaultLedgerRetry: RetryPolicy = {
  * vendor did not take (`RequestNotTakenError`: 429 or 503 after the retries) or that it refused
  * (4xx) counts none; an unconfirmed one (502, 504, a socket error after sending) may have been
  * accepted and stays counted. A vendor quota refusal is recorded in the quota ledger, which
- * learns from it how much of the quota others use. The vendor's id is logged as soon as it arrives and is written to the ledger with
- * retries, or else to the local journal (export-journal.ts) that the next sync applies.
- * `plannedFrom`: the watermark the incremental window was planned from; a reset since makes it
- * `moved`, with nothing reserved.
+ * learns from it how much of the quota others use. The vendor's id is logged as soon as it
+ * arrives and is written to the ledger with retries, or else to the local journal
+ * (export-journal.ts) that the next sync applies. A stopping sync waits for a request in flight
+ * (`deps.requestsInFlight`) even past its grace. `plannedFrom`: the watermark the incremental
+ * window was planned from; a reset since makes it `moved`, with nothing reserved.
  */
 export async function requestExport(
   deps: SyncDeps,
@@ -64,7 +81,7 @@ export async function requestExport(
   signal?: AbortSignal,
   plannedFrom?: Date,
 ): Promise<RequestResult> {
-  const { state, clock, client, config, log } = deps;
+  const { client, log } = deps;
   if (signal?.aborted) return { kind: 'stopped' };
   try {
     await client.authorize?.();
@@ -74,6 +91,18 @@ export async function requestExport(
     return { kind: 'failed', error: `not requested, no quota spent: ${message}`, notSent: true };
   }
   if (signal?.aborted) return { kind: 'stopped' };
+  const send = reserveAndSend(deps, stream, window, plannedFrom);
+  return deps.requestsInFlight ? deps.requestsInFlight.track(send) : send;
+}
+
+/** `requestExport` once the token is had: reserve, send, record. */
+async function reserveAndSend(
+  deps: SyncDeps,
+  stream: StreamConfig,
+  window: Window,
+  plannedFrom: Date | undefined,
+): Promise<RequestResult> {
+  const { state, clock, client, config, log } = deps;
   const prepared = client.prepare({
     apiPath: stream.apiPath,
     stream: stream.schema.name,
@@ -200,7 +229,10 @@ export async function requestExport(
 
 /**
  * Records the vendor's answer: logged first (`export accepted by the API`: the id is in the log
- * whatever happens next), then the ledger write (`export submitted` once it is in), retried; failing that, the answer goes to the local journal, fsynced.
+ * whatever happens next), then the ledger write (`export submitted` once it is in), retried;
+ * failing that, the answer goes to the local journal, fsynced. Past the stop's grace (or once it
+ * runs out during the retries) the journal comes first: the process is about to exit and an
+ * orchestrator may kill it at any moment (`RequestsInFlight`).
  */
 async function recordSubmitted(
   deps: SyncDeps,
@@ -211,24 +243,39 @@ async function recordSubmitted(
   const fields = { stream: reserved.stream, export: reserved.id, exportId: submitted.exportId };
   const submittedAt = clock.now();
   log.info('export accepted by the API', fields);
+  const entry: JournalEntry = {
+    account: reserved.account,
+    stream: reserved.stream,
+    ledgerId: reserved.id,
+    vendorExportId: submitted.exportId,
+    statusUrl: submitted.statusUrl,
+    windowStart: reserved.window_start.toISOString(),
+    windowEnd: reserved.window_end.toISOString(),
+    submittedAt: submittedAt.toISOString(),
+  };
+  const write = () =>
+    state.exports.update(
+      reserved.id,
+      {
+        status: 'submitted',
+        vendor_export_id: submitted.exportId,
+        status_url: submitted.statusUrl,
+        submitted_at: submittedAt,
+      },
+      clock.now(),
+    );
+  const graceOver = deps.requestsInFlight?.graceOver;
+  if (graceOver?.aborted) return recordPastGrace(deps, reserved, entry, write);
+  const sleep = deps.sleep ?? realSleep;
   try {
     const row = await withRetry(
       deps.ledgerRetry ?? defaultLedgerRetry,
       async (attempt) => {
         try {
-          return done(
-            await state.exports.update(
-              reserved.id,
-              {
-                status: 'submitted',
-                vendor_export_id: submitted.exportId,
-                status_url: submitted.statusUrl,
-                submitted_at: submittedAt,
-              },
-              clock.now(),
-            ),
-          );
+          return done(await write());
         } catch (err) {
+          // The stop's grace is over: no more waiting on the ledger, the journal takes it now.
+          if (graceOver?.aborted) throw err;
           return again(
             () => {
               throw err;
@@ -244,31 +291,74 @@ async function recordSubmitted(
           );
         }
       },
-      deps.sleep ? { sleep: deps.sleep } : {},
+      { sleep: (ms) => sleepUnlessAborted(sleep, ms, graceOver) },
     );
     log.info('export submitted', fields);
     return { kind: 'submitted', row };
   } catch (err) {
     const reason = redact((err as Error).message);
-    const journal = await appendToJournal(deps.archiveDir, {
-      account: reserved.account,
-      stream: reserved.stream,
-      ledgerId: reserved.id,
-      vendorExportId: submitted.exportId,
-      statusUrl: submitted.statusUrl,
-      windowStart: reserved.window_start.toISOString(),
-      windowEnd: reserved.window_end.toISOString(),
-      submittedAt: submittedAt.toISOString(),
-    });
+    const journal = await appendToJournal(deps.archiveDir, entry);
     log.error('the ledger cannot record the export; kept in the local journal for the next sync', {
       ...fields,
       journal,
       error: reason,
     });
-    return {
-      kind: 'failed',
-      error: `export ${submitted.exportId} was accepted by the API but the state store did not record it (${reason}); it is kept in ${journal} and the next sync resumes it`,
-      row: reserved,
-    };
+    return journaled(reserved, entry, journal, reason);
   }
+}
+
+/**
+ * An answer that arrived after the stop's grace: into the journal (fsynced) at once, then one
+ * ledger write of at most `ledgerWritePastGraceMs`. A journal that cannot be written leaves the
+ * ledger write as the only record, which then throws if it fails.
+ */
+async function recordPastGrace(
+  deps: SyncDeps,
+  reserved: ExportRow,
+  entry: JournalEntry,
+  write: () => Promise<ExportRow>,
+): Promise<RequestResult> {
+  const { log } = deps;
+  const fields = { stream: entry.stream, export: entry.ledgerId, exportId: entry.vendorExportId };
+  let journal: string | undefined;
+  try {
+    journal = await appendToJournal(deps.archiveDir, entry);
+    log.warn('export answer arrived after the stop grace: kept in the local journal', { ...fields, journal });
+  } catch (err) {
+    log.error('the local journal cannot take the export; writing it to the ledger', {
+      ...fields,
+      error: redact((err as Error).message),
+    });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the ledger did not answer within ${ledgerWritePastGraceMs} ms`)),
+      ledgerWritePastGraceMs,
+    );
+  });
+  try {
+    const row = await Promise.race([write(), timeout]);
+    log.info('export submitted', fields);
+    return { kind: 'submitted', row };
+  } catch (err) {
+    if (!journal) throw err;
+    const reason = redact((err as Error).message);
+    log.warn('the ledger did not take the export; the journal has it for the next sync', {
+      ...fields,
+      error: reason,
+    });
+    return journaled(reserved, entry, journal, reason);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The result of an accepted export that only the local journal holds. */
+function journaled(reserved: ExportRow, entry: JournalEntry, journal: string, reason: string): RequestResult {
+  return {
+    kind: 'failed',
+    error: `export ${entry.vendorExportId} was accepted by the API but the state store did not record it (${reason}); it is kept in ${journal} and the next sync resumes it`,
+    row: reserved,
+  };
 }

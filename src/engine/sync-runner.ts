@@ -14,10 +14,11 @@ import { existingRowsAccount } from './account-column.js';
 import { checkArchiveDir } from './archive-check.js';
 import { pruneArchive } from './archive-prune.js';
 import { assertClockAgrees } from './clock-check.js';
+import { eachLimited } from './each-limited.js';
 import { backoffNote, inBackoff } from './export-backoff.js';
 import { applyJournal } from './export-journal.js';
 import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
-import { requestExport } from './export-request.js';
+import { type RequestsInFlight, requestExport } from './export-request.js';
 import { recordNextDue } from './next-due.js';
 import { maxSlotWaitMs } from './scheduler.js';
 import {
@@ -58,21 +59,10 @@ export interface SyncDeps extends LifecycleDeps {
   readonly parallelExports?: number;
   /** Retries of the ledger write that records an accepted export (default `defaultLedgerRetry`). */
   readonly ledgerRetry?: RetryPolicy;
+  /** A stopping sync's export requests in flight, waited for past its grace (`sync` gives it). */
+  readonly requestsInFlight?: RequestsInFlight;
   /** The wait between those retries (tests pass a fast one). */
   readonly sleep?: Sleep;
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /**
@@ -82,15 +72,20 @@ export async function eachLimited<T>(
  * reserve, request, and drive each export to loaded; last, record each stream's next due time.
  * A stream the API refuses is backed off on its own and its slot offered to the next stream at
  * once; one whose export fails at the vendor is backed off too. Returns a summary whose
- * `exitCode` follows SPEC section 6.
+ * `exitCode` follows SPEC section 6; an error that ends the run keeps what it did (`syncSoFar`).
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
+  const names = selectStreams(deps.config, options.streams).map((s) => s.schema.name);
+  const report = new SyncReport(names, deps.log);
+  return report.keepOnError(deps.config.accountKey, deps.clock, () => syncStreams(deps, options, report));
+}
+
+async function syncStreams(deps: SyncDeps, options: SyncOptions, report: SyncReport): Promise<SyncSummary> {
   const { config, state, clock, log } = deps;
   const startedAt = clock.now();
   const account = config.accountKey;
   const streams = selectStreams(config, options.streams);
   const byName = new Map(streams.map((s) => [s.schema.name, s]));
-  const report = new SyncReport([...byName.keys()], log);
   const parallel = deps.parallelExports ?? 4;
   const signal = options.signal;
   const stopNote = () => `${String(signal?.reason ?? 'stopped')}; run again to continue`;
@@ -164,7 +159,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
         );
     } catch (err) {
       const error = redact((err as Error).message);
-      report.fail(row.stream, error, (await state.exports.get(row.id)) ?? row);
+      report.fail(row.stream, error, (await state.exports.get(row.id).catch(() => undefined)) ?? row);
       log.error('export failed', { stream: row.stream, export: row.id, error });
     } finally {
       await state.exports.release(row.id, deps.owner).catch(() => {});

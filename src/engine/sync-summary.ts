@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { QuotaView } from '../state/quota-ledger.js';
 import type { ExportRow, StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
+import type { Clock } from './clock.js';
 import type { DriveOutcome } from './export-lifecycle.js';
 import type { PlannedGap } from './planner.js';
 
@@ -73,6 +74,27 @@ export interface SyncSummary {
   /** The earliest time a stream not due in this run is expected to be (null when none waits). */
   readonly nextDueAt: string | null;
   readonly streams: StreamSummary[];
+}
+
+/**
+ * What a sync had done when an error ended it (the state store lost, say): its streams as far
+ * as they got, and what it requested and loaded. `sync --json` prints it with the error.
+ */
+export interface SyncSoFar {
+  readonly account: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly exportsRequested: number;
+  readonly rowsLoaded: number;
+  readonly streams: StreamSummary[];
+}
+
+/** The summaries so far of the syncs an error ended, by that error (see `SyncReport.keepOnError`). */
+const endedSyncs = new WeakMap<object, SyncSoFar>();
+
+/** What the sync that `err` ended had done (when a sync's run threw it). */
+export function syncSoFar(err: unknown): SyncSoFar | undefined {
+  return typeof err === 'object' && err !== null ? endedSyncs.get(err) : undefined;
 }
 
 /** The quota as the summary (and `status`, `plan`) show it. */
@@ -229,6 +251,31 @@ export class SyncReport {
     for (const [name, ws] of queue) {
       if (ws.length > 0 && this.stream(name).state === 'done')
         this.defer(name, `${ws.length} more window(s) due`);
+    }
+  }
+
+  /**
+   * Runs `sync`; an error that ends it is thrown again with what was done so far kept with it
+   * (`syncSoFar`), the streams still open noted as not finished.
+   */
+  async keepOnError(account: string, clock: Clock, sync: () => Promise<SyncSummary>): Promise<SyncSummary> {
+    const startedAt = clock.now();
+    try {
+      return await sync();
+    } catch (err) {
+      if (typeof err !== 'object' || err === null) throw err;
+      const unfinished = 'not finished: the sync stopped on an error';
+      for (const s of this.streams.values())
+        if (s.state === 'nothing_due') s.note = s.note ? `${s.note}; ${unfinished}` : unfinished;
+      endedSyncs.set(err, {
+        account,
+        startedAt: startedAt.toISOString(),
+        endedAt: clock.now().toISOString(),
+        exportsRequested: this.exportsRequested,
+        rowsLoaded: this.rowsLoaded,
+        streams: [...this.streams.values()],
+      });
+      throw err;
     }
   }
 

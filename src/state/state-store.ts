@@ -4,12 +4,16 @@ import { StoreError } from '../errors.js';
 import { ExportLedger } from './export-ledger.js';
 import { QuotaLedger } from './quota-ledger.js';
 import { RunLog } from './run-log.js';
-import { asKyselyPool, createSqlPool, isUniqueViolation, type SqlPool } from './sql-pool.js';
+import { asKyselyPool, createSqlPool, isUniqueViolation, type SqlPool, withStoreErrors } from './sql-pool.js';
 import { stateSchema } from './state-constants.js';
 import type { StateDatabase } from './state-tables.js';
 import { StreamBackoffs } from './stream-backoffs.js';
 import { StreamSchedule } from './stream-schedule.js';
 import { WatermarkStore } from './watermark-store.js';
+
+/** How a state-store statement that lost its database begins (the setting that names it). */
+const stateStoreLost =
+  'the state store cannot be reached or dropped the connection (state.url, or destination.url when state.url is not set; run again once it is back)';
 
 /**
  * The state store (SPEC section 8): PostgreSQL schema `cxone_od_sync`, through kysely. It is the
@@ -38,9 +42,15 @@ export class StateStore {
   /**
    * A PostgreSQL URL, or a pool (embedded PGlite for `demo`); `maxConnections` bounds the pool
    * made from a URL (its statements are short: two serve a sync's four exports in parallel).
+   * Every statement of every part goes through one pool, so a database that cannot be reached or
+   * a connection lost (refused, reset, shut down) is told there, once: a `StoreError`
+   * (retryable) naming the setting, never the driver's bare error.
    */
   constructor(target: string | SqlPool, maxConnections = 2) {
-    const pool = typeof target === 'string' ? createSqlPool(target, maxConnections) : target;
+    const pool = withStoreErrors(
+      typeof target === 'string' ? createSqlPool(target, maxConnections) : target,
+      stateStoreLost,
+    );
     this.db = new Kysely<StateDatabase>({
       dialect: new PostgresDialect({ pool: asKyselyPool(pool) }),
     }).withSchema(stateSchema);
@@ -75,6 +85,7 @@ export class StateStore {
     try {
       await sql`select 1`.execute(this.db);
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       throw StoreError.wrap(
         'cannot reach the state store (state.url, or destination.url when state.url is not set)',
         err,
