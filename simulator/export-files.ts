@@ -11,7 +11,7 @@ import type { ExportRecord } from './simulator-state.js';
 /**
  * The CSV file of each export: the seeded rows of its window that match its channels and
  * filters, written once into a temporary directory on the first download, with the data faults
- * (malformed values, a drifted header) in force at that moment. A stream listed in
+ * (malformed values, a drifted header, raw header bytes) in force at that moment. A stream listed in
  * `staticFiles` is served from that file instead (the benchmark's pre-generated CSV).
  */
 export class ExportFiles {
@@ -53,12 +53,22 @@ export class ExportFiles {
     const faults = this.faults;
     const out = createWriteStream(path);
     const cols = displayHeaders(rec.stream);
-    const headers = cols.map((c) => csvQuote(c.header));
-    if (faults.driftExtraHeader) headers.push('Sentiment Score');
-    const write = async (s: string) => {
+    const headers = cols.map((c) => {
+      const raw = faults.rawHeader(c.header);
+      return Buffer.from(csvQuote(raw ?? c.header), raw === undefined ? 'utf8' : 'latin1');
+    });
+    if (faults.driftExtraHeader) headers.push(Buffer.from('Sentiment Score'));
+    const write = async (s: string | Buffer) => {
       if (!out.write(s)) await once(out, 'drain');
     };
-    await write(`\uFEFF${headers.join(',')}\r\n`);
+    const comma = Buffer.from(',');
+    await write(
+      Buffer.concat([
+        Buffer.from('\uFEFF'),
+        ...headers.flatMap((h, i) => (i ? [comma, h] : [h])),
+        Buffer.from('\r\n'),
+      ]),
+    );
     const body = rec.body as RequestFilters;
     let i = 0;
     let batch = '';

@@ -31,6 +31,11 @@ export interface SimulatorFaults {
   malformedEvery?: number;
   /** Adds an extra column `Sentiment Score` to every file. */
   driftExtraHeader?: boolean;
+  /**
+   * Writes these headers in place of the display headers they name (`{ Category: 'Categ\xC3ry' }`),
+   * each character as one byte (latin1): a file whose header is not valid UTF-8.
+   */
+  rawHeaders?: Record<string, string>;
   /** The simulator's own rolling 24h quota. */
   quota?: number;
   /**
@@ -236,5 +241,10 @@ export class FaultPlan {
 
   get driftExtraHeader(): boolean {
     return this.#faults.driftExtraHeader === true;
+  }
+
+  /** What `rawHeaders` writes for the display header `header`, if anything. */
+  rawHeader(header: string): string | undefined {
+    return this.#faults.rawHeaders?.[header];
   }
 }

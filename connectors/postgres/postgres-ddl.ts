@@ -22,6 +22,15 @@ export function qualified(schemaName: string, table: string): string {
 }
 
 /**
+ * The statement `prepare` runs first for every missing table; `check` runs it too, rolled back,
+ * so that the server's own rules on the name (the prefix `pg_` is reserved) and on privileges
+ * (CREATE on the database, even for a schema that exists) refuse it there as they would here.
+ */
+export function createSchemaStatement(schemaName: string): string {
+  return `create schema if not exists ${quoteIdent(schemaName)}`;
+}
+
+/**
  * The statements that create a stream's table (when it is missing): typed columns, the table's
  * and the columns' comments, the event-time index and the (`_account`, event time) index.
  */
@@ -32,7 +41,7 @@ export function createTableStatements(schemaName: string, stream: StreamSchema):
     return `  ${quoteIdent(c.name)} ${postgresTypes[c.type]}${notNull}`;
   });
   return [
-    `create schema if not exists ${quoteIdent(schemaName)}`,
+    createSchemaStatement(schemaName),
     `create table if not exists ${table} (\n${cols.join(',\n')}\n)`,
     `comment on table ${table} is ${quoteLiteral(tableDescription(stream))}`,
     `create index if not exists ${quoteIdent(`${stream.name}_${stream.eventTime}_idx`)} on ${table} (${quoteIdent(stream.eventTime)})`,

@@ -11,6 +11,7 @@ import {
 } from '../../src/engine/destination.js';
 import type { DatasetName } from '../../src/engine/lineage.js';
 import { StoreError, SyncError } from '../../src/errors.js';
+import { redact } from '../../src/log/redact.js';
 import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
@@ -25,6 +26,7 @@ import {
   accountIndexStatement,
   addAccountColumnStatements,
   addColumnStatements,
+  createSchemaStatement,
   createTableStatements,
   qualified,
   quoteIdent,
@@ -79,9 +81,28 @@ export class PostgresDestination implements Destination {
           `the destination user cannot create tables in schema ${this.options.schema} (destination.schema); grant CREATE on it`,
         );
       }
+      await this.tryCreateSchema(client);
       return `schema ${this.options.schema} ${row.schema_exists ? 'writable' : 'can be created'}`;
     } finally {
       client.release();
+    }
+  }
+
+  /** Runs what `prepare` runs first, in a transaction rolled back: the server refuses it here or not at all. */
+  private async tryCreateSchema(client: SqlClient): Promise<void> {
+    await client.query('begin');
+    try {
+      await client.query(createSchemaStatement(this.options.schema));
+    } catch (err) {
+      // PostgreSQL's DETAIL says why: `The prefix "pg_" is reserved for system schemas.`
+      const { message, detail } = err as { message?: unknown; detail?: unknown };
+      const why = `${String(message ?? err)}${typeof detail === 'string' ? `. ${detail}` : ''}`;
+      throw new StoreError(
+        `migrate and sync cannot create schema ${this.options.schema} (destination.schema): ${redact(why)}`,
+        { cause: err },
+      );
+    } finally {
+      await client.query('rollback');
     }
   }
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { streamSchemas } from '../../schemas/index.js';
 import { existingRowsAccount as rowsAccount } from '../engine/account-column.js';
 import { checkArchiveDir } from '../engine/archive-check.js';
+import { assertClockAgrees, maxClockSkewMs } from '../engine/clock-check.js';
 import { backoffNote, inBackoff } from '../engine/export-backoff.js';
 import { nextDue, recordNextDue } from '../engine/next-due.js';
 import { quotaSummary } from '../engine/sync-summary.js';
@@ -60,19 +61,34 @@ export async function checkCommand(
     // Every account's credentials are tried, so that one run names every account to fix.
     for (const ctx of d.accounts) {
       const key = ctx.config.accountKey;
-      const check = many ? `credentials of ${key}` : 'credentials';
+      const named = (what: string) => (many ? { check: `${what} of ${key}`, account: key } : { check: what });
+      const fails = (what: string, err: unknown) => {
+        failed.push(exitCodeOf(err));
+        checks.push({ ...named(what), ok: false, detail: redact((err as Error).message) });
+      };
       try {
         await ctx.tokens.get();
         checks.push({
-          check,
+          ...named('credentials'),
           ok: true,
           detail: `token from ${new URL(ctx.config.settings.authUrl).host}`,
-          ...(many ? { account: key } : {}),
         });
       } catch (err) {
         if (!many) throw err;
-        failed.push(exitCodeOf(err));
-        checks.push({ check, ok: false, detail: redact((err as Error).message), account: key });
+        fails('credentials', err);
+        continue;
+      }
+      // The vendor's clock against this host's, by the test and the tolerance a sync applies
+      // before it plans anything (the token's answer gives the reading: no other call).
+      try {
+        await assertClockAgrees(ctx.client, ctx.log, ctx.clock.now());
+        checks.push({
+          ...named('clock'),
+          ok: true,
+          detail: `within ${maxClockSkewMs / 60_000} minutes of the vendor's`,
+        });
+      } catch (err) {
+        fails('clock', err);
       }
     }
     await d.state.ping();

@@ -40,6 +40,15 @@ function common<T>(y: Argv<T>) {
     });
 }
 
+/**
+ * Refuses the global `--account` on a command that works on no account of the config (`why`
+ * says what it works on instead): accepted and ignored, it would let the user believe the
+ * output is that account's. Such a command also hides the option from its `--help`.
+ */
+function refuseAccount(a: { account?: string[] | undefined }, command: string, why: string): void {
+  if (a.account !== undefined) throw new UsageError(`${command} takes no --account: ${why}`);
+}
+
 function windowOptions<T>(y: Argv<T>) {
   return y
     .option('stream', { type: 'string', array: true, describe: 'only this stream (repeatable)' })
@@ -73,8 +82,13 @@ async function run(argv: string[]): Promise<number> {
     .command(
       'streams',
       'list streams, their columns and types (--json gives JSON Schema)',
-      (y) => y,
+      (y) => y.hide('account'),
       async (a) => {
+        refuseAccount(
+          a,
+          'streams',
+          'it lists the stream schemas built into the connector, the same for every account',
+        );
         exitCode = await streamsCommand(a);
       },
     )
@@ -128,12 +142,18 @@ async function run(argv: string[]): Promise<number> {
       "print (or write with --out DIR) a dbt sources.yml for the destination's tables, with freshness thresholds",
       (y) =>
         y
+          .hide('account')
           .option('out', { type: 'string', describe: 'write DIR/sources.yml instead of printing it' })
           .option('sync-every', {
             type: 'string',
             describe: 'how often sync runs (1h, 8h, 1d; default 1h): the freshness thresholds follow from it',
           }),
       async (a) => {
+        refuseAccount(
+          a,
+          'dbt-sources',
+          "it describes the destination's tables, which hold the rows of every account of the config (_account tells them apart), with freshness thresholds that hold for all of them",
+        );
         exitCode = await dbtSourcesCommand(a);
       },
     )
@@ -142,6 +162,7 @@ async function run(argv: string[]): Promise<number> {
       'serve the export API simulator',
       (y) =>
         y
+          .hide('account')
           .option('port', { type: 'number', default: 8080 })
           .option('download-port', {
             type: 'number',
@@ -164,6 +185,11 @@ async function run(argv: string[]): Promise<number> {
               'serve N accounts, each with its own credentials, quota and data, on consecutive ports from --port',
           }),
       async (a) => {
+        refuseAccount(
+          a,
+          'simulate',
+          'it serves a simulated API, not an account of the config (--accounts N serves N simulated accounts)',
+        );
         const { simulateCommand } = await import('./simulate-command.js');
         exitCode = await simulateCommand(a, logFor(a));
       },
@@ -200,10 +226,12 @@ async function run(argv: string[]): Promise<number> {
       'read a real export and print a schema proposal (headers, types)',
       (y) =>
         y
+          .hide('account')
           .positional('file', { type: 'string', demandOption: true })
           .option('stream', { type: 'string', describe: 'compare with this stream schema' })
           .option('rows', { type: 'number', default: 10_000, describe: 'rows to sample' }),
       async (a) => {
+        refuseAccount(a, 'infer-schema', 'it reads the file it is given and no config');
         exitCode = await inferSchemaCommand(a as typeof a & { file: string });
       },
     )
@@ -281,6 +309,7 @@ async function run(argv: string[]): Promise<number> {
       'a whole sync against the simulator into an embedded PostgreSQL: no server, no credentials',
       (y) =>
         y
+          .hide('account')
           .option('days', { type: 'number', default: 7, describe: 'days of history to sync' })
           .option('keep', { type: 'string', describe: 'keep the embedded database in this directory' })
           .option('serve', {
@@ -294,6 +323,11 @@ async function run(argv: string[]): Promise<number> {
             describe: 'port for --serve (default: any free port)',
           }),
       async (a) => {
+        refuseAccount(
+          a,
+          'demo',
+          'it syncs a simulated account of its own into an embedded database, and reads no config',
+        );
         // Loaded on demand: PGlite and the simulator are not needed by the other commands.
         const { demoCommand } = await import('./demo-command.js');
         exitCode = await demoCommand(a, logFor(a));

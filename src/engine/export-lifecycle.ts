@@ -300,17 +300,14 @@ export async function loadDownloaded(
       // not requested again by every sync: fix the schema or the setting and replay it, or give
       // it up.
       const now = clock.now();
-      const kept = await state.exports.update(
-        row.id,
-        failurePatch(
-          row,
-          `${message}. The export is kept with its file: fix the schema or the setting, then \`replay --export ${row.id}\`; or \`exports abandon ${row.id} --reason TEXT\` to request its window again`,
-          now,
-          { stuck: true },
-        ),
-        now,
-      );
-      return { kind: 'failed', exportRow: kept, error: err as Error, retryable: false };
+      const wayOut = `${message}. The export is kept with its file: fix the schema or the setting, then \`replay --export ${row.id}\`; or \`exports abandon ${row.id} --reason TEXT\` to request its window again`;
+      const kept = await state.exports.update(row.id, failurePatch(row, wayOut, now, { stuck: true }), now);
+      // The run's summary and log say the way out too, not only the ledger.
+      const error =
+        err instanceof CsvFormatError
+          ? new CsvFormatError(wayOut, err.line, { cause: err })
+          : new SchemaError(wayOut, { cause: err });
+      return { kind: 'failed', exportRow: kept, error, retryable: false };
     }
     // The destination or state store failed: the file stays downloaded, a rerun loads it; a
     // load that keeps failing gets a backoff instead of being tried by every sync.

@@ -2,6 +2,7 @@ import { SchemaError } from '../errors.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
+import { decodeHeader } from '../parse/csv-header.js';
 import { type CsvBatch, decodeRecord, scanCsvFile } from '../parse/csv-scanner.js';
 import { csvQuoteField } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
@@ -55,7 +56,7 @@ export async function loadWindowFile(
   const { schema, window } = input;
   const batches = scanCsvFile(input.file);
   const first = await batches.next();
-  const header = first.done ? undefined : decodeRecord(first.value, 0);
+  const header = first.done ? undefined : decodeHeader(first.value, input.file);
   // An empty file (no header at all) is an export with no rows: the window is replaced by nothing.
   if (!header)
     log.warn('the file is empty (no header line); the window holds no rows', { stream: schema.name });

@@ -136,11 +136,13 @@ describe('several accounts in one deployment (e2e)', () => {
     expect(
       check.json.checks
         .filter((c: { account?: string }) => c.account)
-        .map((c: { account: string; ok: boolean }) => [c.account, c.ok]),
+        .map((c: { check: string; ok: boolean }) => [c.check, c.ok]),
     ).toEqual([
-      ['east', true],
-      ['west', true],
-      ['broken', false],
+      ['credentials of east', true],
+      ['clock of east', true],
+      ['credentials of west', true],
+      ['clock of west', true],
+      ['credentials of broken', false],
     ]);
     expect(sims.broken.stats.exportRequests).toHaveLength(0);
     expect(first.stdout + first.stderr).not.toContain('not-the-secret');

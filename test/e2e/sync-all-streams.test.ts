@@ -122,6 +122,7 @@ describe('sync of all four streams (e2e)', () => {
       'config',
       'archive',
       'credentials',
+      'clock',
       'state store',
       'destination (postgres)',
     ]);
