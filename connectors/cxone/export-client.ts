@@ -287,9 +287,8 @@ export class ExportClient implements ExportApi {
     }
     message = redact(message);
     if (/more than 4 months|4 months ago/i.test(message)) {
-      return new HorizonError(
-        `the API refused the window: ${message} (set account.historyAuthorized only if NICE authorised older data)`,
-      );
+      // The engine, which knows the account's 4-month settings, adds what to change.
+      return new HorizonError(`the API refused the window under its 4-month rule: ${message}`);
     }
     if (/too many export requests|exports per 24 hours/i.test(message)) {
       return new QuotaExhaustedError(null, `the API refused the export: quota used up (${message})`);

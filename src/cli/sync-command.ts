@@ -1,3 +1,4 @@
+import { readIsoInstant } from '../config/iso-instant.js';
 import { eachLimited } from '../engine/each-limited.js';
 import { defaultLedgerRetry } from '../engine/export-request.js';
 import { runSync, type StreamSummary, type SyncSummary } from '../engine/sync-runner.js';
@@ -22,13 +23,17 @@ export interface SyncArgs {
   account?: string[];
 }
 
+/**
+ * A date flag (`--start`, `--end`, `--to`): ISO 8601, UTC unless it has an offset, a date alone
+ * its midnight UTC (readIsoInstant); a date the calendar does not have is refused, not rolled over.
+ */
 export function parseInstant(name: string, value: string): Date {
-  const d = new Date(utcUnlessOffset(value));
-  if (Number.isNaN(d.getTime()))
+  const read = readIsoInstant(value);
+  if ('problem' in read)
     throw new ConfigError(
-      `--${name} ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
+      `--${name} ${JSON.stringify(value)} is not a date: ${read.problem} (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
     );
-  return d;
+  return read.date;
 }
 
 export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> {
@@ -212,17 +217,4 @@ function streamTable(streams: readonly StreamSummary[]): string {
     rows.push([st.stream, st.state, String(st.exports.length), String(loaded), st.error ?? st.note ?? '']);
   }
   return table(rows);
-}
-
-/**
- * An ISO 8601 date or date-time as `Date` reads it in UTC: a time without `Z` or an offset is
- * UTC (not the host's time zone, which is how `Date` reads it), a date alone is its midnight
- * UTC. Anything else is left to fail as not a date.
- */
-export function utcUnlessOffset(value: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
-    value.trim(),
-  );
-  if (!m) return 'invalid';
-  return `${m[1]}T${m[2] ?? '00:00:00'}${m[3] ?? 'Z'}`;
 }

@@ -4,6 +4,8 @@ import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ianaZone } from '../parse/value-parsers.js';
 import { defaultRetryPolicy } from '../retry/retry.js';
 import { parseDuration } from './duration.js';
+import { readIsoInstant } from './iso-instant.js';
+import { isPostgresUrl, postgresUrlHint } from './postgres-url.js';
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
@@ -14,16 +16,17 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms;
 });
 
+/** A date or date-time as the CLI's flags take it (UTC unless it has an offset); a calendar's impossible date is refused. */
 const isoDate = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const d = v instanceof Date ? v : new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-  if (Number.isNaN(d.getTime())) {
+  const read = v instanceof Date ? { date: v } : readIsoInstant(v);
+  if ('problem' in read || Number.isNaN(read.date.getTime())) {
     ctx.addIssue({
       code: 'custom',
-      message: `not a date: ${JSON.stringify(v)} (use YYYY-MM-DD or ISO 8601)`,
+      message: `not a date: ${JSON.stringify(v)}${'problem' in read ? `: ${read.problem}` : ''} (use YYYY-MM-DD or ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
     });
     return z.NEVER;
   }
-  return d;
+  return read.date;
 });
 
 const timeZone = z.string().refine((tz) => ianaZone(tz) !== undefined, {
@@ -70,7 +73,15 @@ const accountFields = {
   /** Exports per 24 h the connector never uses: left to people exporting from the dashboard, other tools. */
   reserveForOthers: z.number().int().min(0).max(999).default(0),
   historyAuthorized: z.boolean().default(false),
-  horizonMarginDays: z.number().min(0).max(30).default(1),
+  /** Days kept inside the 4-month horizon: the vendor counts 4 months its own way, up to a day apart from ours. */
+  horizonMarginDays: z
+    .number()
+    .min(1, {
+      error:
+        'must be at least 1 (day): the API counts its 4 months its own way, up to about a day apart from the connector, so with less every first request of a stream that starts at the horizon is refused',
+    })
+    .max(30)
+    .default(1),
   allowedDownloadHosts: z.array(z.string().min(1)).optional(),
   /** Accept plain-http download URLs on allowed hosts (a simulator in a container); never for real accounts. */
   allowInsecureDownloads: z.boolean().default(false),
@@ -203,7 +214,7 @@ export const configSchema = z
       .prefault({}),
     state: z
       .strictObject({
-        url: z.string().min(1).optional(),
+        url: z.string().min(1).refine(isPostgresUrl, { error: postgresUrlHint }).optional(),
         /** Connections each process opens to the state store at most. */
         maxConnections: z.number().int().min(1).max(100).default(2),
       })

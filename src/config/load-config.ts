@@ -6,11 +6,20 @@ import type { z } from 'zod';
 import { destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ConfigError } from '../errors.js';
-import { registerSecret } from '../log/redact.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { SchemaDrift } from '../parse/header-mapping.js';
 import { type AccountSettings, type Config, configSchema } from './config-schema.js';
 import { type LineageSettings, resolveLineage, withLineageFromEnv } from './lineage-config.js';
+import { futureStarts } from './stream-starts.js';
+import {
+  concealSubstitutions,
+  registerConfigSecrets,
+  registerPasswordInUrl,
+  type Substitution,
+  substituteEnv,
+} from './substitute-env.js';
+
+export { substituteEnv };
 
 export const defaultConfigFile = 'cxone-od-sync.yaml';
 
@@ -70,61 +79,6 @@ export interface ResolvedConfig {
 }
 
 /**
- * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. When `VAR` is
- * unset (or empty), `VAR_FILE` names a file whose content is the value (the Docker and Kubernetes
- * secrets convention), trailing line ends trimmed; then the default applies. A value read from a
- * file is registered for redaction; a file that cannot be read is a problem naming the setting,
- * the variable and the path, never the content.
- */
-export function substituteEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  path: string[] = [],
-  problems: string[] = [],
-): unknown {
-  if (typeof value === 'string') {
-    const at = path.join('.') || '(root)';
-    return value.replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-      (_m, name: string, def?: string) => {
-        const v = env[name];
-        if (v !== undefined && v !== '') return v;
-        const file = env[`${name}_FILE`];
-        if (file) return readSecretFile(file, name, at, problems);
-        if (def !== undefined) return def;
-        problems.push(`${at}: environment variable ${name} is not set (nor ${name}_FILE)`);
-        return '';
-      },
-    );
-  }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)], problems));
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k], problems)]),
-    );
-  }
-  return value;
-}
-
-/** The content of `${name}_FILE`, trailing line ends trimmed and registered as a secret. */
-function readSecretFile(file: string, name: string, at: string, problems: string[]): string {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    problems.push(`${at}: ${name} is not set and ${name}_FILE names ${file}, which cannot be read (${code})`);
-    return '';
-  }
-  if (content === '') {
-    problems.push(`${at}: ${name} is not set and ${name}_FILE names ${file}, which is empty`);
-    return '';
-  }
-  registerSecret(content);
-  return content;
-}
-
-/**
  * `archive.dir` when the file does not set it: `CXONE_OD_SYNC_ARCHIVE_DIR` (the container image
  * points it at its volume), else the schema's default.
  */
@@ -148,6 +102,8 @@ export interface ResolveOptions {
    * settings checked); the others need not have their secrets in this process's environment.
    */
   readonly accounts?: readonly string[] | undefined;
+  /** The time a stream's `start` must not be after (default: the system clock's now). */
+  readonly now?: Date | undefined;
 }
 
 /**
@@ -184,17 +140,21 @@ export function resolveConfig(
   options: ResolveOptions = {},
 ): ResolvedConfig {
   const problems: string[] = [];
+  const substitutions: Substitution[] = [];
+  const notValid = (list: readonly string[]) =>
+    new ConfigError(
+      `${source} is not valid:\n  - ${[...new Set(list)].map((p) => concealSubstitutions(p, substitutions)).join('\n  - ')}`,
+    );
   const selected = onlyAccounts(input, options.accounts);
   const withEnv = withLineageFromEnv(selected.input ?? {}, env);
-  const substituted = withArchiveDirFromEnv(substituteEnv(withEnv, env, [], problems), env);
+  const substituted = withArchiveDirFromEnv(substituteEnv(withEnv, env, [], problems, substitutions), env);
+  // Before anything can throw: no problem found below may quote a secret.
+  registerConfigSecrets(substituted);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
-  if (problems.length > 0 || !parsed.success) {
-    throw new ConfigError(`${source} is not valid:\n  - ${[...new Set(problems)].join('\n  - ')}`);
-  }
+  if (problems.length > 0 || !parsed.success) throw notValid(problems);
   const cfg = parsed.data;
   const destinationDb = destinationFactory(cfg.destination.type).databaseUrl(cfg.destination);
-  registerPasswordInUrl(cfg.state.url);
   registerPasswordInUrl(destinationDb);
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
   const archive = { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB };
@@ -204,7 +164,6 @@ export function resolveConfig(
     : [[undefined, cfg.account!, undefined]];
   const accountProblems: string[] = [];
   const accounts = entries.map(([key, settings, ownStreams]) => {
-    for (const s of [settings.clientSecret, settings.accessSecret]) registerSecret(s);
     const apiBase = (settings.apiBase ?? `https://api-${settings.region}.niceincontact.com`).replace(
       /\/+$/,
       '',
@@ -231,9 +190,8 @@ export function resolveConfig(
     };
     return account;
   });
-  accountProblems.push(...sameTenant(accounts));
-  if (accountProblems.length)
-    throw new ConfigError(`${source} is not valid:\n  - ${accountProblems.join('\n  - ')}`);
+  accountProblems.push(...sameTenant(accounts), ...futureStarts(cfg, options.now ?? new Date()));
+  if (accountProblems.length) throw notValid(accountProblems);
   // A single `account:` has its key only now (it may be derived).
   if (!cfg.accounts) assertKnownAccounts(options.accounts, [accounts[0]!.accountKey]);
   return {
@@ -347,16 +305,6 @@ export function defaultDownloadHosts(apiBase: string): string[] {
 
 /** Second-level labels under a country code that are public suffixes (`co.uk`, `com.au`, `ne.jp`). */
 const secondLevelSuffixes = new Set(['co', 'com', 'net', 'org', 'gov', 'ac', 'edu', 'ne', 'or', 'go']);
-
-function registerPasswordInUrl(url: string | undefined): void {
-  if (!url) return;
-  try {
-    const u = new URL(url);
-    if (u.password) registerSecret(decodeURIComponent(u.password));
-  } catch {
-    // not a URL (a socket path, say): nothing to register
-  }
-}
 
 /** Reads a YAML config file (default `cxone-od-sync.yaml` when present) and resolves it. */
 export function loadConfig(

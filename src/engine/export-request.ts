@@ -14,6 +14,7 @@ import { again, done, type RetryPolicy, realSleep, sleepUnlessAborted, withRetry
 import type { ExportRow } from '../state/state-tables.js';
 import type { SubmittedExport } from './export-api.js';
 import { appendToJournal, type JournalEntry } from './export-journal.js';
+import { horizonRefusalAdvice } from './planner.js';
 import type { SyncDeps } from './sync-runner.js';
 
 /** What became of one export request. */
@@ -145,8 +146,12 @@ async function reserveAndSend(
   try {
     submitted = await client.submit(prepared);
   } catch (err) {
-    const message = redact((err as Error).message);
     const now = clock.now();
+    const advice =
+      err instanceof HorizonError
+        ? `; ${horizonRefusalAdvice(window, now, config.horizon, config.settingsPath)}`
+        : '';
+    const message = redact((err as Error).message) + advice;
     if (err instanceof QuotaExhaustedError) {
       // The vendor refused: nothing was created, so the slot is not ours; stop until one frees.
       await state.exports.update(

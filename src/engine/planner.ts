@@ -54,6 +54,27 @@ export function horizon(now: Date, rule: HorizonRule): Date {
   return new Date(fourMonths.toMillis() + rule.marginDays * dayMs);
 }
 
+/**
+ * What to change when the API refuses a window under its 4-month rule, which the planner let
+ * through: a window starting more than 4 months ago was sent because the account says NICE
+ * authorised older data, so that authorisation is missing; any other started no earlier than
+ * the horizon as the connector counted it when planning, so the API counts the 4 months
+ * differently (its time zone, its month lengths) and the margin is too small. `settingsPath`:
+ * `account` or `accounts.<key>`.
+ */
+export function horizonRefusalAdvice(
+  window: Window,
+  now: Date,
+  rule: HorizonRule,
+  settingsPath: string,
+): string {
+  const limit = horizon(now, rule);
+  const fourMonths = horizon(now, { ...rule, marginDays: 0 });
+  if (rule.historyAuthorized && window.start < fourMonths)
+    return `the window starts more than 4 months ago (${fourMonths.toISOString()}) because ${settingsPath}.historyAuthorized is true, and the API does not take that: ask NICE to authorise older data for this account, or set historyAuthorized: false`;
+  return `the window starts no earlier than the connector's horizon (${limit.toISOString()}: 4 calendar months ago plus ${settingsPath}.horizonMarginDays, ${rule.marginDays} day(s)), so the API counts the 4 months its own way: raise ${settingsPath}.horizonMarginDays to ${Math.floor(rule.marginDays) + 1} or more`;
+}
+
 function split(start: Date, end: Date, maxDays: number | undefined, cuts: readonly Date[]): Window[] {
   const points = [
     start.getTime(),

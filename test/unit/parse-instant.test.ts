@@ -33,4 +33,28 @@ describe('parseInstant (--start, --end, --to)', () => {
       /--start "2026-11-01T25:00" is not a date/,
     );
   });
+
+  it('refuses a date or time the calendar does not have, where Date would roll it over', () => {
+    expect(new Date('2026-02-30T00:00:00Z').toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    for (const [value, problem] of [
+      ['2026-02-30', 'February 2026 has days 1 to 28, not 30'],
+      ['2028-02-30T00:00:00Z', 'February 2028 has days 1 to 29, not 30'],
+      ['2026-04-31T10:00', 'April 2026 has days 1 to 30, not 31'],
+      ['2026-13-01', 'there is no month 13'],
+      ['2026-00-10', 'there is no month 0'],
+      ['2026-01-00', 'January 2026 has days 1 to 31, not 0'],
+      ['2026-11-01T24:61', '24:61 is not a time of day'],
+      ['2026-11-01T10:60:00Z', '10:60:00 is not a time of day'],
+      ['2026-11-01T10:00:60Z', '10:00:60 is not a time of day'],
+      ['2026-11-01T24:00:01Z', '24:00:01 is not a time of day'],
+      ['2026-11-01T10:00:00+05:75', '+05:75 is not a UTC offset'],
+    ])
+      expect(() => parseInstant('end', value!), value).toThrow(`--end "${value}" is not a date: ${problem}`);
+  });
+
+  it('takes February 29th of a leap year and 24:00, the end of a day', () => {
+    expect(parseInstant('to', '2028-02-29').toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(parseInstant('to', '2026-12-31T23:59:59.999Z').toISOString()).toBe('2026-12-31T23:59:59.999Z');
+    expect(parseInstant('end', '2026-11-01T24:00').toISOString()).toBe('2026-11-02T00:00:00.000Z');
+  });
 });
