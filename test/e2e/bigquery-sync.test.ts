@@ -34,16 +34,21 @@ describe('sync into BigQuery (e2e, local REST stand-in)', () => {
     const badKey = await cli(['check']);
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('destination.keyFile: no such file: /nonexistent/sa.json');
-    await ws.writeConfig({ state: { url: state.url }, destination, streams: { copilot_aq: {} } });
+    const end = new Date(Date.now() - 86_400_000);
+    end.setUTCHours(0, 0, 0, 0);
+    const start = new Date(end.getTime() - 86_400_000);
+    // The window begins at the stream's start, so that its load sets the first watermark.
+    await ws.writeConfig({
+      state: { url: state.url },
+      destination,
+      streams: { copilot_aq: { start: start.toISOString() } },
+    });
     const env = {
       GCE_METADATA_HOST: fake.metadataHost,
       METADATA_SERVER_DETECTION: 'assume-present',
       GOOGLE_APPLICATION_CREDENTIALS: '',
       HOME: ws.dir,
     };
-    const end = new Date(Date.now() - 86_400_000);
-    end.setUTCHours(0, 0, 0, 0);
-    const start = new Date(end.getTime() - 86_400_000);
     const sync = ['sync', '--json', '--start', start.toISOString(), '--end', end.toISOString()];
 
     const check = await cli(['check', '--json'], { env });

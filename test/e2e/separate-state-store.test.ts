@@ -13,9 +13,13 @@ describe('state store apart from the destination (e2e)', () => {
     const f = await startE2e();
     const { db: dest, ws, cli } = f;
     const state = await f.createDatabase();
-    await ws.writeConfig({ state: { url: state.url }, streams: { copilot_aq: {} } });
     const end = new Date(Date.now() - 86_400_000);
     end.setUTCHours(0, 0, 0, 0);
+    // The window begins at the stream's start, so that its load sets the first watermark.
+    await ws.writeConfig({
+      state: { url: state.url },
+      streams: { copilot_aq: { start: new Date(end.getTime() - 86_400_000).toISOString() } },
+    });
     const args = [
       'sync',
       '--json',

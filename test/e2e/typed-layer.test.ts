@@ -43,7 +43,9 @@ describe('typed layer (e2e)', () => {
     expect(failed!.status).toBe('downloaded');
 
     await ws.writeConfig({
-      streams: { copilot_kb: { timeZone: 'America/New_York', maxRejectedRatio: 0.2 } },
+      streams: {
+        copilot_kb: { timeZone: 'America/New_York', maxRejectedRatio: 0.2, start: start.toISOString() },
+      },
     });
     const replay = await cli(['replay', '--export', failed!.id]);
     expect(replay.code, replay.stderr).toBe(0);
