@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
-import { cliPath } from '../support/cli-harness.js';
 import { type E2eFixture, e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import type { SimulatorOptions } from '../support/simulator.js';
+import { spawnCli } from '../support/sync-child.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import { closedPort, startTcpProxy } from '../support/tcp-proxy.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -29,27 +28,7 @@ describe('quota spend and the vendor id (e2e)', () => {
   }
 
   /** The built CLI as a child process the test can signal, with its output so far. */
-  function spawnSync(f: E2eFixture, env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [cliPath, ...syncArgs(), '--config', f.ws.configPath], {
-      cwd: f.ws.dir,
-      env: { ...process.env, ...f.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out = { stdout: '', stderr: '', ended: false };
-    child.stdout.on('data', (c: Buffer) => {
-      out.stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out.stderr += c.toString();
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('close', (code, signal) => {
-        out.ended = true;
-        resolve({ code, signal });
-      }),
-    );
-    return { child, out, exited };
-  }
+  const spawnSync = (f: E2eFixture, env: NodeJS.ProcessEnv = {}) => spawnCli(f, syncArgs(), env);
 
   const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 30_000, interval: 10 });
 
