@@ -12,8 +12,11 @@ const minute = 60_000;
 describe('check (e2e)', () => {
   const start = e2eFixtures();
 
-  it('refuses a destination schema that migrate refuses (the pg_ prefix), as migrate does', async () => {
+  it('refuses a destination schema that migrate refuses (the pg_ prefix), as migrate does', async (ctx) => {
     const f = await start({ config: { streams: { copilot_kb: {} } } });
+    // The embedded PGlite runs as a superuser that may create pg_ schemas: check and migrate
+    // agree there too, but there is nothing to refuse.
+    if (!f.db.copy) ctx.skip('the embedded PGlite creates pg_ schemas');
     await f.ws.writeConfig({
       streams: { copilot_kb: {} },
       destination: { type: 'postgres', url: f.db.url, schema: 'pg_cxone', copy: f.db.copy },
