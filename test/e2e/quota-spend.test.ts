@@ -1,12 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import { type E2eFixture, e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
 import type { SimulatorOptions } from '../support/simulator.js';
+import { journalDir, journalEntries, stateStoreBehindProxy } from '../support/state-faults.js';
 import { spawnCli } from '../support/sync-child.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { closedPort, startTcpProxy } from '../support/tcp-proxy.js';
+import { closedPort } from '../support/tcp-proxy.js';
 import type { TestDatabase } from '../support/test-database.js';
 
 /**
@@ -157,12 +157,7 @@ describe('quota spend and the vendor id (e2e)', () => {
 
   it('keeps the vendor id in a local journal when the state store drops its connections as the answer arrives, and the next sync loads that export', async () => {
     const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
-    const target = new URL(f.db.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    f.defer(() => proxy.close());
-    const proxied = new URL(f.db.url);
-    proxied.host = `${proxy.host}:${proxy.port}`;
-    await f.ws.writeConfig({ streams, state: { url: proxied.toString() } });
+    const { proxy } = await stateStoreBehindProxy(f, { streams });
 
     const { out, exited } = spawnSync(f, { CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS: '1' });
     await waitFor(() => expect(f.ws.sim.stats.heldExportRequests).toBe(1));
@@ -174,13 +169,8 @@ describe('quota spend and the vendor id (e2e)', () => {
     expect(out.stderr).toMatch(new RegExp(`"msg":"export accepted by the API".*"exportId":"${vendorId}"`));
     expect(out.stderr).toContain('the ledger did not take the export; retrying');
     expect(out.stderr).toMatch(/kept in the local journal.*/);
-    const journalDir = join(f.ws.dir, 'archive', '.journal');
-    const [journalFile, ...others] = await readdir(journalDir);
-    expect(others).toEqual([]);
-    const entries = (await readFile(join(journalDir, journalFile!), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const { files, entries } = await journalEntries(f);
+    expect(files.slice(1)).toEqual([]);
     expect(entries).toEqual([expect.objectContaining({ vendorExportId: vendorId, stream: 'copilot_aq' })]);
     expect(await ledger(f.db)).toEqual([{ status: 'reserved', counts_quota: true, vendor_export_id: null }]);
 
@@ -193,7 +183,7 @@ describe('quota spend and the vendor id (e2e)', () => {
       { status: 'loaded', counts_quota: true, vendor_export_id: vendorId },
     ]);
     // Applied and removed: nothing is left to apply.
-    expect(await readdir(journalDir)).toEqual([]);
+    expect(await readdir(journalDir(f))).toEqual([]);
     await expectTableMatchesSimulator(f.db, copilotAq);
   });
 });

@@ -1,12 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
 import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
+import { journalEntries, stateStoreBehindProxy } from '../support/state-faults.js';
 import { spawnCli } from '../support/sync-child.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
 import type { TestDatabase } from '../support/test-database.js';
 
 /**
@@ -27,12 +25,7 @@ describe('the state store lost mid-sync (e2e)', () => {
 
   it('ends with a StoreError summary keeping the streams so far, journals the accepted export, and the next sync loads both without a second request', async () => {
     const f = await start({ sim: { faults: { holdExportRequests: true } }, config: { streams } });
-    const target = new URL(f.db.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    f.defer(() => proxy.close());
-    const proxied = new URL(f.db.url);
-    proxied.host = `${proxy.host}:${proxy.port}`;
-    await f.ws.writeConfig({ streams, state: { url: proxied.toString() } });
+    const { proxy, url: proxied } = await stateStoreBehindProxy(f, { streams });
     const args = ['sync', '--json', ...yesterdayWindowArgs()];
 
     const { out, exited } = spawnCli(f, args, { CXONE_OD_SYNC_LEDGER_RETRY_BASE_MS: '1' });
@@ -66,7 +59,7 @@ describe('the state store lost mid-sync (e2e)', () => {
     expect(summary.error.message).toMatch(
       /state store cannot be reached or dropped the connection \(state\.url/,
     );
-    expect(summary.error.message).not.toContain(proxied.toString());
+    expect(summary.error.message).not.toContain(proxied);
     const byStream = Object.fromEntries((summary.streams as { stream: string }[]).map((s) => [s.stream, s]));
     expect(byStream.copilot_aq).toMatchObject({
       state: 'failed',
@@ -79,12 +72,7 @@ describe('the state store lost mid-sync (e2e)', () => {
     });
 
     // The accepted export whose id the ledger could not take is in the local journal.
-    const journalDir = join(f.ws.dir, 'archive', '.journal');
-    const [journalFile] = await readdir(journalDir);
-    const entries = (await readFile(join(journalDir, journalFile!), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const { entries } = await journalEntries(f);
     expect(entries).toEqual([expect.objectContaining({ vendorExportId: kbId, stream: 'copilot_kb' })]);
 
     // The database back: the next sync applies the journal, resumes both, requests nothing.

@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { copilotAq } from '../../schemas/copilot-aq.js';
 import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
+import { journalDir, journalEntries } from '../support/state-faults.js';
 import { spawnCli } from '../support/sync-child.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -49,12 +49,7 @@ describe('an export request answered after the stop grace (e2e)', () => {
     const vendorId = f.sim.stats.exportRequests[0]!.id;
     expect(out.stderr).toContain('export answer arrived after the stop grace: kept in the local journal');
     // Journal first (a local fsync), then the ledger.
-    const journalDir = join(f.ws.dir, 'archive', '.journal');
-    const [journalFile] = await readdir(journalDir);
-    const entries = (await readFile(join(journalDir, journalFile!), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const { entries } = await journalEntries(f);
     expect(entries).toEqual([expect.objectContaining({ vendorExportId: vendorId, stream: 'copilot_aq' })]);
     expect(await ledger(f.db)).toEqual([
       { status: 'submitted', counts_quota: true, vendor_export_id: vendorId },
@@ -67,7 +62,7 @@ describe('an export request answered after the stop grace (e2e)', () => {
     expect(await ledger(f.db)).toEqual([
       { status: 'loaded', counts_quota: true, vendor_export_id: vendorId },
     ]);
-    expect(await readdir(journalDir)).toEqual([]);
+    expect(await readdir(journalDir(f))).toEqual([]);
     await expectTableMatchesSimulator(f.db, copilotAq);
   });
 
