@@ -1,4 +1,4 @@
-import type { DestinationFactory } from '../src/engine/destination.js';
+import type { DestinationFactory } from '../src/ports/destination.js';
 import { bigqueryDestinationFactory } from './bigquery/index.js';
 import { postgresDestinationFactory } from './postgres/index.js';
 

@@ -2,17 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BigQuery, Dataset, Job } from '@google-cloud/bigquery';
+import { retryableStatus, StoreError, SyncError } from '../../src/errors.js';
+import { redact } from '../../src/log/redact.js';
+import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import type {
   Destination,
   DestinationCapabilities,
   ExistingRowsAccount,
   LoadJob,
   LoadResult,
-} from '../../src/engine/destination.js';
-import type { DatasetName } from '../../src/engine/lineage.js';
-import { retryableStatus, StoreError, SyncError } from '../../src/errors.js';
-import { redact } from '../../src/log/redact.js';
-import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
+} from '../../src/ports/destination.js';
+import type { DatasetName } from '../../src/ports/lineage.js';
 import { pollUntil } from '../../src/retry/poll.js';
 import { again, done, withRetry } from '../../src/retry/retry.js';
 import { checkDataset } from './bigquery-check.js';

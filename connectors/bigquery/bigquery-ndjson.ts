@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { type LoadJob, loadConstants } from '../../src/engine/destination.js';
+import { type LoadJob, loadConstants } from '../../src/ports/destination.js';
 
 /**
  * Writes the job's rows as newline-delimited JSON for a load job, and counts them: the file's

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { DestinationFactory } from '../../src/engine/destination.js';
 import { ConfigError } from '../../src/errors.js';
+import type { DestinationFactory } from '../../src/ports/destination.js';
 import { bigqueryConfigSchema } from './bigquery-config.js';
 import { BigQueryDestination } from './bigquery-destination.js';
 

@@ -1,15 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { text as readText } from 'node:stream/consumers';
-import type {
-  DownloadResult,
-  ExportApi,
-  ExportRequest,
-  PreparedExport,
-  ServerClockReading,
-  SubmittedExport,
-  VendorExportStatus,
-} from '../../src/engine/export-api.js';
-import type { DatasetName } from '../../src/engine/lineage.js';
 import {
   ApiError,
   AuthError,
@@ -25,6 +15,16 @@ import {
 import type { Logger } from '../../src/log/logger.js';
 import { redact, safeUrl } from '../../src/log/redact.js';
 import type { Window } from '../../src/model/window.js';
+import type {
+  DownloadResult,
+  ExportApi,
+  ExportRequest,
+  PreparedExport,
+  ServerClockReading,
+  SubmittedExport,
+  VendorExportStatus,
+} from '../../src/ports/export-api.js';
+import type { DatasetName } from '../../src/ports/lineage.js';
 import {
   again,
   done,

@@ -5,7 +5,6 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DownloadResult } from '../../src/engine/export-api.js';
 import {
   DownloadError,
   DownloadRefusedError,
@@ -13,6 +12,7 @@ import {
   retryableStatus,
 } from '../../src/errors.js';
 import { safeUrl } from '../../src/log/redact.js';
+import type { DownloadResult } from '../../src/ports/export-api.js';
 import {
   again,
   done,

@@ -1,6 +1,6 @@
-import type { VendorExportStatus } from '../../src/engine/export-api.js';
 import { StatusUnreadableError } from '../../src/errors.js';
 import { redact } from '../../src/log/redact.js';
+import type { VendorExportStatus } from '../../src/ports/export-api.js';
 
 const pending = new Set([
   'pending',

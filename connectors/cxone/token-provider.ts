@@ -1,8 +1,8 @@
 import { text as readText } from 'node:stream/consumers';
-import type { ServerClockReading } from '../../src/engine/export-api.js';
 import { AuthError, retryableStatus, TokenEndpointError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact, registerSecret } from '../../src/log/redact.js';
+import type { ServerClockReading } from '../../src/ports/export-api.js';
 import {
   again,
   defaultRetryPolicy,

@@ -1,5 +1,5 @@
-import type { LoadObserver } from '../../src/engine/lineage.js';
 import type { Logger } from '../../src/log/logger.js';
+import type { LoadObserver } from '../../src/ports/lineage.js';
 import { FileTransport } from './file-transport.js';
 import { HttpTransport } from './http-transport.js';
 import type { LineageTransport } from './lineage-transport.js';

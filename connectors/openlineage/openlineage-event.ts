@@ -1,5 +1,5 @@
-import type { LoadRunResult, LoadRunStart } from '../../src/engine/lineage.js';
 import { type ColumnSpec, metadataColumns } from '../../src/model/stream-schema.js';
+import type { LoadRunResult, LoadRunStart } from '../../src/ports/lineage.js';
 import type { ParentRun } from './parent-run.js';
 
 /** The core spec version the events follow (the schema the tests validate them against). */

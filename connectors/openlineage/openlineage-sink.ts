@@ -1,6 +1,6 @@
-import type { LoadObserver, LoadRun, LoadRunResult, LoadRunStart } from '../../src/engine/lineage.js';
 import type { Logger } from '../../src/log/logger.js';
 import { redact } from '../../src/log/redact.js';
+import type { LoadObserver, LoadRun, LoadRunResult, LoadRunStart } from '../../src/ports/lineage.js';
 import type { LineageTransport } from './lineage-transport.js';
 import { type Producer, type RunEventType, runEvent } from './openlineage-event.js';
 import { uuidV7 } from './uuid-v7.js';

@@ -1,9 +1,9 @@
-import type { LoadConstant } from '../../src/engine/destination.js';
 import { loadMetadataColumns } from '../../src/model/stream-schema.js';
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import { plainDecimalValue, plainIntegerValue } from '../../src/parse/value-parsers.js';
+import type { LoadConstant } from '../../src/ports/destination.js';
 import { copyBytes, type EncodeProgress } from './copy-stream.js';
 
 /**

@@ -1,9 +1,9 @@
-import type { LoadConstant } from '../../src/engine/destination.js';
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
 import { csvQuote } from '../../src/parse/csv-write.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import type { CellValue } from '../../src/parse/value-parsers.js';
+import type { LoadConstant } from '../../src/ports/destination.js';
 import { copyBytes, type EncodeProgress } from './copy-stream.js';
 
 const QUOTE = 0x22;

@@ -1,4 +1,4 @@
-import type { DestinationFactory } from '../../src/engine/destination.js';
+import type { DestinationFactory } from '../../src/ports/destination.js';
 import { type PostgresConfig, postgresConfigSchema, postgresDatabaseName } from './postgres-config.js';
 import { PostgresDestination } from './postgres-destination.js';
 

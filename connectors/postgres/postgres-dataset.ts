@@ -1,4 +1,4 @@
-import type { DatasetName } from '../../src/engine/lineage.js';
+import type { DatasetName } from '../../src/ports/lineage.js';
 
 /** The embedded database of `demo` (PGlite): no server, so no host or port to name. */
 export const embeddedNamespace = 'postgres://pglite';

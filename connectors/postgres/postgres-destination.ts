@@ -1,5 +1,10 @@
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { StoreError, SyncError } from '../../src/errors.js';
+import { redact } from '../../src/log/redact.js';
+import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
+import type { TypedRow } from '../../src/parse/row-typer.js';
+import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import {
   type Destination,
   type DestinationCapabilities,
@@ -8,13 +13,8 @@ import {
   type LoadJob,
   type LoadResult,
   loadConstants,
-} from '../../src/engine/destination.js';
-import type { DatasetName } from '../../src/engine/lineage.js';
-import { StoreError, SyncError } from '../../src/errors.js';
-import { redact } from '../../src/log/redact.js';
-import { type ColumnSpec, loadMetadataColumns, type StreamSchema } from '../../src/model/stream-schema.js';
-import type { TypedRow } from '../../src/parse/row-typer.js';
-import type { TypedBatch } from '../../src/parse/typed-batch.js';
+} from '../../src/ports/destination.js';
+import type { DatasetName } from '../../src/ports/lineage.js';
 import { createSqlPool, type SqlClient, type SqlPool } from '../../src/state/sql-pool.js';
 import { binaryCopyHeader, binaryCopyTrailer, CopyBinaryWriter } from './copy-binary.js';
 import { CopyCsvWriter } from './copy-csv.js';

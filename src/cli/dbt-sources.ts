@@ -4,9 +4,9 @@ import {
   stateTableDocsV4,
 } from '../../migrations/0004-stream-backoff-and-shared-quota.js';
 import type { ResolvedConfig } from '../config/load-config.js';
-import type { TableLocation } from '../engine/destination.js';
-import { type FreshnessThreshold, freshnessThresholds } from '../engine/freshness-thresholds.js';
 import { metadataColumns, type StreamSchema, tableDescription } from '../model/stream-schema.js';
+import { type FreshnessThreshold, freshnessThresholds } from '../plan/freshness-thresholds.js';
+import type { TableLocation } from '../ports/destination.js';
 import { stateSchema } from '../state/state-constants.js';
 
 /** A generic test as dbt reads it: a name, or a name with its arguments. */

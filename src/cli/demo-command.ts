@@ -6,10 +6,10 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PglitePool } from '../../connectors/postgres/pglite-pool.js';
 import { startSimulator } from '../../simulator/simulator-server.js';
 import { resolveConfig } from '../config/load-config.js';
-import { existingRowsAccount } from '../engine/account-column.js';
-import { runSync } from '../engine/sync-runner.js';
+import { createDeployment } from '../deployment/deployment.js';
+import { existingRowsAccount } from '../load/account-column.js';
 import type { Logger } from '../log/logger.js';
-import { createDeployment } from './context.js';
+import { runSync } from '../run/sync-runner.js';
 import { emit, table } from './output.js';
 
 export interface DemoArgs {

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
-import { clearedFailures, inBackoff } from '../engine/export-backoff.js';
+import { type Context, type Deployment, withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode, ExportBusyError } from '../errors.js';
+import { clearedFailures, inBackoff } from '../export/export-backoff.js';
 import type { Logger } from '../log/logger.js';
 import { claimHost } from '../state/export-ledger.js';
 import { isUniqueViolation } from '../state/sql-pool.js';
 import type { ExportPatch, ExportRow } from '../state/state-tables.js';
-import { type Context, type Deployment, withDeployment } from './context.js';
 import { emit, table } from './output.js';
 
 export interface ExportsArgs {

@@ -1,17 +1,17 @@
 import { resolve } from 'node:path';
 import { streamSchemas } from '../../schemas/index.js';
-import { existingRowsAccount as rowsAccount } from '../engine/account-column.js';
-import { checkArchiveDir } from '../engine/archive-check.js';
-import { assertClockAgrees, maxClockSkewMs } from '../engine/clock-check.js';
-import { backoffNote, inBackoff } from '../engine/export-backoff.js';
-import { nextDue, recordNextDue } from '../engine/next-due.js';
-import { quotaSummary } from '../engine/sync-summary.js';
+import { type Context, type Deployment, openDeployment, withDeployment } from '../deployment/deployment.js';
 import { exitCodeOf, worstExitCode } from '../errors.js';
+import { checkArchiveDir } from '../export/archive-check.js';
+import { backoffNote, inBackoff } from '../export/export-backoff.js';
+import { existingRowsAccount as rowsAccount } from '../load/account-column.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { rowJsonSchema } from '../model/row-schema.js';
 import type { StreamSchema } from '../model/stream-schema.js';
-import { type Context, type Deployment, openDeployment, withDeployment } from './context.js';
+import { assertClockAgrees, maxClockSkewMs } from '../run/clock-check.js';
+import { nextDue, recordNextDue } from '../run/next-due.js';
+import { quotaSummary } from '../run/sync-summary.js';
 import { ago, backoffLines, backoffView, dueText, emit, emitPerAccount, quotaText, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {

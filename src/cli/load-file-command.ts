@@ -3,13 +3,13 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { archivePath, reloadArchived } from '../engine/export-lifecycle.js';
+import { onlyAccount, openDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode } from '../errors.js';
+import { archivePath, reloadArchived } from '../export/export-lifecycle.js';
 import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
 import { createRowTyper } from '../parse/row-typer.js';
-import { onlyAccount, openDeployment } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 

@@ -1,14 +1,14 @@
 import { parseDuration } from '../config/duration.js';
-import { forecast } from '../engine/forecast.js';
-import { type Cadence, forecastInput } from '../engine/forecast-input.js';
-import { nextDue, type StreamDue } from '../engine/next-due.js';
-import { horizon } from '../engine/planner.js';
-import { planStreams, selectStreams } from '../engine/sync-plan.js';
-import { quotaShare } from '../engine/sync-schedule.js';
-import { quotaSummary } from '../engine/sync-summary.js';
+import { accountsForStreams, type Context, withDeployment } from '../deployment/deployment.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { accountsForStreams, type Context, withDeployment } from './context.js';
+import { forecast } from '../plan/forecast.js';
+import { type Cadence, forecastInput } from '../plan/forecast-input.js';
+import { horizon } from '../plan/planner.js';
+import { planStreams, selectStreams } from '../plan/sync-plan.js';
+import { nextDue, type StreamDue } from '../run/next-due.js';
+import { quotaShare } from '../run/sync-schedule.js';
+import { quotaSummary } from '../run/sync-summary.js';
 import { backoffLines, backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
 import { parseInstant } from './sync-command.js';
 

@@ -1,7 +1,7 @@
-import { reloadArchived } from '../engine/export-lifecycle.js';
+import { withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode } from '../errors.js';
+import { reloadArchived } from '../export/export-lifecycle.js';
 import type { Logger } from '../log/logger.js';
-import { withDeployment } from './context.js';
 import { emit } from './output.js';
 
 /**

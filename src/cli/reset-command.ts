@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline/promises';
+import { accountsForStreams, openDeployment } from '../deployment/deployment.js';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportRow } from '../state/state-tables.js';
-import { accountsForStreams, openDeployment } from './context.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 

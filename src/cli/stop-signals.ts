@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { RequestsInFlight } from '../engine/export-request.js';
+import type { RequestsInFlight } from '../export/export-request.js';
 import type { Logger } from '../log/logger.js';
 
 /** How long a stopping sync waits for the work in flight before it exits anyway (75). */

@@ -1,12 +1,12 @@
 import { readIsoInstant } from '../config/iso-instant.js';
-import { eachLimited } from '../engine/each-limited.js';
-import { defaultLedgerRetry } from '../engine/export-request.js';
-import { runSync, type StreamSummary, type SyncSummary } from '../engine/sync-runner.js';
-import { type SyncSoFar, syncSoFar } from '../engine/sync-summary.js';
+import { accountsForStreams, type Context, withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode, errorReport, exitCodeOf, worstExitCode } from '../errors.js';
+import { defaultLedgerRetry } from '../export/export-request.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { accountsForStreams, type Context, withDeployment } from './context.js';
+import { eachLimited } from '../run/each-limited.js';
+import { runSync, type StreamSummary, type SyncSummary } from '../run/sync-runner.js';
+import { type SyncSoFar, syncSoFar } from '../run/sync-summary.js';
 import { emit, table } from './output.js';
 import { configuredStopGraceMs, handleStopSignals } from './stop-signals.js';
 

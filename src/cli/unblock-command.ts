@@ -1,7 +1,7 @@
 import { streamSchemas } from '../../schemas/index.js';
+import { withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { withDeployment } from './context.js';
 import { emitPerAccount } from './output.js';
 
 export interface UnblockArgs {

@@ -13,7 +13,7 @@ export interface StreamFailure {
 
 /**
  * `stream_backoff`: per account and stream, a stream the API refuses or whose exports fail at the
- * vendor. The engine decides the backoff (`src/engine/stream-backoff.ts`); this keeps it where
+ * vendor. The engine decides the backoff (`src/plan/stream-backoff.ts`); this keeps it where
  * every process sharing the account, `status` and the freshness view read it.
  */
 export class StreamBackoffs {

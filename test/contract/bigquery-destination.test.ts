@@ -4,10 +4,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadJobIds, stagingTableId } from '../../connectors/bigquery/bigquery-ddl.js';
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import type { LoadJob } from '../../src/engine/destination.js';
 import { ConfigError } from '../../src/errors.js';
 import type { ColumnSpec, StreamSchema } from '../../src/model/stream-schema.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
+import type { LoadJob } from '../../src/ports/destination.js';
 import { type FakeBigQuery, startFakeBigQuery } from '../support/fake-bigquery.js';
 
 /** No table here predates `_account`: asked, it names the account of the load. */

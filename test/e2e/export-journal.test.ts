@@ -7,7 +7,7 @@ import {
   applyJournal,
   type JournalEntry,
   journalPath,
-} from '../../src/engine/export-journal.js';
+} from '../../src/export/export-journal.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { processOwner } from '../../src/state/export-ledger.js';
 import { StateStore } from '../../src/state/state-store.js';

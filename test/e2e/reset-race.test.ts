@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createDeployment } from '../../src/cli/context.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { runSync } from '../../src/engine/sync-runner.js';
+import { createDeployment } from '../../src/deployment/deployment.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { runSync } from '../../src/run/sync-runner.js';
 import { simEnv } from '../support/cli-harness.js';
 import { e2eFixtures } from '../support/e2e-fixture.js';
 

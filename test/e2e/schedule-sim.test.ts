@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScenarioResult, simulateSchedule } from '../../bench/schedule-sim.js';
-import { fairIntervalMs } from '../../src/engine/scheduler.js';
+import { fairIntervalMs } from '../../src/plan/scheduler.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**

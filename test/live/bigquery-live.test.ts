@@ -3,8 +3,8 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import type { LoadJob } from '../../src/engine/destination.js';
 import type { TypedRow } from '../../src/parse/row-typer.js';
+import type { LoadJob } from '../../src/ports/destination.js';
 
 /** No table here predates `_account`: asked, it names the account of the load. */
 const noExistingRows = async () => 'acct-a';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { assertClockAgrees } from '../../src/engine/clock-check.js';
-import type { ExportApi, ServerClockReading } from '../../src/engine/export-api.js';
 import { ClockSkewError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log/logger.js';
+import type { ExportApi, ServerClockReading } from '../../src/ports/export-api.js';
+import { assertClockAgrees } from '../../src/run/clock-check.js';
 
 const at = Date.parse('2026-11-28T12:00:00Z');
 const api = (reading: ServerClockReading | undefined) =>

@@ -5,8 +5,8 @@ import { freshnessViewDocV4 } from '../../migrations/0004-stream-backoff-and-sha
 import { streamSchemas } from '../../schemas/index.js';
 import { dbtSources } from '../../src/cli/dbt-sources.js';
 import { resolveConfig } from '../../src/config/load-config.js';
-import { freshnessThresholds } from '../../src/engine/freshness-thresholds.js';
 import { metadataColumns } from '../../src/model/stream-schema.js';
+import { freshnessThresholds } from '../../src/plan/freshness-thresholds.js';
 
 const hourMs = 3_600_000;
 const account = {

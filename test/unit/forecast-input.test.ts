@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load-config.js';
-import { forecast } from '../../src/engine/forecast.js';
-import { assumedCadence, forecastInput, runsToCome } from '../../src/engine/forecast-input.js';
+import { forecast } from '../../src/plan/forecast.js';
+import { assumedCadence, forecastInput, runsToCome } from '../../src/plan/forecast-input.js';
 
 /** The config's one account, resolved. */
 const resolveAccount = (...args: Parameters<typeof resolveConfig>) => resolveConfig(...args).accounts[0]!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load-config.js';
-import { freshnessThresholds } from '../../src/engine/freshness-thresholds.js';
+import { freshnessThresholds } from '../../src/plan/freshness-thresholds.js';
 
 const hourMs = 3_600_000;
 const account = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { horizon, horizonRefusalAdvice } from '../../src/engine/planner.js';
+import { horizon, horizonRefusalAdvice } from '../../src/plan/planner.js';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const day = 86_400_000;

@@ -3,8 +3,48 @@ import { builtinModules } from 'node:module';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** Imports that may cross a layer boundary: none. */
-const knownViolations: readonly string[] = [];
+/** Imports that may cross a layer boundary, until the ports take them (issue 26): to empty. */
+const knownViolations: readonly string[] = [
+  'src/export/archive-check.ts -> src/state/state-tables.ts',
+  'src/export/archive-prune.ts -> src/state/state-store.ts',
+  'src/export/export-backoff.ts -> src/state/state-tables.ts',
+  'src/export/export-download.ts -> src/state/state-tables.ts',
+  'src/export/export-journal.ts -> src/state/sql-pool.ts',
+  'src/export/export-journal.ts -> src/state/state-store.ts',
+  'src/export/export-lifecycle.ts -> src/config/load-config.ts',
+  'src/export/export-lifecycle.ts -> src/state/state-store.ts',
+  'src/export/export-lifecycle.ts -> src/state/state-tables.ts',
+  'src/export/export-request.ts -> src/config/load-config.ts',
+  'src/export/export-request.ts -> src/run/sync-runner.ts',
+  'src/export/export-request.ts -> src/state/state-tables.ts',
+  'src/load/account-column.ts -> src/state/state-store.ts',
+  'src/load/window-loader.ts -> src/state/export-ledger.ts',
+  'src/load/window-loader.ts -> src/state/state-store.ts',
+  'src/load/window-loader.ts -> src/state/state-tables.ts',
+  'src/load/window-loader.ts -> src/state/watermark-store.ts',
+  'src/plan/forecast-input.ts -> src/config/load-config.ts',
+  'src/plan/forecast-input.ts -> src/state/quota-ledger.ts',
+  'src/plan/forecast.ts -> src/state/state-constants.ts',
+  'src/plan/freshness-thresholds.ts -> src/config/load-config.ts',
+  'src/plan/freshness-thresholds.ts -> src/state/state-constants.ts',
+  'src/plan/scheduler.ts -> src/state/state-constants.ts',
+  'src/plan/stream-backoff.ts -> src/config/load-config.ts',
+  'src/plan/stream-backoff.ts -> src/state/state-tables.ts',
+  'src/plan/sync-plan.ts -> src/config/load-config.ts',
+  'src/ports/destination.ts -> src/state/sql-pool.ts',
+  'src/ports/lineage.ts -> src/log/redact.ts',
+  'src/ports/lineage.ts -> src/state/state-tables.ts',
+  'src/run/next-due.ts -> src/config/load-config.ts',
+  'src/run/next-due.ts -> src/state/state-store.ts',
+  'src/run/next-due.ts -> src/state/state-tables.ts',
+  'src/run/sync-runner.ts -> src/config/load-config.ts',
+  'src/run/sync-runner.ts -> src/state/export-ledger.ts',
+  'src/run/sync-runner.ts -> src/state/state-tables.ts',
+  'src/run/sync-schedule.ts -> src/config/load-config.ts',
+  'src/run/sync-schedule.ts -> src/state/state-store.ts',
+  'src/run/sync-summary.ts -> src/state/quota-ledger.ts',
+  'src/run/sync-summary.ts -> src/state/state-tables.ts',
+];
 
 /** Hand-written source files allowed over the size limit: none. */
 const knownOversized: readonly string[] = [];
@@ -76,9 +116,37 @@ const allowed: Record<string, readonly string[]> = {
   'src/parse': ['src/parse', 'src/model', 'src/errors.ts'],
   schemas: ['schemas', 'src/model'],
   migrations: ['migrations'],
-  'src/state': ['src/state', 'src/model', 'src/errors.ts', 'src/log', 'migrations'],
+  // The interfaces the engine owns (its source, destinations, state, run settings): types only.
+  'src/ports': ['src/ports', 'src/model', 'src/parse', 'src/errors.ts'],
+  // The pipeline, by phase: each phase may import the ones before it, and the ports.
+  'src/plan': ['src/plan', 'src/ports', 'src/model', 'src/errors.ts', 'src/log'],
+  'src/load': ['src/load', 'src/ports', 'src/model', 'src/parse', 'src/errors.ts', 'src/log'],
+  'src/export': [
+    'src/export',
+    'src/load',
+    'src/plan',
+    'src/ports',
+    'src/model',
+    'src/retry',
+    'src/errors.ts',
+    'src/log',
+  ],
+  'src/run': [
+    'src/run',
+    'src/export',
+    'src/load',
+    'src/plan',
+    'src/ports',
+    'src/model',
+    'src/retry',
+    'src/errors.ts',
+    'src/log',
+  ],
+  // The PostgreSQL implementation of the state ports.
+  'src/state': ['src/state', 'src/ports', 'src/model', 'src/errors.ts', 'src/log', 'migrations'],
   'src/config': [
     'src/config',
+    'src/ports',
     'src/model',
     'src/parse',
     'src/errors.ts',
@@ -87,19 +155,9 @@ const allowed: Record<string, readonly string[]> = {
     'schemas',
     'connectors/destinations.ts',
   ],
-  'src/engine': [
-    'src/engine',
-    'src/model',
-    'src/parse',
-    'src/state',
-    'src/retry',
-    'src/errors.ts',
-    'src/log',
-    'src/config',
-  ],
   connectors: [
     'connectors',
-    'src/engine',
+    'src/ports',
     'src/model',
     'src/parse',
     'src/state',
@@ -108,8 +166,42 @@ const allowed: Record<string, readonly string[]> = {
     'src/log',
   ],
   simulator: ['simulator', 'src', 'schemas'],
+  // The composition root: the only place that creates concrete sources, destinations and stores.
+  'src/deployment': [
+    'src/deployment',
+    'src/model',
+    'src/log',
+    'src/errors.ts',
+    'src/retry',
+    'src/parse',
+    'src/ports',
+    'src/plan',
+    'src/load',
+    'src/export',
+    'src/run',
+    'src/state',
+    'src/config',
+    'connectors',
+    'schemas',
+    'migrations',
+  ],
   'src/cli': ['src', 'connectors', 'schemas', 'migrations', 'simulator'],
-  'src/index.ts': ['src', 'schemas'],
+  'src/index.ts': [
+    'src/deployment',
+    'src/model',
+    'src/log',
+    'src/errors.ts',
+    'src/retry',
+    'src/parse',
+    'src/ports',
+    'src/plan',
+    'src/load',
+    'src/export',
+    'src/run',
+    'src/state',
+    'src/config',
+    'schemas',
+  ],
 };
 
 function layerOf(path: string): string | undefined {
@@ -132,8 +224,8 @@ describe('import boundaries', () => {
   const imports = files.flatMap(importsOf);
 
   it('finds the imports of every source file', () => {
-    expect(files).toContain('src/engine/window-loader.ts');
-    expect(imports.filter((i) => i.file === 'src/engine/window-loader.ts').length).toBeGreaterThan(5);
+    expect(files).toContain('src/load/window-loader.ts');
+    expect(imports.filter((i) => i.file === 'src/load/window-loader.ts').length).toBeGreaterThan(5);
     expect(isBuiltin('node:fs') && isBuiltin('fs') && !isBuiltin('kysely')).toBe(true);
   });
 
@@ -163,22 +255,101 @@ describe('import boundaries', () => {
         : specifier,
       relative: specifier.startsWith('.'),
     });
-    expect(violation(at('src/engine/planner.ts', '../../connectors/cxone/token-provider.js'))).toBeDefined();
-    expect(violation(at('src/engine/planner.ts', '../../simulator/simulator-server.js'))).toBeDefined();
-    expect(violation(at('schemas/copilot-kb.ts', '../src/engine/planner.js'))).toBeDefined();
+    expect(violation(at('src/plan/planner.ts', '../../connectors/cxone/token-provider.js'))).toBeDefined();
+    expect(violation(at('src/plan/planner.ts', '../../simulator/simulator-server.js'))).toBeDefined();
+    expect(violation(at('src/plan/planner.ts', '../export/export-request.js'))).toBeDefined();
+    expect(violation(at('src/export/export-lifecycle.ts', '../state/state-store.js'))).toBeDefined();
+    expect(violation(at('src/export/export-lifecycle.ts', '../config/load-config.js'))).toBeDefined();
+    expect(violation(at('src/export/export-lifecycle.ts', '../run/sync-runner.js'))).toBeDefined();
+    expect(violation(at('src/ports/destination.ts', '../state/sql-pool.js'))).toBeDefined();
+    expect(violation(at('src/index.ts', './cli/main.js'))).toBeDefined();
+    expect(violation(at('src/deployment/deployment.ts', '../cli/output.js'))).toBeDefined();
+    expect(violation(at('schemas/copilot-kb.ts', '../src/plan/planner.js'))).toBeDefined();
     expect(violation(at('src/parse/row-typer.ts', '../state/state-store.js'))).toBeDefined();
     expect(violation(at('src/parse/row-typer.ts', '../cli/main.js'))).toBeDefined();
     expect(violation(at('src/state/state-store.ts', '../../connectors/postgres/x.js'))).toBeDefined();
     expect(violation(at('src/model/window.ts', '../errors.js'))).toBeDefined();
-    expect(violation(at('src/state/state-store.ts', '../engine/planner.js'))).toBeDefined();
-    expect(violation(at('src/config/load-config.ts', '../engine/planner.js'))).toBeDefined();
-    expect(violation(at('src/errors.ts', './engine/planner.js'))).toBeDefined();
+    expect(violation(at('src/state/state-store.ts', '../plan/planner.js'))).toBeDefined();
+    expect(violation(at('src/config/load-config.ts', '../plan/planner.js'))).toBeDefined();
+    expect(violation(at('src/errors.ts', './plan/planner.js'))).toBeDefined();
     expect(violation(at('src/retry/retry.ts', '../errors.js'))).toBeDefined();
     expect(violation(at('src/model/window.ts', './stream-schema.js'))).toBeUndefined();
     expect(violation(at('src/model/window.ts', 'node:crypto'))).toBeUndefined();
     expect(violation(at('src/model/window.ts', 'zod'))).toBeUndefined();
-    expect(violation(at('src/engine/planner.ts', '../model/window.js'))).toBeUndefined();
+    expect(violation(at('src/plan/planner.ts', '../model/window.js'))).toBeUndefined();
+    expect(violation(at('src/run/sync-runner.ts', '../export/export-lifecycle.js'))).toBeUndefined();
+    expect(violation(at('src/state/state-store.ts', '../ports/state-ports.js'))).toBeUndefined();
     expect(violation(at('src/cli/main.ts', '../../connectors/cxone/token-provider.js'))).toBeUndefined();
+  });
+});
+
+/** The import cycles among these files (Tarjan's strongly connected components), each sorted. */
+function importCycles(files: readonly string[], imports: readonly Import[]): string[][] {
+  const edges = new Map<string, string[]>(files.map((f) => [f, []]));
+  for (const i of imports) if (i.relative && edges.has(i.target)) edges.get(i.file)?.push(i.target);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v)!) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop()!; ; w = stack.pop()!) {
+      onStack.delete(w);
+      component.push(w);
+      if (w === v) break;
+    }
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const f of files) if (!index.has(f)) visit(f);
+  return cycles;
+}
+
+/** File import cycles left, until the ports take them (issue 26): to 0. */
+const knownCycles = 3;
+
+describe('import cycles', () => {
+  const files = ['src', 'schemas', 'connectors', 'migrations'].flatMap(tsFiles);
+  const imports = files.flatMap(importsOf);
+
+  it('finds a cycle where there is one', () => {
+    const i = (file: string, target: string): Import => ({
+      file,
+      line: 1,
+      specifier: target,
+      target,
+      relative: true,
+    });
+    expect(importCycles(['a', 'b', 'c'], [i('a', 'b'), i('b', 'c'), i('c', 'a')])).toEqual([['a', 'b', 'c']]);
+    expect(importCycles(['a', 'b'], [i('a', 'b')])).toEqual([]);
+  });
+
+  it('has no import loop between files (type imports included), nor between parts of the house', () => {
+    expect(importCycles(files, imports).length).toBeLessThanOrEqual(knownCycles);
+    // The parts' allowed arrows draw no loop either: the layers are a partial order.
+    const parts = Object.keys(allowed);
+    const partOf = (path: string) => layerOf(path) ?? path;
+    const partImports = parts.flatMap((p) =>
+      allowed[p]!.filter((t) => partOf(t) !== p).map((t) => ({
+        file: p,
+        line: 1,
+        specifier: t,
+        target: partOf(t),
+        relative: true,
+      })),
+    );
+    expect(importCycles(parts, partImports).filter((c) => !c.includes('simulator'))).toEqual([]);
   });
 });
 

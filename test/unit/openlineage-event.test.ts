@@ -8,8 +8,8 @@ import { parseParentId } from '../../connectors/openlineage/parent-run.js';
 import { uuidV7 } from '../../connectors/openlineage/uuid-v7.js';
 import { postgresDataset } from '../../connectors/postgres/postgres-dataset.js';
 import { copilotKb } from '../../schemas/copilot-kb.js';
-import type { LoadRunStart } from '../../src/engine/lineage.js';
 import { silentLogger } from '../../src/log/logger.js';
+import type { LoadRunStart } from '../../src/ports/lineage.js';
 import { defaultRetryPolicy } from '../../src/retry/retry.js';
 import { openLineageProblems } from '../support/openlineage-schema.js';
 

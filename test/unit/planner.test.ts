@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { horizon, planExplicit, planStream, stalestFirst } from '../../src/engine/planner.js';
 import { PlanError } from '../../src/errors.js';
+import { horizon, planExplicit, planStream, stalestFirst } from '../../src/plan/planner.js';
 
 const d = (s: string) => new Date(s);
 const rule = { historyAuthorized: false, marginDays: 1 };

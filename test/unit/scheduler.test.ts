@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forecast } from '../../src/engine/forecast.js';
+import { forecast } from '../../src/plan/forecast.js';
 import {
   byPriority,
   expectedRunGapMs,
@@ -9,7 +9,7 @@ import {
   pacedAllowance,
   type ScheduledStream,
   schedule,
-} from '../../src/engine/scheduler.js';
+} from '../../src/plan/scheduler.js';
 
 const h = 3_600_000;
 const day = 24 * h;

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load-config.js';
 import {
-  backoffInForce,
-  backoffsInForce,
-  nextStreamAttempt,
-  requestKey,
-  sharingStreams,
-  streamBackoffNote,
-  streamFailureReason,
-} from '../../src/engine/stream-backoff.js';
-import {
   ApiError,
   AuthError,
   ExportFailedError,
@@ -19,6 +10,15 @@ import {
   RequestNotTakenError,
   VendorExportFailedError,
 } from '../../src/errors.js';
+import {
+  backoffInForce,
+  backoffsInForce,
+  nextStreamAttempt,
+  requestKey,
+  sharingStreams,
+  streamBackoffNote,
+  streamFailureReason,
+} from '../../src/plan/stream-backoff.js';
 import type { StreamBackoffRow } from '../../src/state/state-tables.js';
 
 const h = 3_600_000;

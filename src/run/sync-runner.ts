@@ -1,7 +1,24 @@
 import type { AccountConfig } from '../config/load-config.js';
 import { AuthError, type QuotaExhaustedError, VendorExportFailedError } from '../errors.js';
+import { checkArchiveDir } from '../export/archive-check.js';
+import { pruneArchive } from '../export/archive-prune.js';
+import { backoffNote, inBackoff } from '../export/export-backoff.js';
+import { applyJournal } from '../export/export-journal.js';
+import { driveExport, type LifecycleDeps } from '../export/export-lifecycle.js';
+import { type RequestsInFlight, requestExport } from '../export/export-request.js';
+import { existingRowsAccount } from '../load/account-column.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
+import { maxSlotWaitMs } from '../plan/scheduler.js';
+import {
+  backoffsInForce,
+  endedByAcceptance,
+  nextStreamAttempt,
+  requestKey,
+  streamBackoffNote,
+  streamFailureReason,
+} from '../plan/stream-backoff.js';
+import { planStreams, selectStreams } from '../plan/sync-plan.js';
 import { type RetryPolicy, realSleep, type Sleep, sleepUnlessAborted } from '../retry/retry.js';
 import { claimHost } from '../state/export-ledger.js';
 import {
@@ -10,26 +27,9 @@ import {
   type StreamBackoffRow,
   unfinishedStatuses,
 } from '../state/state-tables.js';
-import { existingRowsAccount } from './account-column.js';
-import { checkArchiveDir } from './archive-check.js';
-import { pruneArchive } from './archive-prune.js';
 import { assertClockAgrees } from './clock-check.js';
 import { eachLimited } from './each-limited.js';
-import { backoffNote, inBackoff } from './export-backoff.js';
-import { applyJournal } from './export-journal.js';
-import { driveExport, type LifecycleDeps } from './export-lifecycle.js';
-import { type RequestsInFlight, requestExport } from './export-request.js';
 import { recordNextDue } from './next-due.js';
-import { maxSlotWaitMs } from './scheduler.js';
-import {
-  backoffsInForce,
-  endedByAcceptance,
-  nextStreamAttempt,
-  requestKey,
-  streamBackoffNote,
-  streamFailureReason,
-} from './stream-backoff.js';
-import { planStreams, selectStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 import { SyncReport, type SyncSummary } from './sync-summary.js';
 

@@ -1,8 +1,8 @@
 import type { AccountConfig, StreamConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
+import { type ScheduleDecision, type ScheduledStream, schedule } from '../plan/scheduler.js';
+import { backoffsInForce, sharingStreams } from '../plan/stream-backoff.js';
 import type { StateStore } from '../state/state-store.js';
-import { type ScheduleDecision, type ScheduledStream, schedule } from './scheduler.js';
-import { backoffsInForce, sharingStreams } from './stream-backoff.js';
 
 /**
  * The account's share of the quota now, as the scheduler takes it: the requests it may have in

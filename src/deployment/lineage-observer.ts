@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createOpenLineageObserver } from '../../connectors/openlineage/index.js';
 import type { LineageSettings } from '../config/lineage-config.js';
-import type { LoadObserver } from '../engine/lineage.js';
 import type { Logger } from '../log/logger.js';
+import type { LoadObserver } from '../ports/lineage.js';
 
 /** The OpenLineage observer for the `lineage` settings, or undefined when none is configured. */
 export function createLineageObserver(

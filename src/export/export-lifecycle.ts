@@ -10,20 +10,20 @@ import {
   SchemaError,
   VendorExportFailedError,
 } from '../errors.js';
+import { loadWindowFile, type WindowLoadResult } from '../load/window-loader.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { type HorizonRule, horizon } from '../plan/planner.js';
+import type { Clock } from '../ports/clock.js';
+import type { Destination } from '../ports/destination.js';
+import type { ExportApi, VendorExportStatus } from '../ports/export-api.js';
+import { type LoadObserver, startLoadRun } from '../ports/lineage.js';
 import { pollUntil } from '../retry/poll.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import { archivedFileProblem } from './archive-check.js';
-import type { Clock } from './clock.js';
-import type { Destination } from './destination.js';
-import type { ExportApi, VendorExportStatus } from './export-api.js';
 import { failurePatch } from './export-backoff.js';
 import { downloadReady } from './export-download.js';
-import { type LoadObserver, startLoadRun } from './lineage.js';
-import { type HorizonRule, horizon } from './planner.js';
-import { loadWindowFile, type WindowLoadResult } from './window-loader.js';
 
 export interface LifecycleDeps {
   readonly state: StateStore;

@@ -9,12 +9,12 @@ import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
 import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
 import type { CellValue } from '../parse/value-parsers.js';
+import type { Destination, LoadResult } from '../ports/destination.js';
 import { exportKey } from '../state/export-ledger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ExportRow } from '../state/state-tables.js';
 import type { RejectedRowInput } from '../state/watermark-store.js';
 import { existingRowsAccount } from './account-column.js';
-import type { Destination, LoadResult } from './destination.js';
 
 export interface WindowLoadInput {
   readonly file: string;

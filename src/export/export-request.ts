@@ -10,12 +10,12 @@ import {
 } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
+import { horizonRefusalAdvice } from '../plan/planner.js';
+import type { SubmittedExport } from '../ports/export-api.js';
 import { again, done, type RetryPolicy, realSleep, sleepUnlessAborted, withRetry } from '../retry/retry.js';
+import type { SyncDeps } from '../run/sync-runner.js';
 import type { ExportRow } from '../state/state-tables.js';
-import type { SubmittedExport } from './export-api.js';
 import { appendToJournal, type JournalEntry } from './export-journal.js';
-import { horizonRefusalAdvice } from './planner.js';
-import type { SyncDeps } from './sync-runner.js';
 
 /** What became of one export request. */
 export type RequestResult =

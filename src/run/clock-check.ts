@@ -1,6 +1,6 @@
 import { AuthError, ClockSkewError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ExportApi } from './export-api.js';
+import type { ExportApi } from '../ports/export-api.js';
 
 /** How far the local clock may be from the vendor's (its `Date` header, to the second) before a sync refuses to plan. */
 export const maxClockSkewMs = 5 * 60_000;

@@ -1,10 +1,10 @@
 import type { AccountConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
+import type { StreamPlan } from '../plan/planner.js';
+import { backoffsInForce, streamBackoffNote } from '../plan/stream-backoff.js';
+import { planStreams } from '../plan/sync-plan.js';
 import type { StateStore } from '../state/state-store.js';
 import type { StreamBackoffRow } from '../state/state-tables.js';
-import type { StreamPlan } from './planner.js';
-import { backoffsInForce, streamBackoffNote } from './stream-backoff.js';
-import { planStreams } from './sync-plan.js';
 import { scheduleRun } from './sync-schedule.js';
 
 /** What the scheduler would decide for one stream if an incremental `sync` ran now. */

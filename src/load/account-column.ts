@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
+import type { ExistingRowsAccount } from '../ports/destination.js';
 import type { StateStore } from '../state/state-store.js';
-import type { ExistingRowsAccount } from './destination.js';
 
 /**
  * Who loaded the rows of a stream's table that predate its `_account` column: the one account

@@ -1,11 +1,11 @@
 import { ExitCode } from '../errors.js';
+import type { DriveOutcome } from '../export/export-lifecycle.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import type { PlannedGap } from '../plan/planner.js';
+import type { Clock } from '../ports/clock.js';
 import type { QuotaView } from '../state/quota-ledger.js';
 import type { ExportRow, StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
-import type { Clock } from './clock.js';
-import type { DriveOutcome } from './export-lifecycle.js';
-import type { PlannedGap } from './planner.js';
 
 /**
  * How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6).
