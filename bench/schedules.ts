@@ -317,11 +317,11 @@ const finalServiceUnavailable: Scenario = {
     // The requests the outage answered 503 to, and how many of them the ledger counts.
     const refused = (
       await h.ctx.state.exports.list([h.ctx.config.accountKey], { statuses: ['failed'], limit: 10_000 })
-    ).filter((e) => e.reserved_at.getTime() >= from && e.reserved_at.getTime() < until);
+    ).filter((e) => e.reservedAt.getTime() >= from && e.reservedAt.getTime() < until);
     return {
       ...counters,
       outageRequests: refused.length,
-      outageRequestsCounted: refused.filter((e) => e.counts_quota).length,
+      outageRequestsCounted: refused.filter((e) => e.countsQuota).length,
       hoursToFirstExportAfterOutage:
         firstAfter === undefined ? -1 : Math.round((firstAfter - until) / 360_000) / 10,
     };

@@ -48,22 +48,21 @@ interface JobStatus {
 }
 
 /**
- * BigQuery destination (SPEC section 8). A load writes the rows as NDJSON to a temporary file,
- * loads it with a job of deterministic id into a staging table of its own (WRITE_TRUNCATE, so
- * a rerun never adds), then runs one multi-statement transaction that deletes the window and
- * inserts the staged rows. BigQuery cannot share a transaction with the state store, so the
- * engine commits the state after `load` returns; a crash in between reloads the export, and the
- * replace gives the same table again.
+ * BigQuery destination. A load writes the rows as NDJSON to a temporary file, loads it with a
+ * job of deterministic id into a staging table of its own (WRITE_TRUNCATE, so a rerun never
+ * adds), then runs one multi-statement transaction that deletes the window and inserts the
+ * staged rows. BigQuery cannot share a transaction with the state store, so the load's state
+ * commits after that transaction (`job.commit()`); a crash in between reloads the export, and
+ * the replace gives the same table again.
  */
 export class BigQueryDestination implements Destination {
   readonly name = 'bigquery';
   readonly capabilities: DestinationCapabilities = {
-    transactionalState: false,
     copy: false,
   };
   private api?: Promise<{ bq: BigQuery; dataset: Dataset }>;
   private datasetReady = false;
-  private readonly prepared = new Map<string, Set<string>>();
+  private readonly tablesReady = new Map<string, Set<string>>();
 
   constructor(private readonly options: BigQueryDestinationOptions) {}
 
@@ -91,14 +90,14 @@ export class BigQueryDestination implements Destination {
     return checkDataset(await this.client(), this.options, streams, (what, err) => this.error(what, err));
   }
 
-  async prepare(
+  async ensureTable(
     schema: StreamSchema,
     added: readonly ColumnSpec[],
     existingRowsAccount: ExistingRowsAccount,
   ): Promise<void> {
     const { bq, dataset } = await this.client();
     await this.ensureDataset();
-    const known = this.prepared.get(schema.name);
+    const known = this.tablesReady.get(schema.name);
     if (known && added.every((c) => known.has(c.name))) return;
     const def = tableDefinition(schema, added);
     const table = dataset.table(schema.name);
@@ -145,7 +144,7 @@ export class BigQueryDestination implements Destination {
         const [now] = await table.getMetadata();
         await table.setMetadata({ labels: { ...now.labels, [accountFilledLabel]: 'true' }, etag: now.etag });
       }
-      this.prepared.set(schema.name, new Set([...fields, ...add].map((f) => f.name)));
+      this.tablesReady.set(schema.name, new Set([...fields, ...add].map((f) => f.name)));
     } catch (err) {
       if (err instanceof SyncError && !(err instanceof StoreError)) throw err;
       throw this.error(`cannot create or update table ${this.datasetName}.${schema.name}`, err);
@@ -217,6 +216,8 @@ export class BigQueryDestination implements Destination {
       });
       await this.waitForJob(replaceJob, `replace transaction ${ids.replace}`);
       const replaced = await this.deletedRows(ids.replace);
+      // The state commits once the window is replaced (BigQuery cannot join its transaction).
+      await job.commit();
       await staging.delete().catch(() => {
         // it expires a day after the load anyway
       });

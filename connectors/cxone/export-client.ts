@@ -102,7 +102,7 @@ export class ExportClient implements ExportApi {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  prepare(request: ExportRequest): PreparedExport {
+  buildRequest(request: ExportRequest): PreparedExport {
     const body: ExportRequestBody = {
       dateRange: {
         startDate: request.window.start.toISOString(),

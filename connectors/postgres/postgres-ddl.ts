@@ -22,7 +22,7 @@ export function qualified(schemaName: string, table: string): string {
 }
 
 /**
- * The statement `prepare` runs first for every missing table; `check` runs it too, rolled back,
+ * The statement `ensureTable` runs first for every missing table; `check` runs it too, rolled back,
  * so that the server's own rules on the name (the prefix `pg_` is reserved) and on privileges
  * (CREATE on the database, even for a schema that exists) refuse it there as they would here.
  */

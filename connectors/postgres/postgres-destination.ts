@@ -44,11 +44,11 @@ const lockTimeoutMs = 5_000;
 const insertBatchParams = 5_000;
 
 /**
- * PostgreSQL destination (SPEC section 8): one typed, commented table per stream holding every
- * account's rows, indexed on the event time and on (`_account`, event time). A load is one
- * transaction: delete the account's rows of the window, COPY the rows straight into the
- * table, and (same database) commit the state. SPEC section 8 names a staging table; writing
- * the table directly inside the transaction gives readers the same atomicity with half the work.
+ * PostgreSQL destination: one typed, commented table per stream holding every account's rows,
+ * indexed on the event time and on (`_account`, event time). A load is one transaction: delete
+ * the account's rows of the window, COPY the rows straight into the table, and (same database)
+ * commit the state. No staging table: writing the table directly inside the transaction gives
+ * readers the same atomicity with half the work.
  */
 export class PostgresDestination implements Destination {
   readonly name = 'postgres';
@@ -59,7 +59,6 @@ export class PostgresDestination implements Destination {
     this.pool =
       typeof options.url === 'string' ? createSqlPool(options.url, options.maxConnections ?? 4) : options.url;
     this.capabilities = {
-      transactionalState: options.sharesStateDatabase,
       // COPY needs node-postgres' own client: a pool passed in (embedded PGlite) never copies.
       copy: (options.copy ?? true) && typeof options.url === 'string',
     };
@@ -88,7 +87,7 @@ export class PostgresDestination implements Destination {
     }
   }
 
-  /** Runs what `prepare` runs first, in a transaction rolled back: the server refuses it here or not at all. */
+  /** Runs what `ensureTable` runs first, in a transaction rolled back: the server refuses it here or not at all. */
   private async tryCreateSchema(client: SqlClient): Promise<void> {
     await client.query('begin');
     try {
@@ -114,7 +113,7 @@ export class PostgresDestination implements Destination {
    * its index, built concurrently. Nothing takes a lock on a table that is up to date, so one
    * account's load never waits for another's.
    */
-  async prepare(
+  async ensureTable(
     schema: StreamSchema,
     added: readonly ColumnSpec[],
     existingRowsAccount: ExistingRowsAccount,
@@ -256,11 +255,11 @@ export class PostgresDestination implements Destination {
       const loaded = job.batches
         ? await copyBatches(client, table, colList, job, meta)
         : await insertRows(client, table, colList, cols.length, job.rows, meta);
-      const statements = await job.beforeCommit(loaded);
-      if (this.capabilities.transactionalState) {
-        for (const q of statements) await client.query(q.sql, q.parameters);
-      }
+      await job.beforeCommit(loaded);
+      // The state store in this database: its commit joins the data's transaction.
+      if (this.options.sharesStateDatabase) await job.commit(client);
       await client.query('commit');
+      if (!this.options.sharesStateDatabase) await job.commit();
       return { rows: loaded, replaced: del.rowCount ?? 0 };
     } catch (err) {
       await client.query('rollback').catch(() => {});

@@ -73,7 +73,7 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
       // As `migrate` does: the state store, then every stream's table (the deferred one too).
       await ctx.state.migrate();
       for (const s of account.streams)
-        await ctx.destination.prepare(
+        await ctx.destination.ensureTable(
           s.schema,
           [],
           existingRowsAccount(ctx.state, s.schema.name, d.soleAccount),

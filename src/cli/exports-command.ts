@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { type Context, type Deployment, withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode, ExportBusyError } from '../errors.js';
-import { clearedFailures, inBackoff } from '../export/export-backoff.js';
+import { inBackoff } from '../ledger/export-backoff.js';
+import { abandon, retry } from '../ledger/export-transitions.js';
 import type { Logger } from '../log/logger.js';
-import { claimHost } from '../state/export-ledger.js';
-import { isUniqueViolation } from '../state/sql-pool.js';
-import type { ExportPatch, ExportRow } from '../state/state-tables.js';
+import { claimHost } from '../ports/claim-owner.js';
+import type { ExportPatch, ExportRecord } from '../ports/export-record.js';
 import { emit, table } from './output.js';
 
 export interface ExportsArgs {
@@ -21,22 +21,24 @@ export interface ExportsArgs {
   account?: string[];
 }
 
-/** One ledger row as `exports` shows it. */
-function rowView(r: ExportRow, now: Date) {
+/** One export as `exports` shows it (`exportId`: `vendorExportId` under its earlier name). */
+function rowView(r: ExportRecord, now: Date) {
   return {
-    ledgerId: r.id,
+    ledgerId: r.ledgerId,
     stream: r.stream,
-    windowStart: r.window_start.toISOString(),
-    windowEnd: r.window_end.toISOString(),
+    windowStart: r.windowStart.toISOString(),
+    windowEnd: r.windowEnd.toISOString(),
     status: r.status,
-    exportId: r.vendor_export_id,
+    vendorExportId: r.vendorExportId,
+    exportKey: r.exportKey,
+    exportId: r.vendorExportId,
     attempts: r.attempts,
     failures: r.failures,
     error: r.error,
-    nextAttemptAt: r.next_attempt_at?.toISOString() ?? null,
+    nextAttemptAt: r.nextAttemptAt?.toISOString() ?? null,
     inBackoff: inBackoff(r, now),
     claimedBy: claimHost(r),
-    updatedAt: r.updated_at.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
   };
 }
 
@@ -68,7 +70,8 @@ export async function exportsCommand(args: ExportsArgs, log: Logger): Promise<nu
       throw new ConfigError(
         `no export ${args.id} in the ledger of account ${d.accounts.map((c) => c.config.accountKey).join(', ')} (see \`exports\`)`,
       );
-    const patch = action === 'retry' ? retryPatch(row) : abandonPatch(row, args.reason!.trim());
+    // Checked before the claim: an export these do not apply to is a usage error, changing nothing.
+    const patch = action === 'retry' ? retry(row) : abandon(row, args.reason!.trim());
     return act(ctx, args, action, row, patch);
   });
 }
@@ -119,72 +122,36 @@ async function list(d: Deployment, args: ExportsArgs): Promise<number> {
   return ExitCode.done;
 }
 
-function retryPatch(row: ExportRow): ExportPatch {
-  if (!row.vendor_export_id || !row.status_url)
-    throw new ConfigError(
-      `export ${row.id} has no vendor export to download again (status ${row.status}${row.api_path === 'load-file' ? ', a file loaded by hand: run load-file again' : ''}); \`exports abandon ${row.id} --reason TEXT\` gives it up`,
-    );
-  if (row.status === 'reserved')
-    throw new ConfigError(
-      `export ${row.id} was never confirmed by the API; the next sync gives it up by itself`,
-    );
-  if (row.status === 'loaded')
-    throw new ConfigError(
-      `export ${row.id} is loaded; \`replay --export ${row.id}\` loads its archived file again (a download would overwrite newer rows of the window's lookback with older ones)`,
-    );
-  return {
-    status: 'submitted',
-    archive_path: null,
-    bytes: null,
-    sha256: null,
-    attempts: 0,
-    retryable: null,
-    ...clearedFailures,
-    error: `retry asked by an operator (exports retry) at status ${row.status}${row.error ? `; last error: ${row.error}` : ''}`,
-  };
-}
-
-function abandonPatch(row: ExportRow, reason: string): ExportPatch {
-  if (row.status === 'loaded')
-    throw new ConfigError(
-      `export ${row.id} is loaded; nothing to abandon (reset --stream ${row.stream} moves the watermark back)`,
-    );
-  return {
-    status: 'failed',
-    retryable: false,
-    next_attempt_at: null,
-    error: `abandoned by an operator (exports abandon): ${reason}${row.error ? `; last error: ${row.error}` : ''}`,
-  };
-}
-
 async function act(
   ctx: Context,
   args: ExportsArgs,
   action: string,
-  row: ExportRow,
+  row: ExportRecord,
   patch: ExportPatch,
 ): Promise<number> {
   const { state, clock } = ctx;
-  const claimed = await state.exports.claim(row.id, ctx.owner, clock.now());
+  const claimed = await state.exports.claim(row.ledgerId, ctx.owner, clock.now());
   if (!claimed)
     throw new ExportBusyError(
-      `export ${row.id} is being worked on by another process (${claimHost(row) ?? 'unknown host'}); run exports ${action} again when it is done`,
+      `export ${row.ledgerId} is being worked on by another process (${claimHost(row) ?? 'unknown host'}); run exports ${action} again when it is done`,
     );
   const runId = await state.runs.start(`exports ${action}`, ctx.config.accountKey, clock.now());
-  let updated: ExportRow;
+  let updated: ExportRecord | 'window-taken';
   try {
-    updated = await state.exports.update(row.id, patch, clock.now());
+    updated = await state.exports.writeUnlessWindowTaken(row.ledgerId, patch, clock.now());
   } catch (err) {
-    await state.runs.finish(runId, 'error', ExitCode.usage, { ledgerId: row.id, action }, clock.now());
-    if (isUniqueViolation(err))
-      throw new ConfigError(
-        `export ${row.id}: another unfinished export of the same window is in the ledger (see \`exports --stream ${row.stream}\`)`,
-      );
+    await state.runs.finish(runId, 'error', ExitCode.usage, { ledgerId: row.ledgerId, action }, clock.now());
     throw err;
   } finally {
-    await state.exports.release(row.id, ctx.owner);
+    await state.exports.release(row.ledgerId, ctx.owner);
   }
-  if (action === 'retry' && claimed.archive_path) await rm(claimed.archive_path, { force: true });
+  if (updated === 'window-taken') {
+    await state.runs.finish(runId, 'error', ExitCode.usage, { ledgerId: row.ledgerId, action }, clock.now());
+    throw new ConfigError(
+      `export ${row.ledgerId}: another unfinished export of the same window is in the ledger (see \`exports --stream ${row.stream}\`)`,
+    );
+  }
+  if (action === 'retry' && claimed.archivePath) await rm(claimed.archivePath, { force: true });
   const result = {
     command: `exports ${action}`,
     outcome: 'done',
@@ -196,8 +163,8 @@ async function act(
   await state.runs.finish(runId, 'done', ExitCode.done, result, clock.now());
   emit(result, args.json, () =>
     action === 'retry'
-      ? `export ${row.id} (${row.stream}) is submitted again: the next sync downloads it through the status endpoint, with no new export request`
-      : `export ${row.id} (${row.stream}) abandoned (it stays counted in the quota); the next sync plans its window [${updated.window_start.toISOString()}, ${updated.window_end.toISOString()}) again`,
+      ? `export ${row.ledgerId} (${row.stream}) is submitted again: the next sync downloads it through the status endpoint, with no new export request`
+      : `export ${row.ledgerId} (${row.stream}) abandoned (it stays counted in the quota); the next sync plans its window [${updated.windowStart.toISOString()}, ${updated.windowEnd.toISOString()}) again`,
   );
   return ExitCode.done;
 }

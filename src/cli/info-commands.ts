@@ -3,7 +3,7 @@ import { streamSchemas } from '../../schemas/index.js';
 import { type Context, type Deployment, openDeployment, withDeployment } from '../deployment/deployment.js';
 import { exitCodeOf, worstExitCode } from '../errors.js';
 import { checkArchiveDir } from '../export/archive-check.js';
-import { backoffNote, inBackoff } from '../export/export-backoff.js';
+import { backoffNote, inBackoff } from '../ledger/export-backoff.js';
 import { existingRowsAccount as rowsAccount } from '../load/account-column.js';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
@@ -131,7 +131,8 @@ export async function migrateCommand(
   try {
     const applied = await d.state.migrate();
     const streams = enabledStreams(d);
-    for (const s of streams) await d.destination.prepare(s, [], rowsAccount(d.state, s.name, d.soleAccount));
+    for (const s of streams)
+      await d.destination.ensureTable(s, [], rowsAccount(d.state, s.name, d.soleAccount));
     // The freshness view has a row per account and enabled stream, with its next due time,
     // before any sync.
     for (const ctx of d.accounts)
@@ -190,18 +191,19 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
       backoff: backoffView(due.get(name)?.backoff ?? null),
       gaps: gaps
         .filter((g) => g.stream === name)
-        .map((g) => ({ start: g.gap_start.toISOString(), end: g.gap_end.toISOString(), reason: g.reason })),
+        .map((g) => ({ start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason })),
       inFlight: inFlight
         .filter((e) => e.stream === name)
         .map((e) => ({
-          ledgerId: e.id,
-          exportId: e.vendor_export_id,
+          ledgerId: e.ledgerId,
+          vendorExportId: e.vendorExportId,
+          exportId: e.vendorExportId,
           status: e.status,
-          windowStart: e.window_start.toISOString(),
-          windowEnd: e.window_end.toISOString(),
+          windowStart: e.windowStart.toISOString(),
+          windowEnd: e.windowEnd.toISOString(),
           error: e.error,
           failures: e.failures,
-          nextAttemptAt: e.next_attempt_at?.toISOString() ?? null,
+          nextAttemptAt: e.nextAttemptAt?.toISOString() ?? null,
           ...(inBackoff(e, now) ? { stuck: backoffNote(e) } : {}),
         })),
     };
@@ -209,8 +211,8 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
   const lastRun = runs[0]
     ? {
         id: runs[0].id,
-        startedAt: runs[0].started_at.toISOString(),
-        endedAt: runs[0].ended_at?.toISOString() ?? null,
+        startedAt: runs[0].startedAt.toISOString(),
+        endedAt: runs[0].endedAt?.toISOString() ?? null,
         outcome: runs[0].outcome,
       }
     : null;

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { onlyAccount, openDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { archivePath, reloadArchived } from '../export/export-lifecycle.js';
+import { localFileCopied, recordLocalFile } from '../ledger/export-transitions.js';
 import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
@@ -89,32 +90,35 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
         .replace(/\.csv$/i, '')
         .replace(/[^A-Za-z0-9_-]/g, '_')
         .slice(0, 80) || 'file';
-    const inserted = await ctx.state.exports.recordLocalFile(
-      {
-        account: config.accountKey,
-        stream: stream.schema.name,
-        api_path: 'load-file',
-        window_start: window.start,
-        window_end: window.end,
-        time_zone: zone,
-        request_body: JSON.stringify({ file: basename(file), sha256: digest }),
-        file_name: safeName,
-      },
+    const inserted = await ctx.state.exports.insert(
+      recordLocalFile(
+        {
+          account: config.accountKey,
+          stream: stream.schema.name,
+          apiPath: 'load-file',
+          windowStart: window.start,
+          windowEnd: window.end,
+          timeZone: zone,
+          requestBody: JSON.stringify({ file: basename(file), sha256: digest }),
+          fileName: safeName,
+        },
+        now,
+      ),
       ctx.owner,
       now,
     );
     const dest = archivePath(config.archive.dir, inserted);
     await mkdir(join(config.archive.dir, stream.schema.name), { recursive: true });
     await copyFile(file, dest);
-    const row = await ctx.state.exports.update(
-      inserted.id,
-      { archive_path: dest, sha256: digest, bytes: statSync(dest).size, downloaded_at: now },
+    const row = await ctx.state.exports.write(
+      inserted.ledgerId,
+      localFileCopied(inserted, { archivePath: dest, sha256: digest, bytes: statSync(dest).size }, now),
       now,
     );
     const loaded = await reloadArchived(row, stream, ctx);
     const base = {
       command: 'load-file',
-      ledgerId: row.id,
+      ledgerId: row.ledgerId,
       stream: row.stream,
       windowStart: window.start.toISOString(),
       windowEnd: window.end.toISOString(),
@@ -124,7 +128,7 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
       : { ...base, outcome: 'failed', exitCode: ExitCode.failed, error: loaded.error };
     emit(result, args.json, () =>
       loaded.ok
-        ? `loaded ${args.file} into ${row.stream} [${base.windowStart}, ${base.windowEnd}): ${loaded.rows} rows, ${loaded.rejected} rejected (ledger id ${row.id})`
+        ? `loaded ${args.file} into ${row.stream} [${base.windowStart}, ${base.windowEnd}): ${loaded.rows} rows, ${loaded.rejected} rejected (ledger id ${row.ledgerId})`
         : `load of ${args.file} failed: ${loaded.error}`,
     );
     return result.exitCode;

@@ -1,6 +1,5 @@
 import { redact } from '../log/redact.js';
-import type { QuotaView } from '../state/quota-ledger.js';
-import type { StreamBackoffRow } from '../state/state-tables.js';
+import type { QuotaView, StreamBackoff } from '../ports/state-ports.js';
 
 /**
  * Writes a command's result: with `--json`, one JSON document on one line of stdout (so that an
@@ -65,13 +64,13 @@ export function quotaText(q: QuotaView): string {
 }
 
 /** A stream's backoff as `status` and `plan` show it in JSON (null when none is in force). */
-export function backoffView(row: StreamBackoffRow | null) {
+export function backoffView(row: StreamBackoff | null) {
   return row
     ? {
         reason: row.reason,
         failures: row.failures,
-        since: row.first_failed_at.toISOString(),
-        until: row.next_attempt_at.toISOString(),
+        since: row.firstFailedAt.toISOString(),
+        until: row.nextAttemptAt.toISOString(),
         error: row.error,
       }
     : null;

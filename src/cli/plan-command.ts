@@ -117,7 +117,7 @@ async function accountPlan(
       const when = resuming.length
         ? 'after the unfinished export'
         : d?.backoff
-          ? `backed off until ${d.backoff.next_attempt_at.toISOString()} (${d.backoff.reason})`
+          ? `backed off until ${d.backoff.nextAttemptAt.toISOString()} (${d.backoff.reason})`
           : d && !d.request && d.dueAt
             ? `not due until ${d.dueAt.toISOString()}`
             : i === 0 && getsSlot.has(stream)
@@ -128,7 +128,7 @@ async function accountPlan(
     return {
       stream,
       watermark: watermark?.toISOString() ?? null,
-      resume: resuming.map((e) => ({ ledgerId: e.id, status: e.status })),
+      resume: resuming.map((e) => ({ ledgerId: e.ledgerId, status: e.status })),
       windows,
       gaps: plan.gaps.map((g) => ({
         start: g.start.toISOString(),

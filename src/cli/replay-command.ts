@@ -24,30 +24,30 @@ export async function replayCommand(
     }
     const config = ctx.config;
     // A file that is gone or altered is refused by the load itself, which says what to run.
-    if (!row.archive_path) {
+    if (!row.archivePath) {
       throw new ConfigError(
-        `export ${row.id} has no archived file (status ${row.status}); it cannot be replayed${row.vendor_export_id ? ` (\`exports retry ${row.id}\` then \`sync\` downloads it again)` : ''}`,
+        `export ${row.ledgerId} has no archived file (status ${row.status}); it cannot be replayed${row.vendorExportId ? ` (\`exports retry ${row.ledgerId}\` then \`sync\` downloads it again)` : ''}`,
       );
     }
     const stream = config.streams.find((s) => s.schema.name === row.stream);
     if (!stream)
       throw new ConfigError(
-        `export ${row.id} is of stream ${row.stream}, which is not enabled in the config`,
+        `export ${row.ledgerId} is of stream ${row.stream}, which is not enabled in the config`,
       );
-    const claimed = await ctx.state.exports.claim(row.id, ctx.owner, ctx.clock.now());
+    const claimed = await ctx.state.exports.claim(row.ledgerId, ctx.owner, ctx.clock.now());
     if (!claimed)
       throw new ConfigError(
-        `export ${row.id} is being worked on by another process; try again when it is done`,
+        `export ${row.ledgerId} is being worked on by another process; try again when it is done`,
       );
     const loaded = await reloadArchived(claimed, stream, ctx);
-    const base = { command: 'replay', ledgerId: row.id, stream: row.stream };
+    const base = { command: 'replay', ledgerId: row.ledgerId, stream: row.stream };
     const result = loaded.ok
       ? { ...base, outcome: 'done', exitCode: ExitCode.done, rows: loaded.rows, rejected: loaded.rejected }
       : { ...base, outcome: 'failed', exitCode: ExitCode.failed, error: loaded.error };
     emit(result, args.json, () =>
       loaded.ok
-        ? `replayed export ${row.id} (${row.stream}): ${loaded.rows} rows loaded, ${loaded.rejected} rejected`
-        : `replay of export ${row.id} failed: ${loaded.error}`,
+        ? `replayed export ${row.ledgerId} (${row.stream}): ${loaded.rows} rows loaded, ${loaded.rejected} rejected`
+        : `replay of export ${row.ledgerId} failed: ${loaded.error}`,
     );
     return result.exitCode;
   });

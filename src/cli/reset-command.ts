@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { accountsForStreams, openDeployment } from '../deployment/deployment.js';
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ExportRow } from '../state/state-tables.js';
+import type { ExportRecord } from '../ports/export-record.js';
 import { emit } from './output.js';
 import { parseInstant } from './sync-command.js';
 
@@ -27,12 +27,12 @@ export async function resetCommand(
     }));
     const to = args.to ? parseInstant('to', args.to) : null;
     await d.state.migrate();
-    const refusal = (account: string, held: readonly ExportRow[]) =>
+    const refusal = (account: string, held: readonly ExportRecord[]) =>
       new StreamBusyError(
         `reset refused: another process is working on the stream (${held
           .map(
             (r) =>
-              `${many ? `${account} ` : ''}${r.stream} export ${r.id} (${r.status}) claimed by ${r.claimed_by} until ${r.claim_expires_at?.toISOString()}`,
+              `${many ? `${account} ` : ''}${r.stream} export ${r.ledgerId} (${r.status}) claimed by ${r.claimedBy} until ${r.claimExpiresAt?.toISOString()}`,
           )
           .join(
             '; ',

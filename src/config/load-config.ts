@@ -6,8 +6,7 @@ import type { z } from 'zod';
 import { destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ConfigError } from '../errors.js';
-import type { StreamSchema } from '../model/stream-schema.js';
-import type { SchemaDrift } from '../parse/header-mapping.js';
+import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
 import { type AccountSettings, type Config, configSchema } from './config-schema.js';
 import { type LineageSettings, resolveLineage, withLineageFromEnv } from './lineage-config.js';
 import { futureStarts } from './stream-starts.js';
@@ -19,47 +18,15 @@ import {
   substituteEnv,
 } from './substitute-env.js';
 
+export type { AccountRunSettings, StreamConfig };
 export { substituteEnv };
 
 export const defaultConfigFile = 'cxone-od-sync.yaml';
 
-/** A stream as the engine runs it: its schema and its options with defaults applied. */
-export interface StreamConfig {
-  readonly schema: StreamSchema;
-  readonly apiPath: string;
-  readonly start: Date | undefined;
-  readonly timeZone: string;
-  readonly channels: readonly string[] | undefined;
-  readonly filters: Readonly<Record<string, readonly string[]>> | undefined;
-  readonly lookbackMs: number;
-  readonly settleMs: number;
-  readonly maxWindowDays: number | undefined;
-  /** Its share of the quota relative to the other streams (`weight`, default 1). */
-  readonly weight: number;
-  /** The least new data a request of it must bring (`minInterval`); default: the scheduler's. */
-  readonly minIntervalMs: number | undefined;
-  readonly schemaDrift: SchemaDrift;
-  readonly maxRejectedRatio: number;
-}
-
-/** One CXone account as the engine runs it: its key, its quota and 4-month rule, its streams. */
-export interface AccountConfig {
-  /** Quota, ledger and `_account` key: the `accounts:` key, `account.name`, or a hash of the API base and access key. */
-  readonly accountKey: string;
+/** One CXone account as the CLI's composition resolves it: the engine's run settings, and its validated settings. */
+export interface AccountConfig extends AccountRunSettings {
   /** The account's validated settings (credentials, polling, retries). Read by the CLI's composition only. */
   readonly settings: AccountSettings;
-  /** Where its settings are in the config, for messages: `account` or `accounts.<key>`. */
-  readonly settingsPath: string;
-  /** Exports the vendor allows per rolling 24 h (`exportsPer24h`), and those left to others (`reserveForOthers`). */
-  readonly quota: { readonly perDay: number; readonly reserveForOthers: number };
-  /** The 4-month rule as this account has it (`historyAuthorized`, `horizonMarginDays`). */
-  readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
-  /** Where downloaded files are kept, and for how long after they are loaded (shared by every account). */
-  readonly archive: { readonly dir: string; readonly keepDays: number; readonly minFreeMB: number };
-  readonly apiBase: string;
-  readonly allowedDownloadHosts: readonly string[];
-  readonly stateUrl: string;
-  readonly streams: readonly StreamConfig[];
 }
 
 /** A whole deployment: its accounts, and what they share (state store, destination, archive). */

@@ -4,18 +4,22 @@ import { destinationFactory } from '../../connectors/destinations.js';
 import { type AccountConfig, loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { processOwner } from '../ports/claim-owner.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { Destination } from '../ports/destination.js';
 import type { LoadObserver } from '../ports/lineage.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../retry/retry.js';
 import type { SyncDeps } from '../run/sync-runner.js';
-import { processOwner } from '../state/export-ledger.js';
 import type { SqlPool } from '../state/sql-pool.js';
 import { StateStore } from '../state/state-store.js';
 import { createLineageObserver } from './lineage-observer.js';
 
 /** One account's dependencies: its own client and token provider; the state store and destination shared. */
 export interface Context extends SyncDeps {
+  /** The engine reads it through its ports; the CLI also migrates and closes it. */
+  readonly state: StateStore;
+  /** The engine reads the run settings; the CLI also reads the account's validated settings. */
+  readonly config: AccountConfig;
   readonly tokens: TokenProvider;
 }
 

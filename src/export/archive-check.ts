@@ -4,7 +4,7 @@ import { mkdir, open, rm, stat, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LocalStorageError, localStorageCode } from '../errors.js';
-import type { ExportRow } from '../state/state-tables.js';
+import type { ExportRecord } from '../ports/export-record.js';
 
 /**
  * Proves that `archive.dir` can take a file before anything is spent on one (`check`, and `sync`
@@ -53,23 +53,25 @@ export async function checkArchiveDir(dir: string, minFreeMB: number): Promise<{
 }
 
 /** Why an archived file cannot be trusted, or null when it is the file the ledger recorded. */
-export async function archivedFileProblem(row: ExportRow): Promise<string | null> {
-  const path = row.archive_path;
-  if (!path) return `export ${row.id} has no archived file`;
+export async function archivedFileProblem(
+  record: Pick<ExportRecord, 'ledgerId' | 'archivePath' | 'bytes' | 'sha256'>,
+): Promise<string | null> {
+  const { archivePath: path, ledgerId } = record;
+  if (!path) return `export ${ledgerId} has no archived file`;
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (err) {
-    return `the archived file ${path} of export ${row.id} cannot be read (${(err as { code?: string }).code ?? (err as Error).message})`;
+    return `the archived file ${path} of export ${ledgerId} cannot be read (${(err as { code?: string }).code ?? (err as Error).message})`;
   }
-  if (row.bytes !== null && size !== Number(row.bytes))
-    return `the archived file ${path} of export ${row.id} has ${size} bytes, the ledger recorded ${row.bytes}`;
-  if (row.sha256) {
+  if (record.bytes !== null && size !== record.bytes)
+    return `the archived file ${path} of export ${ledgerId} has ${size} bytes, the ledger recorded ${record.bytes}`;
+  if (record.sha256) {
     const h = createHash('sha256');
     await pipeline(createReadStream(path), h);
     const digest = h.digest('hex');
-    if (digest !== row.sha256)
-      return `the archived file ${path} of export ${row.id} has sha256 ${digest}, the ledger recorded ${row.sha256}`;
+    if (digest !== record.sha256)
+      return `the archived file ${path} of export ${ledgerId} has sha256 ${digest}, the ledger recorded ${record.sha256}`;
   }
   return null;
 }

@@ -7,21 +7,24 @@ import {
   LocalStorageError,
   localStorageCode,
 } from '../errors.js';
+import { fail, keepWithError, recordDownload, requeueDownload } from '../ledger/export-transitions.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import type { ExportRow } from '../state/state-tables.js';
-import { clearedFailures } from './export-backoff.js';
-import type { DriveOutcome, LifecycleDeps } from './export-lifecycle.js';
+import type { ExportRecord } from '../ports/export-record.js';
+import type { DriveOutcome, LifecycleDeps } from './drive-outcome.js';
 
 /** Where an export's raw file is archived: `<archive.dir>/<stream>/<ledger id>-<file name>.csv`. */
-export function archivePath(archiveDir: string, row: ExportRow): string {
-  return resolve(join(archiveDir, row.stream, `${row.id}-${row.file_name}.csv`));
+export function archivePath(
+  archiveDir: string,
+  record: Pick<ExportRecord, 'stream' | 'ledgerId' | 'fileName'>,
+): string {
+  return resolve(join(archiveDir, record.stream, `${record.ledgerId}-${record.fileName}.csv`));
 }
 
 /** Where one download ended: the file archived, fetch it again (via the status), or stop the drive. */
 export type DownloadStep =
-  | { kind: 'downloaded'; row: ExportRow }
-  | { kind: 'again'; row: ExportRow }
+  | { kind: 'downloaded'; record: ExportRecord }
+  | { kind: 'again'; record: ExportRecord }
   | { kind: 'stop'; outcome: DriveOutcome };
 
 /**
@@ -32,7 +35,7 @@ export type DownloadStep =
  * the fix; the next sync downloads it again through the status endpoint, with no new request.
  */
 export async function downloadReady(
-  current: ExportRow,
+  current: ExportRecord,
   url: string,
   deps: LifecycleDeps,
   log: ReturnType<Logger['child']>,
@@ -49,23 +52,16 @@ export async function downloadReady(
         log.info('download progress', { bytes, ...memoryFields() });
       }
     });
-    const row = await state.exports.update(
-      current.id,
-      {
-        status: 'downloaded',
-        archive_path: dest,
-        bytes: dl.bytes,
-        sha256: dl.sha256,
-        downloaded_at: clock.now(),
-        error: null,
-        ...clearedFailures,
-      },
-      clock.now(),
+    const now = clock.now();
+    const record = await state.exports.write(
+      current.ledgerId,
+      recordDownload(current, { archivePath: dest, bytes: dl.bytes, sha256: dl.sha256 }, now),
+      now,
     );
     log.info('downloaded', { bytes: dl.bytes, sha256: dl.sha256, ...memoryFields() });
-    return { kind: 'downloaded', row };
+    return { kind: 'downloaded', record };
   } catch (err) {
-    const kept = `Export ${current.id} (vendor export ${current.vendor_export_id ?? '-'}) is kept: the next sync downloads it again through the status endpoint, with no new export request`;
+    const kept = `Export ${current.ledgerId} (vendor export ${current.vendorExportId ?? '-'}) is kept: the next sync downloads it again through the status endpoint, with no new export request`;
     const code = localStorageCode(err);
     if (code !== undefined || err instanceof DownloadHostRefusedError) {
       const error =
@@ -76,18 +72,18 @@ export async function downloadReady(
               { cause: err },
             )
           : new DownloadHostRefusedError(`${(err as Error).message}. ${kept}`, { cause: err });
-      const row = await state.exports.update(current.id, { error: error.message }, clock.now());
+      const record = await state.exports.write(current.ledgerId, keepWithError(error.message), clock.now());
       log.error('download failed on this side; the export is kept', { error: error.message });
-      return { kind: 'stop', outcome: { kind: 'failed', exportRow: row, error, retryable: true } };
+      return { kind: 'stop', outcome: { kind: 'failed', record, error, retryable: true } };
     }
     if (!(err instanceof DownloadError)) throw err;
     if (!err.retryable) {
-      const row = await state.exports.update(
-        current.id,
-        { status: 'failed', error: redact(err.message), retryable: false },
+      const record = await state.exports.write(
+        current.ledgerId,
+        fail(current, redact(err.message)),
         clock.now(),
       );
-      return { kind: 'stop', outcome: { kind: 'failed', exportRow: row, error: err, retryable: false } };
+      return { kind: 'stop', outcome: { kind: 'failed', record, error: err, retryable: false } };
     }
     log.warn(
       err instanceof DownloadUrlExpiredError
@@ -95,11 +91,11 @@ export async function downloadReady(
         : 'download failed; fetching it again',
       { error: err.message },
     );
-    const row = await state.exports.update(
-      current.id,
-      { status: 'submitted', attempts: current.attempts + 1, error: redact(err.message) },
+    const record = await state.exports.write(
+      current.ledgerId,
+      requeueDownload(current, redact(err.message), { attemptSpent: true, dropFile: false }),
       clock.now(),
     );
-    return { kind: 'again', row };
+    return { kind: 'again', record };
   }
 }

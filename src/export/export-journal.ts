@@ -1,9 +1,9 @@
 import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LocalStorageError } from '../errors.js';
+import { recordFromJournal } from '../ledger/export-transitions.js';
 import type { Logger } from '../log/logger.js';
-import { isUniqueViolation } from '../state/sql-pool.js';
-import type { StateStore } from '../state/state-store.js';
+import type { StatePorts } from '../ports/state-ports.js';
 
 /**
  * The vendor's answer to an export request, as it is kept when the ledger cannot take it: enough
@@ -59,7 +59,7 @@ async function appendSynced(path: string, text: string): Promise<void> {
  * aside for the next run. Returns the entries applied.
  */
 export async function applyJournal(
-  state: StateStore,
+  state: Pick<StatePorts, 'exports'>,
   archiveDir: string,
   account: string,
   now: Date,
@@ -101,7 +101,7 @@ export async function applyJournal(
 }
 
 async function applyJournalFile(
-  state: StateStore,
+  state: Pick<StatePorts, 'exports'>,
   file: string,
   badFile: string,
   now: Date,
@@ -125,37 +125,32 @@ async function applyJournalFile(
       log.warn('journal line unreadable; kept aside', { journal: badFile, line: line.slice(0, 300) });
       continue;
     }
-    const fields = { stream: entry.stream, export: entry.ledgerId, exportId: entry.vendorExportId };
-    const row = await state.exports.get(entry.ledgerId);
+    const fields = { stream: entry.stream, ledgerId: entry.ledgerId, vendorExportId: entry.vendorExportId };
+    const record = await state.exports.get(entry.ledgerId);
     const unknownToLedger =
-      row !== undefined &&
-      row.vendor_export_id === null &&
-      (row.status === 'reserved' || row.status === 'failed');
+      record !== undefined &&
+      record.vendorExportId === null &&
+      (record.status === 'reserved' || record.status === 'failed');
     if (!unknownToLedger) {
       log.info('journal entry already in the ledger', fields);
       continue;
     }
-    try {
-      await state.exports.update(
-        entry.ledgerId,
-        {
-          status: 'submitted',
-          vendor_export_id: entry.vendorExportId,
-          status_url: entry.statusUrl,
-          submitted_at: entry.submittedAt,
-          counts_quota: true,
-          error: null,
-          retryable: null,
-        },
-        now,
-      );
-      applied++;
-      log.info('export recorded from the journal', fields);
-    } catch (err) {
+    const written = await state.exports.writeUnlessWindowTaken(
+      entry.ledgerId,
+      recordFromJournal(record, {
+        vendorExportId: entry.vendorExportId,
+        statusUrl: entry.statusUrl,
+        submittedAt: new Date(entry.submittedAt),
+      }),
+      now,
+    );
+    if (written === 'window-taken') {
       // The window has another unfinished export meanwhile (requested again elsewhere).
-      if (!isUniqueViolation(err)) throw err;
       log.warn('journal entry not applied: the window has another unfinished export', fields);
+      continue;
     }
+    applied++;
+    log.info('export recorded from the journal', fields);
   }
   return applied;
 }

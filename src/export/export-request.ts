@@ -1,4 +1,3 @@
-import type { StreamConfig } from '../config/load-config.js';
 import {
   AuthError,
   ExportRefusedError,
@@ -8,18 +7,39 @@ import {
   RequestNotSentError,
   RequestNotTakenError,
 } from '../errors.js';
+import { requestFailed, reserve, recordSubmitted as submittedPatch } from '../ledger/export-transitions.js';
 import { redact } from '../log/redact.js';
 import type { Window } from '../model/window.js';
 import { horizonRefusalAdvice } from '../plan/planner.js';
 import type { SubmittedExport } from '../ports/export-api.js';
-import { again, done, type RetryPolicy, realSleep, sleepUnlessAborted, withRetry } from '../retry/retry.js';
-import type { SyncDeps } from '../run/sync-runner.js';
-import type { ExportRow } from '../state/state-tables.js';
+import type { ExportRecord } from '../ports/export-record.js';
+import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
+import {
+  again,
+  done,
+  type RetryPolicy,
+  realSleep,
+  type Sleep,
+  sleepUnlessAborted,
+  withRetry,
+} from '../retry/retry.js';
+import type { LifecycleDeps } from './drive-outcome.js';
 import { appendToJournal, type JournalEntry } from './export-journal.js';
+
+/** What requesting an export needs besides what driving one needs. */
+export interface RequestDeps extends LifecycleDeps {
+  readonly config: AccountRunSettings;
+  /** Retries of the ledger write that records an accepted export (default `defaultLedgerRetry`). */
+  readonly ledgerRetry?: RetryPolicy;
+  /** A stopping sync's export requests in flight, waited for past its grace (`sync` gives it). */
+  readonly requestsInFlight?: RequestsInFlight;
+  /** The wait between those retries (tests pass a fast one). */
+  readonly sleep?: Sleep;
+}
 
 /** What became of one export request. */
 export type RequestResult =
-  | { kind: 'submitted'; row: ExportRow }
+  | { kind: 'submitted'; record: ExportRecord }
   /** `vendorBlock`: the API's own refusal (now or earlier) blocks, not this side's count. */
   | { kind: 'quota'; error: QuotaExhaustedError; vendorBlock?: boolean }
   | { kind: 'busy' }
@@ -31,7 +51,7 @@ export type RequestResult =
    * `notSent`: the API could not be reached at all, or did not take the request (a 503 after the
    * retries), so nothing was spent and no other request is tried in this run. `cause`: the error.
    */
-  | { kind: 'failed'; error: string; row?: ExportRow; notSent?: boolean; cause?: unknown };
+  | { kind: 'failed'; error: string; record?: ExportRecord; notSent?: boolean; cause?: unknown };
 
 /**
  * The export requests in flight when a sync is stopped (SIGTERM, SIGINT; `sync` gives it): the
@@ -76,7 +96,7 @@ export const defaultLedgerRetry: RetryPolicy = {
  * window was planned from; a reset since makes it `moved`, with nothing reserved.
  */
 export async function requestExport(
-  deps: SyncDeps,
+  deps: RequestDeps,
   stream: StreamConfig,
   window: Window,
   signal?: AbortSignal,
@@ -98,13 +118,13 @@ export async function requestExport(
 
 /** `requestExport` once the token is had: reserve, send, record. */
 async function reserveAndSend(
-  deps: SyncDeps,
+  deps: RequestDeps,
   stream: StreamConfig,
   window: Window,
   plannedFrom: Date | undefined,
 ): Promise<RequestResult> {
   const { state, clock, client, config, log } = deps;
-  const prepared = client.prepare({
+  const prepared = client.buildRequest({
     apiPath: stream.apiPath,
     stream: stream.schema.name,
     window,
@@ -112,19 +132,23 @@ async function reserveAndSend(
     channels: stream.schema.accepts.channels ? stream.channels : undefined,
     filters: stream.filters,
   });
+  const now = clock.now();
   const reservation = await state.quota.reserveExport(
-    {
-      account: config.accountKey,
-      stream: stream.schema.name,
-      api_path: stream.apiPath,
-      window_start: window.start,
-      window_end: window.end,
-      time_zone: stream.timeZone,
-      request_body: prepared.requestBody,
-      file_name: prepared.fileName,
-    },
+    reserve(
+      {
+        account: config.accountKey,
+        stream: stream.schema.name,
+        apiPath: stream.apiPath,
+        windowStart: window.start,
+        windowEnd: window.end,
+        timeZone: stream.timeZone,
+        requestBody: prepared.requestBody,
+        fileName: prepared.fileName,
+      },
+      now,
+    ),
     config.quota,
-    clock.now(),
+    now,
     deps.owner,
     plannedFrom,
   );
@@ -140,8 +164,13 @@ async function reserveAndSend(
       ...(reservation.vendorBlock ? { vendorBlock: true } : {}),
     };
   if (reservation.kind === 'busy') return { kind: 'busy' };
-  let row = reservation.row;
-  log.info('requesting export', { stream: row.stream, export: row.id, start: window.start, end: window.end });
+  let record = reservation.record;
+  log.info('requesting export', {
+    stream: record.stream,
+    ledgerId: record.ledgerId,
+    start: window.start,
+    end: window.end,
+  });
   let submitted: SubmittedExport;
   try {
     submitted = await client.submit(prepared);
@@ -154,16 +183,9 @@ async function reserveAndSend(
     const message = redact((err as Error).message) + advice;
     if (err instanceof QuotaExhaustedError) {
       // The vendor refused: nothing was created, so the slot is not ours; stop until one frees.
-      await state.exports.update(
-        row.id,
-        {
-          status: 'failed',
-          counts_quota: false,
-          error: message,
-          retryable: true,
-          claimed_by: null,
-          claim_expires_at: null,
-        },
+      await state.exports.write(
+        record.ledgerId,
+        requestFailed(record, { error: message, countsQuota: false, retryable: true }),
         now,
       );
       const { until, used, othersSeen } = await state.quota.recordVendorRefusal(
@@ -206,23 +228,25 @@ async function reserveAndSend(
       err instanceof HorizonError ||
       err instanceof ExportRefusedError;
     const error = notSent ? `${message}; the request was not sent, so no quota is counted` : message;
-    row = await state.exports.update(
-      row.id,
-      {
-        status: 'failed',
-        counts_quota: !free,
+    // A failed request is nobody's work any more: `reset` and `exports` need not wait for it.
+    record = await state.exports.write(
+      record.ledgerId,
+      requestFailed(record, {
         error,
+        countsQuota: !free,
         retryable: isSyncError(err) ? err.retryable : true,
-        // A failed request is nobody's work any more: `reset` and `exports` need not wait for it.
-        claimed_by: null,
-        claim_expires_at: null,
-      },
+      }),
       now,
     );
-    log.error('export request failed', { stream: row.stream, export: row.id, countsQuota: !free, error });
-    return { kind: 'failed', error, row, notSent: notSent || notTaken, cause: err };
+    log.error('export request failed', {
+      stream: record.stream,
+      ledgerId: record.ledgerId,
+      countsQuota: !free,
+      error,
+    });
+    return { kind: 'failed', error, record, notSent: notSent || notTaken, cause: err };
   }
-  const recorded = await recordSubmitted(deps, row, submitted);
+  const recorded = await recordSubmitted(deps, record, submitted);
   // The quota refusals in a row end (the next one waits the least); this never fails the request.
   await state.quota
     .recordAccepted(config.accountKey)
@@ -240,40 +264,35 @@ async function reserveAndSend(
  * orchestrator may kill it at any moment (`RequestsInFlight`).
  */
 async function recordSubmitted(
-  deps: SyncDeps,
-  reserved: ExportRow,
+  deps: RequestDeps,
+  reserved: ExportRecord,
   submitted: SubmittedExport,
 ): Promise<RequestResult> {
   const { state, clock, log } = deps;
-  const fields = { stream: reserved.stream, export: reserved.id, exportId: submitted.exportId };
+  const fields = { stream: reserved.stream, ledgerId: reserved.ledgerId, vendorExportId: submitted.exportId };
   const submittedAt = clock.now();
   log.info('export accepted by the API', fields);
   const entry: JournalEntry = {
     account: reserved.account,
     stream: reserved.stream,
-    ledgerId: reserved.id,
+    ledgerId: reserved.ledgerId,
     vendorExportId: submitted.exportId,
     statusUrl: submitted.statusUrl,
-    windowStart: reserved.window_start.toISOString(),
-    windowEnd: reserved.window_end.toISOString(),
+    windowStart: reserved.windowStart.toISOString(),
+    windowEnd: reserved.windowEnd.toISOString(),
     submittedAt: submittedAt.toISOString(),
   };
-  const write = () =>
-    state.exports.update(
-      reserved.id,
-      {
-        status: 'submitted',
-        vendor_export_id: submitted.exportId,
-        status_url: submitted.statusUrl,
-        submitted_at: submittedAt,
-      },
-      clock.now(),
-    );
+  const patch = submittedPatch(reserved, {
+    vendorExportId: submitted.exportId,
+    statusUrl: submitted.statusUrl,
+    submittedAt,
+  });
+  const write = () => state.exports.write(reserved.ledgerId, patch, clock.now());
   const graceOver = deps.requestsInFlight?.graceOver;
   if (graceOver?.aborted) return recordPastGrace(deps, reserved, entry, write);
   const sleep = deps.sleep ?? realSleep;
   try {
-    const row = await withRetry(
+    const record = await withRetry(
       deps.ledgerRetry ?? defaultLedgerRetry,
       async (attempt) => {
         try {
@@ -299,7 +318,7 @@ async function recordSubmitted(
       { sleep: (ms) => sleepUnlessAborted(sleep, ms, graceOver) },
     );
     log.info('export submitted', fields);
-    return { kind: 'submitted', row };
+    return { kind: 'submitted', record };
   } catch (err) {
     const reason = redact((err as Error).message);
     const journal = await appendToJournal(deps.archiveDir, entry);
@@ -318,13 +337,13 @@ async function recordSubmitted(
  * ledger write as the only record, which then throws if it fails.
  */
 async function recordPastGrace(
-  deps: SyncDeps,
-  reserved: ExportRow,
+  deps: RequestDeps,
+  reserved: ExportRecord,
   entry: JournalEntry,
-  write: () => Promise<ExportRow>,
+  write: () => Promise<ExportRecord>,
 ): Promise<RequestResult> {
   const { log } = deps;
-  const fields = { stream: entry.stream, export: entry.ledgerId, exportId: entry.vendorExportId };
+  const fields = { stream: entry.stream, ledgerId: entry.ledgerId, vendorExportId: entry.vendorExportId };
   let journal: string | undefined;
   try {
     journal = await appendToJournal(deps.archiveDir, entry);
@@ -343,9 +362,9 @@ async function recordPastGrace(
     );
   });
   try {
-    const row = await Promise.race([write(), timeout]);
+    const record = await Promise.race([write(), timeout]);
     log.info('export submitted', fields);
-    return { kind: 'submitted', row };
+    return { kind: 'submitted', record };
   } catch (err) {
     if (!journal) throw err;
     const reason = redact((err as Error).message);
@@ -360,10 +379,15 @@ async function recordPastGrace(
 }
 
 /** The result of an accepted export that only the local journal holds. */
-function journaled(reserved: ExportRow, entry: JournalEntry, journal: string, reason: string): RequestResult {
+function journaled(
+  reserved: ExportRecord,
+  entry: JournalEntry,
+  journal: string,
+  reason: string,
+): RequestResult {
   return {
     kind: 'failed',
     error: `export ${entry.vendorExportId} was accepted by the API but the state store did not record it (${reason}); it is kept in ${journal} and the next sync resumes it`,
-    row: reserved,
+    record: reserved,
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { ExistingRowsAccount } from '../ports/destination.js';
-import type { StateStore } from '../state/state-store.js';
+import type { ExportLedgerPort } from '../ports/state-ports.js';
 
 /**
  * Who loaded the rows of a stream's table that predate its `_account` column: the one account
@@ -10,7 +10,7 @@ import type { StateStore } from '../state/state-store.js';
  * apart here: a ConfigError (exit 2, nothing changed) says how to set the column by hand.
  */
 export function existingRowsAccount(
-  state: StateStore,
+  state: { readonly exports: Pick<ExportLedgerPort, 'loadedAccounts'> },
   stream: string,
   soleAccount: string | undefined,
 ): ExistingRowsAccount {

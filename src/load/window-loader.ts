@@ -1,4 +1,5 @@
 import { SchemaError } from '../errors.js';
+import { markLoaded } from '../ledger/export-transitions.js';
 import { type Logger, memoryFields } from '../log/logger.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
@@ -10,16 +11,15 @@ import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typ
 import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
 import type { CellValue } from '../parse/value-parsers.js';
 import type { Destination, LoadResult } from '../ports/destination.js';
-import { exportKey } from '../state/export-ledger.js';
-import type { StateStore } from '../state/state-store.js';
-import type { ExportRow } from '../state/state-tables.js';
-import type { RejectedRowInput } from '../state/watermark-store.js';
+import type { ExportRecord } from '../ports/export-record.js';
+import type { SqlConnection } from '../ports/sql.js';
+import type { RejectedRow, StatePorts } from '../ports/state-ports.js';
 import { existingRowsAccount } from './account-column.js';
 
 export interface WindowLoadInput {
   readonly file: string;
   readonly schema: StreamSchema;
-  readonly exportRow: ExportRow;
+  readonly record: ExportRecord;
   readonly window: Window;
   readonly timeZone: string;
   readonly drift: SchemaDrift;
@@ -50,7 +50,7 @@ const maxRejectedKept = 100_000;
 export async function loadWindowFile(
   input: WindowLoadInput,
   destination: Destination,
-  state: StateStore,
+  state: Pick<StatePorts, 'exports' | 'watermarks'>,
   log: Logger,
 ): Promise<WindowLoadResult> {
   const { schema, window } = input;
@@ -77,10 +77,14 @@ export async function loadWindowFile(
       stream: schema.name,
       columns: layout.added.map((c) => c.name),
     });
-  await destination.prepare(schema, layout.added, existingRowsAccount(state, schema.name, input.soleAccount));
+  await destination.ensureTable(
+    schema,
+    layout.added,
+    existingRowsAccount(state, schema.name, input.soleAccount),
+  );
 
   const typer = createBatchTyper(layout, schema.eventTime, input.timeZone);
-  const rejected: RejectedRowInput[] = [];
+  const rejected: RejectedRow[] = [];
   let rejectedCount = 0;
   const reject = (batch: CsvBatch, r: number, reason: string) => {
     rejectedCount++;
@@ -146,12 +150,13 @@ export async function loadWindowFile(
   async function* rows(): AsyncGenerator<TypedRow[]> {
     for await (const tb of typedBatches()) yield typedRows(tb);
   }
-  let commitQueries: Awaited<ReturnType<typeof state.watermarks.commitLoadQueries>> = [];
+  let staged = 0;
+  const { record } = input;
   const result = await destination.load({
     schema,
     columns: loadedColumns(layout),
-    exportKey: exportKey(input.exportRow),
-    account: input.exportRow.account,
+    exportKey: record.exportKey,
+    account: record.account,
     window,
     loadedAt: input.loadedAt,
     ...(destination.capabilities.copy
@@ -160,7 +165,8 @@ export async function loadWindowFile(
           delimiter: first.done ? ',' : first.value.delimiter,
         }
       : { rows: pauseAfterRows(rows(), input.pauseAfterRows, (b) => b.length, log) }),
-    beforeCommit: async (staged) => {
+    beforeCommit: async (stagedRows) => {
+      staged = stagedRows;
       const total = staged + rejectedCount;
       if (rejectedCount > 0 && rejectedCount / total > input.maxRejectedRatio) {
         const sample = rejected
@@ -168,21 +174,23 @@ export async function loadWindowFile(
           .map((r) => `line ${r.line}: ${r.reason}`)
           .join('; ');
         throw new SchemaError(
-          `stream ${schema.name}: ${rejectedCount} of ${total} rows rejected, above maxRejectedRatio ${input.maxRejectedRatio}; nothing loaded, watermark unchanged (${sample}). Fix schemas/${schema.name} and run replay --export ${input.exportRow.id}`,
+          `stream ${schema.name}: ${rejectedCount} of ${total} rows rejected, above maxRejectedRatio ${input.maxRejectedRatio}; nothing loaded, watermark unchanged (${sample}). Fix schemas/${schema.name} and run replay --export ${record.ledgerId}`,
         );
       }
-      commitQueries = state.watermarks.commitLoadQueries({
-        exportRow: input.exportRow,
-        rows: staged,
-        rejected,
-        now: input.loadedAt,
-        moveWatermark: true,
-        firstStart: input.firstStart,
-      });
-      return commitQueries;
     },
+    commit: (connection?: SqlConnection) =>
+      state.watermarks.commitLoad(
+        {
+          record,
+          loaded: markLoaded(record, { rows: staged, rejectedRows: rejected.length }, input.loadedAt),
+          rejected,
+          now: input.loadedAt,
+          moveWatermark: true,
+          firstStart: input.firstStart,
+        },
+        connection,
+      ),
   });
-  if (!destination.capabilities.transactionalState) await state.executeCompiled(commitQueries);
   return {
     ...result,
     rejected: rejectedCount,

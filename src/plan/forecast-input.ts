@@ -1,5 +1,5 @@
-import type { StreamConfig } from '../config/load-config.js';
-import type { QuotaHistory } from '../state/quota-ledger.js';
+import type { StreamConfig } from '../ports/run-settings.js';
+import type { QuotaHistory } from '../ports/state-ports.js';
 import type { ForecastInput } from './forecast.js';
 import { expectedRunGapMs } from './scheduler.js';
 

@@ -1,4 +1,4 @@
-import { quotaWindowMs as dayMs } from '../state/state-constants.js';
+import { quotaWindowMs as dayMs } from '../ports/state-ports.js';
 import { type ScheduledStream, schedule } from './scheduler.js';
 
 const sampleMs = 10 * 60_000;

@@ -1,5 +1,5 @@
-import type { StreamConfig } from '../config/load-config.js';
-import { quotaWindowMs as dayMs } from '../state/state-constants.js';
+import type { StreamConfig } from '../ports/run-settings.js';
+import { quotaWindowMs as dayMs } from '../ports/state-ports.js';
 import { forecast } from './forecast.js';
 import { fairIntervalMs, paceToleranceMs } from './scheduler.js';
 

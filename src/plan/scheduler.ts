@@ -28,7 +28,7 @@
  *   windows) may use every free slot, unpaced.
  */
 
-import { quotaWindowMs as dayMs } from '../state/state-constants.js';
+import { quotaWindowMs as dayMs } from '../ports/state-ports.js';
 
 /** How long a run waits for a quota slot about to free (`--no-wait` turns it off), at least. */
 export const maxSlotWaitMs = 10 * 60_000;

@@ -18,9 +18,10 @@
  * an export of it loads), by `unblock --stream S`, or when its request settings change (path,
  * time zone, channels, filters: a fixed config is tried at once).
  */
-import type { StreamConfig } from '../config/load-config.js';
+
 import { AuthError, ExportRefusedError, VendorExportFailedError } from '../errors.js';
-import type { StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
+import type { StreamConfig } from '../ports/run-settings.js';
+import type { StreamBackoff, StreamBackoffReason } from '../ports/state-ports.js';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -81,11 +82,11 @@ export function requestKey(stream: StreamConfig): string {
 
 /** The stream's backoff in force at `now`, if any (a row of other request settings is not). */
 export function backoffInForce(
-  row: StreamBackoffRow | undefined,
+  row: StreamBackoff | undefined,
   stream: StreamConfig,
   now: Date,
-): StreamBackoffRow | undefined {
-  if (!row || row.next_attempt_at <= now || row.request_key !== requestKey(stream)) return undefined;
+): StreamBackoff | undefined {
+  if (!row || row.nextAttemptAt <= now || row.requestKey !== requestKey(stream)) return undefined;
   return row;
 }
 
@@ -93,8 +94,8 @@ export function backoffInForce(
 export const endedByAcceptance: readonly StreamBackoffReason[] = ['not_exposed', 'refused'];
 
 /** What the summary, `status` and `plan` say of a stream in backoff, in plain words, with the way out. */
-export function streamBackoffNote(row: StreamBackoffRow, stream: StreamConfig): string {
-  const until = row.next_attempt_at.toISOString();
+export function streamBackoffNote(row: StreamBackoff, stream: StreamConfig): string {
+  const until = row.nextAttemptAt.toISOString();
   const unblock = `\`unblock --stream ${row.stream}\` tries it at the next sync`;
   if (row.reason === 'not_exposed') {
     const other = stream.schema.apiPaths.find((p) => p !== stream.apiPath);
@@ -108,10 +109,10 @@ export function streamBackoffNote(row: StreamBackoffRow, stream: StreamConfig): 
 /** The backoffs in force at `now` among `streams`, by stream. */
 export function backoffsInForce(
   streams: readonly StreamConfig[],
-  rows: ReadonlyMap<string, StreamBackoffRow>,
+  rows: ReadonlyMap<string, StreamBackoff>,
   now: Date,
-): Map<string, StreamBackoffRow> {
-  const inForce = new Map<string, StreamBackoffRow>();
+): Map<string, StreamBackoff> {
+  const inForce = new Map<string, StreamBackoff>();
   for (const s of streams) {
     const row = backoffInForce(rows.get(s.schema.name), s, now);
     if (row) inForce.set(s.schema.name, row);
@@ -126,7 +127,7 @@ export function backoffsInForce(
  */
 export function sharingStreams(
   streams: readonly StreamConfig[],
-  inForce: ReadonlyMap<string, StreamBackoffRow>,
+  inForce: ReadonlyMap<string, StreamBackoff>,
 ): StreamConfig[] {
   return streams.filter((s) => {
     const reason = inForce.get(s.schema.name)?.reason;

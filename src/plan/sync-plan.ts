@@ -1,13 +1,16 @@
-import type { AccountConfig, StreamConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import type { Window } from '../model/window.js';
+import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
 import { type HorizonRule, planExplicit, planStream, type StreamPlan, stalestFirst } from './planner.js';
 
 /**
  * The streams a run works on: every enabled stream, or the ones named (`--stream`). A name that
  * is not an enabled stream is a usage error naming the enabled ones.
  */
-export function selectStreams(config: AccountConfig, names: readonly string[] | undefined): StreamConfig[] {
+export function selectStreams(
+  config: AccountRunSettings,
+  names: readonly string[] | undefined,
+): StreamConfig[] {
   if (!names?.length) return [...config.streams];
   const enabled = config.streams.map((s) => s.schema.name);
   const unknown = names.filter((n) => !enabled.includes(n));
@@ -17,6 +20,12 @@ export function selectStreams(config: AccountConfig, names: readonly string[] | 
     );
   }
   return config.streams.filter((s) => names.includes(s.schema.name));
+}
+
+/** One stream's plan, with the stream it is for. */
+export interface PlannedStream {
+  readonly stream: StreamConfig;
+  readonly plan: StreamPlan;
 }
 
 /**
@@ -30,7 +39,7 @@ export function planStreams(
   now: Date,
   rule: HorizonRule,
   window?: Window,
-): { stream: StreamConfig; plan: StreamPlan }[] {
+): PlannedStream[] {
   const ordered = stalestFirst(
     streams.map((s) => ({ stream: s.schema.name, watermark: watermarks.get(s.schema.name), config: s })),
   );

@@ -1,4 +1,3 @@
-import type { CompiledQuery } from 'kysely';
 import type { z } from 'zod';
 import {
   type ColumnSpec,
@@ -9,16 +8,14 @@ import {
 import type { Window } from '../model/window.js';
 import type { TypedRow } from '../parse/row-typer.js';
 import type { TypedBatch } from '../parse/typed-batch.js';
-import type { SqlPool } from '../state/sql-pool.js';
 import type { DatasetName } from './lineage.js';
+import type { SqlConnection, SqlPool } from './sql.js';
 
 /**
  * What a destination can do, as data (dlt's destination capabilities): the engine asks, it never
  * tests a destination's type.
  */
 export interface DestinationCapabilities {
-  /** State-store statements can run inside the destination's data transaction (same database). */
-  readonly transactionalState: boolean;
   /**
    * Bulk load (PostgreSQL COPY): the job carries the scanned batches with their typed values
    * (`batches`), and the destination encodes them for its loader, copying bytes where it can.
@@ -42,11 +39,17 @@ interface LoadJobCommon {
   readonly loadedAt: Date;
   /**
    * Called once every row is staged and before anything is visible: throws to abandon the load
-   * (too many rejected rows, say), or returns the state-store statements that commit it. A
-   * destination with `transactionalState` runs them in its own transaction; otherwise the engine
-   * runs them after `load` returns.
+   * (too many rejected rows, say).
    */
-  beforeCommit(stagedRows: number): Promise<CompiledQuery[]>;
+  beforeCommit(stagedRows: number): Promise<void>;
+  /**
+   * Commits the load's state (the export marked loaded, its rejected rows, the watermark moved).
+   * A destination writing the state store's own database calls it inside its data transaction,
+   * with that transaction's connection, so that data and state commit together; any other calls
+   * it once its data is visible, without one (a crash in between loads the export again, and the
+   * window's replace gives the same table).
+   */
+  commit(connection?: SqlConnection): Promise<void>;
 }
 
 /** A load: the rows as typed row batches (one await per batch, not per row), or as typed scanned batches for a `copy` destination. */
@@ -118,7 +121,7 @@ export interface Destination {
    * enough for the start of every sync, which so fails on a destination that is down before
    * any export is driven or spent.
    */
-  prepare(
+  ensureTable(
     schema: StreamSchema,
     added: readonly ColumnSpec[],
     existingRowsAccount: ExistingRowsAccount,

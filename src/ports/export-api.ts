@@ -11,7 +11,7 @@ export interface ExportApi {
    * Builds the request for one window without sending it. The engine records `requestBody` and
    * `fileName` in the ledger before `submit`, so that a crash after sending is never a blind spot.
    */
-  prepare(request: ExportRequest): PreparedExport;
+  buildRequest(request: ExportRequest): PreparedExport;
   /**
    * Makes sure a request can be sent now (a token in hand) before the engine reserves a quota
    * slot for it, so that a login outage spends nothing. Throws `RequestNotSentError` when it

@@ -1,9 +1,5 @@
-import { redact } from '../log/redact.js';
 import type { StreamSchema } from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
-import type { ExportRow } from '../state/state-tables.js';
-import type { Destination } from './destination.js';
-import type { ExportApi } from './export-api.js';
 
 /**
  * A dataset as lineage systems name it: OpenLineage's naming, a namespace (the data source, a
@@ -29,7 +25,7 @@ export interface LoadRunStart {
   readonly window: Window;
   /** The export's ledger id, and the vendor's id (null for a file loaded by hand). */
   readonly ledgerId: string;
-  readonly exportId: string | null;
+  readonly vendorExportId: string | null;
   /** Size of the archived file being loaded, when the ledger knows it. */
   readonly bytes: number | null;
   /** The source's dataset (the vendor's table of this account), as the source names it. */
@@ -65,69 +61,4 @@ export interface LoadObserver {
   loadStarted(load: LoadRunStart): LoadRun;
   /** Delivers what is still pending, within the observer's timeout, then gives up on it. */
   close(): Promise<void>;
-}
-
-/** A run as the engine drives it: never throws, whatever the observer does. */
-export interface ObservedLoad {
-  completed(result: LoadRunResult): void;
-  failed(error: unknown): void;
-}
-
-/**
- * Starts one observed run for a load of `row`'s file into the destination: the engine calls it
- * right before the load, then `completed` with the load's counts or `failed` with its error
- * (redacted here). Without an observer, or when it misbehaves, nothing happens.
- */
-export function startLoadRun(
-  deps: {
-    readonly lineage?: LoadObserver | undefined;
-    readonly client: ExportApi;
-    readonly destination: Destination;
-  },
-  row: ExportRow,
-  schema: StreamSchema,
-): ObservedLoad {
-  let run = deps.lineage
-    ? guard(() => deps.lineage?.loadStarted(describeLoad(deps, row, schema)))
-    : undefined;
-  // The first end wins: a step after the commit that throws does not turn a loaded run into FAIL.
-  const end = (fn: (r: LoadRun) => void) => {
-    const ending = run;
-    run = undefined;
-    if (ending) guard(() => fn(ending));
-  };
-  return {
-    completed: (result) =>
-      end((r) =>
-        r.completed({ rows: result.rows, rejected: result.rejected, addedColumns: result.addedColumns }),
-      ),
-    failed: (error) => end((r) => r.failed(redact(error instanceof Error ? error.message : String(error)))),
-  };
-}
-
-function describeLoad(
-  deps: { readonly client: ExportApi; readonly destination: Destination },
-  row: ExportRow,
-  schema: StreamSchema,
-): LoadRunStart {
-  return {
-    account: row.account,
-    schema,
-    apiPath: row.api_path,
-    window: { start: row.window_start, end: row.window_end },
-    ledgerId: row.id,
-    exportId: row.vendor_export_id,
-    bytes: row.bytes === null ? null : Number(row.bytes),
-    input: deps.client.datasetFor(row.account, schema.name),
-    output: deps.destination.datasetFor(schema),
-  };
-}
-
-function guard<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    // An observer never fails a load.
-    return undefined;
-  }
 }

@@ -1,10 +1,9 @@
-import type { AccountConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
 import type { StreamPlan } from '../plan/planner.js';
 import { backoffsInForce, streamBackoffNote } from '../plan/stream-backoff.js';
 import { planStreams } from '../plan/sync-plan.js';
-import type { StateStore } from '../state/state-store.js';
-import type { StreamBackoffRow } from '../state/state-tables.js';
+import type { AccountRunSettings } from '../ports/run-settings.js';
+import type { StatePorts, StreamBackoff } from '../ports/state-ports.js';
 import { scheduleRun } from './sync-schedule.js';
 
 /** What the scheduler would decide for one stream if an incremental `sync` ran now. */
@@ -19,7 +18,7 @@ export interface StreamDue {
   /** The scheduler's reason it is not due, the backoff's, or the planner's note when nothing is planned. */
   readonly note: string | null;
   /** The stream's backoff in force (refused by the API, failing at the vendor), if any. */
-  readonly backoff: StreamBackoffRow | null;
+  readonly backoff: StreamBackoff | null;
 }
 
 /**
@@ -29,8 +28,8 @@ export interface StreamDue {
  * writes nothing (a gap a sync would record is not).
  */
 export async function nextDue(input: {
-  readonly state: StateStore;
-  readonly config: AccountConfig;
+  readonly state: StatePorts;
+  readonly config: AccountRunSettings;
   readonly now: Date;
   readonly watermarks?: ReadonlyMap<string, Date>;
 }): Promise<{ streams: Map<string, StreamDue>; plans: Map<string, StreamPlan> }> {
@@ -66,7 +65,7 @@ export async function nextDue(input: {
     if (row)
       streams.set(s.schema.name, {
         stream: s.schema.name,
-        dueAt: row.next_attempt_at,
+        dueAt: row.nextAttemptAt,
         request: false,
         backlog: false,
         note: streamBackoffNote(row, s),
@@ -93,8 +92,8 @@ export async function nextDue(input: {
  * is due when the next slot frees.
  */
 export async function recordNextDue(input: {
-  readonly state: StateStore;
-  readonly config: AccountConfig;
+  readonly state: StatePorts;
+  readonly config: AccountRunSettings;
   readonly now: Date;
 }): Promise<void> {
   const { state, config, now } = input;

@@ -1,8 +1,8 @@
-import type { AccountConfig, StreamConfig } from '../config/load-config.js';
 import type { Window } from '../model/window.js';
 import { type ScheduleDecision, type ScheduledStream, schedule } from '../plan/scheduler.js';
 import { backoffsInForce, sharingStreams } from '../plan/stream-backoff.js';
-import type { StateStore } from '../state/state-store.js';
+import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
+import type { StatePorts } from '../ports/state-ports.js';
 
 /**
  * The account's share of the quota now, as the scheduler takes it: the requests it may have in
@@ -10,8 +10,8 @@ import type { StateStore } from '../state/state-store.js';
  * them (the enabled ones but those the API refuses).
  */
 export async function quotaShare(
-  state: StateStore,
-  config: AccountConfig,
+  state: StatePorts,
+  config: AccountRunSettings,
   now: Date,
 ): Promise<{ readonly quota: number; readonly streams: readonly StreamConfig[] }> {
   const view = await state.quota.view(config.accountKey, config.quota, now);
@@ -29,8 +29,8 @@ export async function quotaShare(
  * or not sharing the quota, takes no part.
  */
 export async function scheduleRun(input: {
-  state: StateStore;
-  config: AccountConfig;
+  state: StatePorts;
+  config: AccountRunSettings;
   now: Date;
   /** The windows each stream would request now. */
   queue: ReadonlyMap<string, readonly Window[]>;

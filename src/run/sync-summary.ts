@@ -4,8 +4,8 @@ import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { PlannedGap } from '../plan/planner.js';
 import type { Clock } from '../ports/clock.js';
-import type { QuotaView } from '../state/quota-ledger.js';
-import type { ExportRow, StreamBackoffReason, StreamBackoffRow } from '../state/state-tables.js';
+import type { ExportRecord } from '../ports/export-record.js';
+import type { QuotaView, StreamBackoff, StreamBackoffReason } from '../ports/state-ports.js';
 
 /**
  * How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6).
@@ -25,6 +25,11 @@ export interface StreamBackoffSummary {
 
 export interface ExportSummary {
   readonly ledgerId: string;
+  /** The vendor's id of the export (null for a file loaded by hand). */
+  readonly vendorExportId: string | null;
+  /** The rows' `_export_id`: the vendor's id, or `local-<ledgerId>`. */
+  readonly exportKey: string;
+  /** The same as `vendorExportId`, under its name of earlier versions; kept for orchestrators that read it. */
   readonly exportId: string | null;
   readonly windowStart: string;
   readonly windowEnd: string;
@@ -110,17 +115,19 @@ export function quotaSummary(q: QuotaView): SyncSummary['quota'] {
   };
 }
 
-/** One ledger row as the summary shows it. */
-function exportSummary(row: ExportRow, extra: Partial<ExportSummary> = {}): ExportSummary {
+/** One export as the summary shows it. */
+function exportSummary(record: ExportRecord, extra: Partial<ExportSummary> = {}): ExportSummary {
   return {
-    ledgerId: row.id,
-    exportId: row.vendor_export_id,
-    windowStart: row.window_start.toISOString(),
-    windowEnd: row.window_end.toISOString(),
-    status: row.status,
-    ...(row.rows !== null ? { rows: Number(row.rows) } : {}),
-    ...(row.rejected_rows !== null ? { rejected: Number(row.rejected_rows) } : {}),
-    ...(row.error && row.status !== 'loaded' ? { error: row.error } : {}),
+    ledgerId: record.ledgerId,
+    vendorExportId: record.vendorExportId,
+    exportKey: record.exportKey,
+    exportId: record.vendorExportId,
+    windowStart: record.windowStart.toISOString(),
+    windowEnd: record.windowEnd.toISOString(),
+    status: record.status,
+    ...(record.rows !== null ? { rows: record.rows } : {}),
+    ...(record.rejectedRows !== null ? { rejected: record.rejectedRows } : {}),
+    ...(record.error && record.status !== 'loaded' ? { error: record.error } : {}),
     ...extra,
   };
 }
@@ -155,15 +162,15 @@ export class SyncReport {
   /**
    * The stream is backed off (`row`): with `failed`, this run is where it failed (the summary
    * says so and the exit code is 1); else it only waits, and the exit code is the other streams'.
-   * `exportRow`: the refused request's ledger row, shown with the stream's exports.
+   * `record`: the refused request's export, shown with the stream's exports.
    */
-  backOff(name: string, row: StreamBackoffRow, note: string, failed: boolean, exportRow?: ExportRow): void {
+  backOff(name: string, row: StreamBackoff, note: string, failed: boolean, record?: ExportRecord): void {
     const s = this.stream(name);
-    if (exportRow) s.exports.push(exportSummary(exportRow, { error: row.error }));
+    if (record) s.exports.push(exportSummary(record, { error: row.error }));
     s.backoff = {
       reason: row.reason,
       failures: row.failures,
-      until: row.next_attempt_at.toISOString(),
+      until: row.nextAttemptAt.toISOString(),
       error: row.error,
     };
     s.nextDueAt = s.backoff.until;
@@ -182,18 +189,18 @@ export class SyncReport {
     s.note = note;
   }
 
-  fail(name: string, error: string, row?: ExportRow): void {
+  fail(name: string, error: string, record?: ExportRecord): void {
     const s = this.stream(name);
     s.state = 'failed';
     s.error = error;
-    if (row) s.exports.push(exportSummary(row, { error }));
+    if (record) s.exports.push(exportSummary(record, { error }));
   }
 
   /** An export found already loaded (an explicit window run again). */
-  alreadyLoaded(name: string, row: ExportRow): void {
+  alreadyLoaded(name: string, record: ExportRecord): void {
     const s = this.stream(name);
-    s.exports.push(exportSummary(row));
-    s.note = `window already loaded by export ${row.id}; use replay --export ${row.id} to load it again`;
+    s.exports.push(exportSummary(record));
+    s.note = `window already loaded by export ${record.ledgerId}; use replay --export ${record.ledgerId} to load it again`;
     if (s.state === 'nothing_due') s.state = 'done';
   }
 
@@ -221,25 +228,25 @@ export class SyncReport {
 
   /** Records where one export's lifecycle ended this run. */
   record(outcome: DriveOutcome): void {
-    const s = this.stream(outcome.exportRow.stream);
+    const s = this.stream(outcome.record.stream);
     if (outcome.kind === 'loaded') {
       this.rowsLoaded += outcome.load.rows;
       s.exports.push(
-        exportSummary(outcome.exportRow, { rows: outcome.load.rows, rejected: outcome.load.rejected }),
+        exportSummary(outcome.record, { rows: outcome.load.rows, rejected: outcome.load.rejected }),
       );
       if (s.state === 'nothing_due') s.state = 'done';
     } else if (outcome.kind === 'abandoned') {
-      s.exports.push(exportSummary(outcome.exportRow));
+      s.exports.push(exportSummary(outcome.record));
       s.note = outcome.reason;
     } else if (outcome.kind === 'in_flight') {
-      s.exports.push(exportSummary(outcome.exportRow));
+      s.exports.push(exportSummary(outcome.record));
       this.defer(s.stream, outcome.reason);
     } else {
       const error = redact(outcome.error.message);
-      this.fail(s.stream, error, outcome.exportRow);
+      this.fail(s.stream, error, outcome.record);
       this.log.error('export failed', {
         stream: s.stream,
-        export: outcome.exportRow.id,
+        ledgerId: outcome.record.ledgerId,
         retryable: outcome.retryable,
         error,
       });

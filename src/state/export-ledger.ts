@@ -1,35 +1,15 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
+import { claimOwnerParts } from '../ports/claim-owner.js';
+import type { ExportPatch, ExportRecord, ExportStatus, NewExportRow } from '../ports/export-record.js';
+import type { ExportLedgerPort } from '../ports/state-ports.js';
+import { newRowColumns, toColumns, toRecord } from './export-rows.js';
+import { isUniqueViolation } from './sql-pool.js';
 import { claimTtlMs } from './state-constants.js';
-import {
-  type ExportPatch,
-  type ExportRow,
-  type LedgerStatus,
-  type NewExportInput,
-  type StateDatabase,
-  unfinishedStatuses,
-} from './state-tables.js';
-
-/**
- * What one process calls itself when it claims an export: host, pid and a random part (a pid
- * can be reused). The format is the ledger's; read it with {@link claimHost}.
- */
-export function processOwner(): string {
-  return `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** The host of the process holding an export's claim, to tell the user where it runs; null when unclaimed. */
-export function claimHost(row: Pick<ExportRow, 'claimed_by'>): string | null {
-  return row.claimed_by === null ? null : parseOwner(row.claimed_by).host;
-}
-
-function parseOwner(owner: string): { host: string; pid: string | undefined } {
-  const [host = '', pid] = owner.split(':');
-  return { host, pid };
-}
+import { type StateDatabase, unfinishedStatuses } from './state-tables.js';
 
 function ownerIsDeadLocally(owner: string): boolean {
-  const { host, pid } = parseOwner(owner);
+  const { host, pid } = claimOwnerParts(owner);
   if (host !== hostname() || !pid) return false;
   try {
     process.kill(Number(pid), 0);
@@ -40,53 +20,55 @@ function ownerIsDeadLocally(owner: string): boolean {
 }
 
 /**
- * The key of an export as its destination rows carry it (`_export_id`): the vendor's export id,
- * or `local-<ledger id>` for a file loaded by hand. The ledger's generated `export_key` column and
- * `rejected_rows.export_key` hold the same value, so one key joins a row, its ledger entry and
- * its rejected rows.
+ * The export ledger in PostgreSQL (`exports`): one row per export, written before each side
+ * effect so that a crash resumes where it stopped. A process works on an export only while it
+ * holds the row's claim; claims expire unless renewed, so a dead process's exports are taken over.
+ * The rows' names stay here: the engine reads and writes {@link ExportRecord}s.
  */
-export function exportKey(row: Pick<ExportRow, 'id' | 'vendor_export_id'>): string {
-  return row.vendor_export_id ?? `local-${row.id}`;
-}
-
-/** A file loaded by hand as the caller describes it; status, times, quota flag and claim are the ledger's. */
-export type LocalFileRow = NewExportInput;
-
-/**
- * The export ledger (SPEC section 3): one row per export, written before each side effect so
- * that a crash resumes where it stopped. A process works on an export only while it holds the
- * row's claim; claims expire unless renewed, so a dead process's exports are taken over.
- */
-export class ExportLedger {
+export class ExportLedger implements ExportLedgerPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
-  get(id: string): Promise<ExportRow | undefined> {
-    return this.db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string): Promise<ExportRecord | undefined> {
+    const row = await this.db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
   }
 
-  /** The row of the vendor's export id (`replay --export` takes either id). */
-  findByVendorId(vendorId: string): Promise<ExportRow | undefined> {
-    return this.db
+  async findByVendorId(vendorId: string): Promise<ExportRecord | undefined> {
+    const row = await this.db
       .selectFrom('exports')
       .selectAll()
       .where('vendor_export_id', '=', vendorId)
       .executeTakeFirst();
+    return row && toRecord(row);
   }
 
-  /** Writes `patch` and the update time; the row must exist. */
-  update(id: string, patch: ExportPatch, now: Date): Promise<ExportRow> {
-    return this.db
+  async write(id: string, patch: ExportPatch, now: Date): Promise<ExportRecord> {
+    const row = await this.db
       .updateTable('exports')
-      .set({ ...patch, updated_at: now })
+      .set({ ...toColumns(patch), updated_at: now })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    return toRecord(row);
+  }
+
+  async writeUnlessWindowTaken(
+    id: string,
+    patch: ExportPatch,
+    now: Date,
+  ): Promise<ExportRecord | 'window-taken'> {
+    try {
+      return await this.write(id, patch, now);
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'window-taken';
+      throw err;
+    }
   }
 
   /** Exports of these streams not yet loaded or failed, oldest reservation first: a sync resumes them. */
-  async unfinished(account: string, streams: readonly string[]): Promise<ExportRow[]> {
+  async unfinished(account: string, streams: readonly string[]): Promise<ExportRecord[]> {
     if (streams.length === 0) return [];
-    return this.db
+    const rows = await this.db
       .selectFrom('exports')
       .selectAll()
       .where('account', '=', account)
@@ -94,6 +76,7 @@ export class ExportLedger {
       .where('status', 'in', unfinishedStatuses)
       .orderBy('reserved_at', 'asc')
       .execute();
+    return rows.map(toRecord);
   }
 
   /** The accounts that have loaded an export of `stream`, in key order. */
@@ -110,12 +93,12 @@ export class ExportLedger {
   }
 
   /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
-  loadedFor(
+  async loadedFor(
     account: string,
     stream: string,
     window: { start: Date; end: Date },
-  ): Promise<ExportRow | undefined> {
-    return this.db
+  ): Promise<ExportRecord | undefined> {
+    const row = await this.db
       .selectFrom('exports')
       .selectAll()
       .where('account', '=', account)
@@ -125,38 +108,35 @@ export class ExportLedger {
       .where('window_end', '=', window.end)
       .orderBy('id', 'desc')
       .executeTakeFirst();
+    return row && toRecord(row);
   }
 
   /** Loaded exports of the account whose archived file is still kept, loaded before `cutoff`. */
-  archivedLoadedBefore(
-    account: string,
-    cutoff: Date,
-  ): Promise<{ id: string; archive_path: string | null }[]> {
-    return this.db
+  async archivedLoadedBefore(account: string, cutoff: Date): Promise<ExportRecord[]> {
+    const rows = await this.db
       .selectFrom('exports')
-      .select(['id', 'archive_path'])
+      .selectAll()
       .where('account', '=', account)
       .where('status', '=', 'loaded')
       .where('loaded_at', '<', cutoff)
       .where('archive_path', 'is not', null)
       .execute();
+    return rows.map(toRecord);
   }
 
-  /** Records a file loaded by hand (`load-file`): downloaded already, counting no quota, claimed by `owner`. */
-  recordLocalFile(row: LocalFileRow, owner: string, now: Date): Promise<ExportRow> {
-    return this.db
+  /** Inserts a record a transition made (a file loaded by hand), claimed by `owner`. */
+  async insert(row: NewExportRow, owner: string, now: Date): Promise<ExportRecord> {
+    const inserted = await this.db
       .insertInto('exports')
       .values({
-        ...row,
-        status: 'downloaded',
-        counts_quota: false,
-        reserved_at: now,
+        ...newRowColumns(row),
         claimed_by: owner,
         claim_expires_at: new Date(now.getTime() + claimTtlMs),
         updated_at: now,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    return toRecord(inserted);
   }
 
   /**
@@ -164,8 +144,8 @@ export class ExportLedger {
    * process (or, on another host, not yet expired) is respected; a dead local owner's claim is
    * taken over at once. The update is conditional on the claim read, so two takers cannot both win.
    */
-  async claim(id: string, owner: string, now: Date): Promise<ExportRow | null> {
-    const row = await this.get(id);
+  async claim(id: string, owner: string, now: Date): Promise<ExportRecord | null> {
+    const row = await this.db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     const free =
       !row.claimed_by ||
@@ -182,7 +162,7 @@ export class ExportLedger {
       )
       .returningAll()
       .executeTakeFirst();
-    return claimed ?? null;
+    return claimed ? toRecord(claimed) : null;
   }
 
   /** Extends `owner`'s claim by the claim lifetime from `now`; a claim lost meanwhile stays lost. */
@@ -199,7 +179,7 @@ export class ExportLedger {
    * Exports of these streams whose claim is held by another process: a live local process, or
    * one elsewhere whose claim has not expired (`reset` refuses while there is one).
    */
-  async heldClaims(account: string, streams: readonly string[], now: Date): Promise<ExportRow[]> {
+  async heldClaims(account: string, streams: readonly string[], now: Date): Promise<ExportRecord[]> {
     if (streams.length === 0) return [];
     const rows = await this.db
       .selectFrom('exports')
@@ -209,9 +189,11 @@ export class ExportLedger {
       .where('claimed_by', 'is not', null)
       .where('status', 'in', unfinishedStatuses)
       .execute();
-    return rows.filter(
-      (r) => r.claim_expires_at !== null && r.claim_expires_at >= now && !ownerIsDeadLocally(r.claimed_by!),
-    );
+    return rows
+      .filter(
+        (r) => r.claim_expires_at !== null && r.claim_expires_at >= now && !ownerIsDeadLocally(r.claimed_by!),
+      )
+      .map(toRecord);
   }
 
   /** Gives up `owner`'s claim, if it still holds it. */
@@ -225,13 +207,13 @@ export class ExportLedger {
   }
 
   /** The accounts' rows, newest first, optionally of these streams and statuses (`exports`). */
-  list(
+  async list(
     accounts: readonly string[],
     filter: { streams?: readonly string[]; statuses?: readonly string[]; limit: number },
-  ): Promise<ExportRow[]> {
+  ): Promise<ExportRecord[]> {
     let q = this.db.selectFrom('exports').selectAll().where('account', 'in', accounts);
     if (filter.streams?.length) q = q.where('stream', 'in', filter.streams);
-    if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses as LedgerStatus[]);
-    return q.orderBy('id', 'desc').limit(filter.limit).execute();
+    if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses as ExportStatus[]);
+    return (await q.orderBy('id', 'desc').limit(filter.limit).execute()).map(toRecord);
   }
 }

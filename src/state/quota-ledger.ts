@@ -1,5 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import { QuotaExhaustedError } from '../errors.js';
+import type { NewExportRow } from '../ports/export-record.js';
+import type {
+  OthersSeen,
+  QuotaHistory,
+  QuotaLimits,
+  QuotaPort,
+  QuotaView,
+  Reservation,
+} from '../ports/state-ports.js';
+import { newRowColumns, toRecord } from './export-rows.js';
 import { isUniqueViolation } from './sql-pool.js';
 import {
   claimTtlMs,
@@ -10,93 +20,14 @@ import {
   quotaWindowMs,
   refusalSlackMs,
 } from './state-constants.js';
-import {
-  type ExportRow,
-  type NewExportInput,
-  type StateDatabase,
-  unfinishedStatuses,
-} from './state-tables.js';
-
-/** The account's quota as configured: what the vendor allows, and what is left to others. */
-export interface QuotaLimits {
-  /** Export requests the vendor allows per rolling 24 hours (`exportsPer24h`). */
-  readonly perDay: number;
-  /** Of those, how many the connector always leaves free (`reserveForOthers`). */
-  readonly reserveForOthers: number;
-}
-
-/** Someone else's use of the account's quota, as a vendor refusal revealed it. */
-export interface OthersSeen {
-  /** Slots of `exportsPer24h` others were seen to hold. */
-  readonly slots: number;
-  /** The connector leaves them free until then. */
-  readonly until: Date;
-}
-
-/** The account's export quota as the ledger counts it at one instant. */
-export interface QuotaView {
-  /** Requests the connector may have in any rolling 24 hours now: `perDay` less what is left to others. */
-  readonly limit: number;
-  /** `exportsPer24h`. */
-  readonly perDay: number;
-  /** Slots left to others now: `reserveForOthers`, or more while others were seen to use more. */
-  readonly reserved: number;
-  /** Others' use learned from a refusal, while it is remembered. */
-  readonly othersSeen: OthersSeen | null;
-  readonly used: number;
-  /** When the earliest counted request leaves the rolling 24 hours (null when a slot is free). */
-  readonly nextSlotAt: Date | null;
-  /** A vendor quota error recorded earlier: nothing is sent before this. */
-  readonly blockedUntil: Date | null;
-  /** The earliest counted request still inside the rolling 24 hours. */
-  readonly oldestAt: Date | null;
-}
-
-/** What the account spent lately, as the scheduler reads it. */
-export interface QuotaHistory {
-  /** Counted requests of the last 7 days, newest first. */
-  readonly spends: readonly Date[];
-  /**
-   * Per stream: its latest counted request, how many in the 7 days, when each was (newest
-   * first), and the latest window end any of them asked for (whether it loaded or not).
-   */
-  readonly byStream: ReadonlyMap<
-    string,
-    {
-      readonly last: Date;
-      readonly count: number;
-      readonly times: readonly Date[];
-      readonly askedUntil: Date;
-    }
-  >;
-}
-
-/** A new export as the caller describes it; its status, times, quota flag and claim are the ledger's. */
-export type ExportRequestRow = NewExportInput;
-
-/** The outcome of {@link QuotaLedger.reserveExport}: nothing is written unless `reserved`. */
-export type Reservation =
-  /** The ledger row, status `reserved`, claimed by the caller: send the request now. */
-  | { readonly kind: 'reserved'; readonly row: ExportRow }
-  /** The stream already has an unfinished export (another process, or an earlier run, has it). */
-  | { readonly kind: 'busy' }
-  /**
-   * The stream's watermark went back, or was cleared (a `reset`), after the window was planned
-   * from `planned`: the window is not what the stream needs now. `watermark`: the one in force.
-   */
-  | { readonly kind: 'moved'; readonly planned: Date; readonly watermark: Date | null }
-  /**
-   * No slot is free, or the vendor's quota error is in force (`vendorBlock`): `error.nextSlotAt`
-   * says until when.
-   */
-  | { readonly kind: 'exhausted'; readonly error: QuotaExhaustedError; readonly vendorBlock?: boolean };
+import { type StateDatabase, unfinishedStatuses } from './state-tables.js';
 
 /**
- * The rolling 24-hour export quota of an account, counted from the ledger (SPEC section 4). Every
+ * The rolling 24-hour export quota of an account, counted from the ledger. Every
  * process sharing the account reserves through here, under one advisory lock per account, so two
  * of them never spend the same slot; the vendor's own quota errors are kept as blocks.
  */
-export class QuotaLedger {
+export class QuotaLedger implements QuotaPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /** The quota at `now`: requests counted in the last 24 hours, when a slot frees, any block. */
@@ -126,7 +57,7 @@ export class QuotaLedger {
   }
 
   /**
-   * Reserves a quota slot and writes the ledger row before the request is sent, atomically: a
+   * Reserves a quota slot and writes the ledger row (made by the `reserve` transition) before the request is sent, atomically: a
    * transaction holding the account's advisory lock counts the rolling 24 hours and inserts. The
    * row is claimed by `owner`. A second unfinished export of the stream (the unique index on
    * unfinished windows included) is `busy`, not an error: some process is already on it. A
@@ -134,7 +65,7 @@ export class QuotaLedger {
    * or past it: a `reset` (which takes the same lock) came between the planning and now.
    */
   async reserveExport(
-    row: ExportRequestRow,
+    row: NewExportRow,
     limits: QuotaLimits,
     now: Date,
     owner: string,
@@ -173,16 +104,14 @@ export class QuotaLedger {
         const reserved = await trx
           .insertInto('exports')
           .values({
-            ...row,
-            status: 'reserved',
-            reserved_at: now,
+            ...newRowColumns(row),
             updated_at: now,
             claimed_by: owner,
             claim_expires_at: new Date(now.getTime() + claimTtlMs),
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return { kind: 'reserved', row: reserved };
+        return { kind: 'reserved', record: toRecord(reserved) };
       });
     } catch (err) {
       if (isUniqueViolation(err)) return { kind: 'busy' };

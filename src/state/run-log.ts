@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import { redact } from '../log/redact.js';
+import type { RunLogPort, RunRecord } from '../ports/state-ports.js';
 import type { StateDatabase } from './state-tables.js';
 
 /**
  * One row per command run (`runs`): what ran, for which account, how it ended and its summary,
  * so that `status` can show the last run without a log. Summaries are redacted before storing.
  */
-export class RunLog {
+export class RunLog implements RunLogPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /** Records the start of a command; returns the run id for {@link RunLog.finish}. */
@@ -48,13 +49,23 @@ export class RunLog {
   }
 
   /** The account's latest runs, newest first. */
-  last(account: string, limit = 5) {
-    return this.db
+  async last(account: string, limit = 5): Promise<RunRecord[]> {
+    const rows = await this.db
       .selectFrom('runs')
       .selectAll()
       .where('account', '=', account)
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      command: r.command,
+      account: r.account,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      outcome: r.outcome,
+      exitCode: r.exit_code,
+      summary: r.summary,
+    }));
   }
 }

@@ -1,24 +1,9 @@
 import type { PostgresPool } from 'kysely';
 import pg from 'pg';
 import { StoreError } from '../errors.js';
+import type { SqlClient, SqlPool } from '../ports/sql.js';
 
-/**
- * The part of node-postgres' pool that the state store (through kysely) and a PostgreSQL
- * destination use: a `pg.Pool`, or a pool over the embedded PGlite database (`demo`).
- */
-export interface SqlClient {
-  query(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<{ rows: unknown[]; rowCount: number | null; command?: string }>;
-  release(destroy?: boolean): void;
-}
-
-/** A pool of {@link SqlClient}s; `end` closes it (kysely calls it when the state store closes). */
-export interface SqlPool {
-  connect(): Promise<SqlClient>;
-  end(): Promise<void>;
-}
+export type { SqlClient, SqlConnection, SqlPool } from '../ports/sql.js';
 
 /**
  * A node-postgres pool of at most `max` connections to `url`. A client's error (a server

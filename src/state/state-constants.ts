@@ -3,7 +3,7 @@
  * lasts, and the vendor's quota window that every count and block is measured against.
  */
 
-/** The PostgreSQL schema of the state tables (SPEC section 8); migrations are recorded there too. */
+/** The PostgreSQL schema of the state tables ; migrations are recorded there too. */
 export const stateSchema = 'cxone_od_sync';
 
 /**
@@ -13,7 +13,7 @@ export const stateSchema = 'cxone_od_sync';
 export const claimTtlMs = 10 * 60_000;
 
 /** The vendor's quota window: an export request counts against the account for 24 rolling hours. */
-export const quotaWindowMs = 86_400_000;
+export { quotaWindowMs } from '../ports/state-ports.js';
 
 /**
  * Added to the quota window when this side counts a request. A request is counted from the

@@ -1,6 +1,7 @@
-import { type CompiledQuery, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { stateMigrations } from '../../migrations/index.js';
 import { StoreError } from '../errors.js';
+import type { StatePorts } from '../ports/state-ports.js';
 import { ExportLedger } from './export-ledger.js';
 import { QuotaLedger } from './quota-ledger.js';
 import { RunLog } from './run-log.js';
@@ -16,7 +17,8 @@ const stateStoreLost =
   'the state store cannot be reached or dropped the connection (state.url, or destination.url when state.url is not set; run again once it is back)';
 
 /**
- * The state store (SPEC section 8): PostgreSQL schema `cxone_od_sync`, through kysely. It is the
+ * The state store: the PostgreSQL implementation of the engine's state ports (`StatePorts`), in
+ * the schema `cxone_od_sync`, through kysely; its row types never leave `src/state`. It is the
  * coordination point of every process that shares an account: quota slots are reserved under a
  * transaction-scoped advisory lock, and at most one unfinished export exists per stream window.
  *
@@ -24,7 +26,7 @@ const stateStoreLost =
  * `quota`, `exports` (the ledger and its claims), `watermarks` (with gaps and the load commit),
  * `runs`, `schedule` and `backoffs`.
  */
-export class StateStore {
+export class StateStore implements StatePorts {
   /** The rolling 24-hour quota, and the reservation of a new export under it. */
   readonly quota: QuotaLedger;
   /** The export ledger: one row per export, and the claims that say which process drives it. */
@@ -91,16 +93,6 @@ export class StateStore {
         err,
       );
     }
-  }
-
-  /**
-   * Runs statements compiled by this store (a load's commit) in one transaction of its own: for
-   * a destination that cannot run them inside its data transaction.
-   */
-  async executeCompiled(queries: readonly CompiledQuery[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      for (const q of queries) await trx.executeQuery(q);
-    });
   }
 
   /** Ends the pool (a pool passed in included: kysely ends what it was given). */

@@ -1,17 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import { type ExportStatus, unfinishedStatuses } from '../ports/export-record.js';
+import type { StreamBackoffReason } from '../ports/state-ports.js';
 
-/**
- * Lifecycle of an export in the ledger (SPEC section 3): what this connector has done with it,
- * not the vendor's status of the export (which the source parses into its own type).
- */
-export type LedgerStatus = 'reserved' | 'submitted' | 'ready' | 'downloaded' | 'loaded' | 'failed';
-/** The statuses of an export still to be driven on: at most one per stream window (a unique index). */
-export const unfinishedStatuses = [
-  'reserved',
-  'submitted',
-  'ready',
-  'downloaded',
-] as const satisfies readonly LedgerStatus[];
+/** An export's status (`ExportStatus` of the engine's ports). */
+export type LedgerStatus = ExportStatus;
+export { unfinishedStatuses };
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type BigIntCol = ColumnType<string, number | string | bigint, number | string | bigint>;
@@ -112,8 +105,7 @@ export interface QuotaBlocksTable {
   others_seen_until: Timestamp | null;
 }
 
-/** Why a stream is backed off on its own (migration 0004). */
-export type StreamBackoffReason = 'not_exposed' | 'refused' | 'vendor_failed';
+export type { StreamBackoffReason };
 
 /** Per account and stream: a stream the API refuses or whose exports fail at the vendor. */
 export interface StreamBackoffTable {

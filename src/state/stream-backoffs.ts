@@ -1,14 +1,25 @@
 import type { Kysely } from 'kysely';
 import { redact } from '../log/redact.js';
-import type { StateDatabase, StreamBackoffReason, StreamBackoffRow } from './state-tables.js';
+import type {
+  StreamBackoff,
+  StreamBackoffPort,
+  StreamBackoffReason,
+  StreamFailure,
+} from '../ports/state-ports.js';
+import type { StateDatabase, StreamBackoffRow } from './state-tables.js';
 
-/** One failure of a stream as the engine reports it. */
-export interface StreamFailure {
-  readonly reason: StreamBackoffReason;
-  /** The error, as the summary shows it (redacted here again before it is stored). */
-  readonly error: string;
-  /** The stream's request settings the failure was seen with. */
-  readonly requestKey: string;
+function toBackoff(r: StreamBackoffRow): StreamBackoff {
+  return {
+    account: r.account,
+    stream: r.stream,
+    reason: r.reason,
+    failures: r.failures,
+    firstFailedAt: r.first_failed_at,
+    lastFailedAt: r.last_failed_at,
+    nextAttemptAt: r.next_attempt_at,
+    error: r.error,
+    requestKey: r.request_key,
+  };
 }
 
 /**
@@ -16,17 +27,17 @@ export interface StreamFailure {
  * vendor. The engine decides the backoff (`src/plan/stream-backoff.ts`); this keeps it where
  * every process sharing the account, `status` and the freshness view read it.
  */
-export class StreamBackoffs {
+export class StreamBackoffs implements StreamBackoffPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /** The account's backoff rows, by stream (expired ones included: the engine decides). */
-  async byStream(account: string): Promise<Map<string, StreamBackoffRow>> {
+  async byStream(account: string): Promise<Map<string, StreamBackoff>> {
     const rows = await this.db
       .selectFrom('stream_backoff')
       .selectAll()
       .where('account', '=', account)
       .execute();
-    return new Map(rows.map((r) => [r.stream, r]));
+    return new Map(rows.map((r) => [r.stream, toBackoff(r)]));
   }
 
   /**
@@ -40,7 +51,7 @@ export class StreamBackoffs {
     failure: StreamFailure,
     now: Date,
     nextAttempt: (failures: number) => Date,
-  ): Promise<StreamBackoffRow> {
+  ): Promise<StreamBackoff> {
     return this.db.transaction().execute(async (trx) => {
       const prior = await trx
         .selectFrom('stream_backoff')
@@ -60,12 +71,13 @@ export class StreamBackoffs {
         error: redact(failure.error),
         request_key: failure.requestKey,
       };
-      return trx
+      const row = await trx
         .insertInto('stream_backoff')
         .values({ account, stream, ...values })
         .onConflict((oc) => oc.columns(['account', 'stream']).doUpdateSet(values))
         .returningAll()
         .executeTakeFirstOrThrow();
+      return toBackoff(row);
     });
   }
 

@@ -1,21 +1,13 @@
 import type { Kysely } from 'kysely';
+import type { SchedulePort, StreamDueEntry } from '../ports/state-ports.js';
 import type { StateDatabase } from './state-tables.js';
-
-/** One stream's next due time as the scheduler decided it. */
-export interface StreamDueEntry {
-  readonly stream: string;
-  /** When its next export is expected to be requested; null when nothing is planned. */
-  readonly nextDueAt: Date | null;
-  /** The scheduler's reason when it is not due now. */
-  readonly note: string | null;
-}
 
 /**
  * `stream_schedule`: per account and stream, whether the config enables it and when the
  * scheduler expects to request it next. The engine computes it (the scheduler is TypeScript);
  * this keeps it where SQL can read it: the `freshness` view, a dashboard.
  */
-export class StreamSchedule {
+export class StreamSchedule implements SchedulePort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /**

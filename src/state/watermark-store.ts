@@ -1,31 +1,13 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { redact } from '../log/redact.js';
-import { ExportLedger, exportKey } from './export-ledger.js';
+import type { ExportRecord } from '../ports/export-record.js';
+import type { SqlConnection } from '../ports/sql.js';
+import type { Gap, LoadCommit, WatermarkPort } from '../ports/state-ports.js';
+import { ExportLedger } from './export-ledger.js';
+import { toColumns } from './export-rows.js';
 import { lockAccount } from './quota-ledger.js';
 import { rejectedRowsPerInsert } from './state-constants.js';
-import type { ExportRow, GapRow, StateDatabase } from './state-tables.js';
-
-/** A CSV row that could not be loaded: kept in `rejected_rows` with its export, its text redacted. */
-export interface RejectedRowInput {
-  readonly line: number;
-  readonly raw: string;
-  readonly reason: string;
-}
-
-/** What a load commits to the state store along with its data. */
-export interface LoadCommit {
-  readonly exportRow: ExportRow;
-  readonly rows: number;
-  readonly rejected: readonly RejectedRowInput[];
-  readonly now: Date;
-  /** Whether this load may move the watermark (a replay of an old export does not move it back). */
-  readonly moveWatermark: boolean;
-  /**
-   * Where the stream's history begins while it has no watermark: its configured `start`, or the
-   * 4-month horizon at the load. Only a window reaching back to it sets the first watermark.
-   */
-  readonly firstStart: Date;
-}
+import type { StateDatabase } from './state-tables.js';
 
 /**
  * Where each stream of an account has loaded up to, the windows it will never get (gaps), and
@@ -33,7 +15,7 @@ export interface LoadCommit {
  * load's commit, and only over a window contiguous with what is loaded, so it never runs ahead of
  * durable data nor past a span never loaded (SPEC section 3, Meltano's signpost rule).
  */
-export class WatermarkStore {
+export class WatermarkStore implements WatermarkPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}
 
   /** The account's watermark of each stream that has one. */
@@ -77,7 +59,7 @@ export class WatermarkStore {
     streams: readonly string[],
     watermark: Date | null,
     now: Date,
-  ): Promise<ExportRow[]> {
+  ): Promise<ExportRecord[]> {
     return this.db.transaction().execute(async (trx) => {
       await lockAccount(trx, account);
       const held = await new ExportLedger(trx).heldClaims(account, streams, now);
@@ -105,13 +87,35 @@ export class WatermarkStore {
   }
 
   /** The account's gaps, earliest first. */
-  gaps(account: string): Promise<GapRow[]> {
-    return this.db
+  async gaps(account: string): Promise<Gap[]> {
+    const rows = await this.db
       .selectFrom('gaps')
       .selectAll()
       .where('account', '=', account)
       .orderBy('gap_start')
       .execute();
+    return rows.map((g) => ({
+      stream: g.stream,
+      start: g.gap_start,
+      end: g.gap_end,
+      reason: g.reason,
+      recordedAt: g.recorded_at,
+    }));
+  }
+
+  /**
+   * Commits a load's state: on `connection` (the destination's open transaction in this same
+   * database), or, without one, in a transaction of this store's own.
+   */
+  async commitLoad(commit: LoadCommit, connection?: SqlConnection): Promise<void> {
+    const queries = this.commitLoadQueries(commit);
+    if (connection) {
+      for (const q of queries) await connection.query(q.sql, q.parameters);
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      for (const q of queries) await trx.executeQuery(q);
+    });
   }
 
   /**
@@ -119,8 +123,17 @@ export class WatermarkStore {
    * loaded, and the watermark moved forward when the window is contiguous with it. Compiled, so
    * that a destination sharing the database runs them inside its own data transaction.
    */
-  commitLoadQueries(input: LoadCommit): CompiledQuery[] {
-    const { exportRow: e, now } = input;
+  private commitLoadQueries(input: LoadCommit): CompiledQuery[] {
+    const { record, now } = input;
+    const e = {
+      id: record.ledgerId,
+      account: record.account,
+      stream: record.stream,
+      window_start: record.windowStart,
+      window_end: record.windowEnd,
+      submitted_at: record.submittedAt,
+      reserved_at: record.reservedAt,
+    };
     const queries: CompiledQuery[] = [];
     queries.push(this.db.deleteFrom('rejected_rows').where('export_id', '=', e.id).compile());
     for (let i = 0; i < input.rejected.length; i += rejectedRowsPerInsert) {
@@ -131,7 +144,7 @@ export class WatermarkStore {
           .values(
             chunk.map((r) => ({
               export_id: e.id,
-              export_key: exportKey(e),
+              export_key: record.exportKey,
               stream: e.stream,
               line: r.line,
               raw: redact(r.raw),
@@ -145,17 +158,7 @@ export class WatermarkStore {
     queries.push(
       this.db
         .updateTable('exports')
-        .set({
-          status: 'loaded',
-          rows: input.rows,
-          rejected_rows: input.rejected.length,
-          loaded_at: now,
-          updated_at: now,
-          error: null,
-          retryable: null,
-          claimed_by: null,
-          claim_expires_at: null,
-        })
+        .set({ ...toColumns(input.loaded), updated_at: now })
         .where('id', '=', e.id)
         .compile(),
     );

@@ -1,5 +1,4 @@
 import { OAuth2Client } from 'google-auth-library';
-import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadJobIds, stagingTableId } from '../../connectors/bigquery/bigquery-ddl.js';
 import { BigQueryDestination } from '../../connectors/bigquery/bigquery-destination.js';
@@ -60,6 +59,8 @@ interface JobOptions {
   loadedAt?: Date;
   columns?: ColumnSpec[];
   onCommit?: (staged: number) => void;
+  /** Told when the destination commits the load's state (after the window is replaced). */
+  onStateCommit?: () => void;
 }
 
 function loadJob(o: JobOptions): LoadJob {
@@ -75,9 +76,11 @@ function loadJob(o: JobOptions): LoadJob {
     window: o.window ?? windowA,
     loadedAt: o.loadedAt ?? new Date('2026-11-28T10:00:00Z'),
     rows: batches(),
-    beforeCommit: async (staged): Promise<CompiledQuery[]> => {
+    beforeCommit: async (staged) => {
       o.onCommit?.(staged);
-      return [];
+    },
+    commit: async () => {
+      o.onStateCommit?.();
     },
   };
 }
@@ -107,7 +110,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
     });
 
   it('creates the dataset and a typed, described, partitioned and clustered table; drift adds a column', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     const ds = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith('/datasets'));
     expect(ds?.body).toMatchObject({ datasetReference: { datasetId: dataset }, location: 'EU' });
     const create = fake.requests.find(
@@ -145,7 +148,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
     // A second process preparing the same table changes nothing.
     const other = newProcess();
-    await other.prepare(copilotKb, [], noExistingRows);
+    await other.ensureTable(copilotKb, [], noExistingRows);
     expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
 
     const drifted: ColumnSpec = {
@@ -154,7 +157,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       headers: ['Sentiment Score'],
       description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
     };
-    await other.prepare(copilotKb, [drifted], noExistingRows);
+    await other.ensureTable(copilotKb, [drifted], noExistingRows);
     const patch = fake.requests.filter((r) => r.method === 'PATCH');
     expect(patch).toHaveLength(1);
     const patched = patch[0]?.body.schema.fields as { name: string; mode: string }[];
@@ -163,11 +166,11 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('loads through a staging table with a deterministic job id, then replaces the window in one transaction', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     // The table already holds an earlier load of the window and its neighbours, each with a row
     // on the window's bounds: the replace must take exactly [start, end).
     const table = fake.tables.get(`${dataset}.copilot_kb`);
-    if (!table) throw new Error('prepare created no table');
+    if (!table) throw new Error('ensureTable created no table');
     const fields = table.resource.schema.fields as { name: string }[];
     const seeded = (at: Date, tag: string): Record<string, unknown> => ({
       ...Object.fromEntries(fields.map((f) => [f.name, null])),
@@ -275,7 +278,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('gives the same table whenever a window is loaded again, and leaves other windows alone', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     const windowB = { start: windowA.end, end: new Date('2026-11-03T00:00:00Z') };
     await dest.load(loadJob({ rows: rowsFor(windowB, 7, 'b'), window: windowB, exportKey: 'exp-b' }));
     await dest.load(loadJob({ rows: rowsFor(windowA, 30, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
@@ -307,13 +310,13 @@ describe('BigQuery destination (contract, local REST server)', () => {
   }
 
   it("replaces only the load's account's rows; a table made before _account gains it, filled with the account that loaded it, and clustered by it", async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
     asEarlierVersion();
-    // A process of this version (its prepare cache empty) meets the table.
+    // A process of this version (its table cache empty) meets the table.
     const upgraded = newProcess();
     let asked = 0;
-    await upgraded.prepare(copilotKb, [], async () => {
+    await upgraded.ensureTable(copilotKb, [], async () => {
       asked++;
       return 'acct-old';
     });
@@ -347,7 +350,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       rows.filter((r) => r._account === 'acct-old').map((r) => String(r.contact_id).slice(0, 2)),
     ).toEqual(Array(4).fill('o-'));
     // Prepared again (a load of the next export), nothing more is asked.
-    await upgraded.prepare(copilotKb, [], async () => {
+    await upgraded.ensureTable(copilotKb, [], async () => {
       asked++;
       return 'acct-old';
     });
@@ -355,7 +358,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('finishes an _account migration that was cut short, and changes nothing when the account cannot be told', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 5, 'a') }));
     asEarlierVersion();
     const fieldNames = () =>
@@ -365,7 +368,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
     // The ledger cannot tell whose rows they are: refused before anything changes.
     await expect(
-      newProcess().prepare(copilotKb, [], async () => {
+      newProcess().ensureTable(copilotKb, [], async () => {
         throw new ConfigError('several accounts');
       }),
     ).rejects.toThrow(ConfigError);
@@ -373,20 +376,20 @@ describe('BigQuery destination (contract, local REST server)', () => {
 
     // The fill fails after the column was added (a process killed there would leave the same).
     fake.faults.failStatement = /^UPDATE/;
-    await expect(newProcess().prepare(copilotKb, [], async () => 'acct-old')).rejects.toThrow();
+    await expect(newProcess().ensureTable(copilotKb, [], async () => 'acct-old')).rejects.toThrow();
     expect(fieldNames()).toContain('_account');
     expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account ?? null)).toEqual(Array(5).fill(null));
 
     // The next process finishes it before it loads anything.
     fake.faults.failStatement = undefined;
     const next = newProcess();
-    await next.prepare(copilotKb, [], async () => 'acct-old');
+    await next.ensureTable(copilotKb, [], async () => 'acct-old');
     expect(fake.rows(dataset, 'copilot_kb').map((r) => r._account)).toEqual(Array(5).fill('acct-old'));
     await next.load(loadJob({ rows: rowsFor(windowA, 2, 'o'), account: 'acct-old', exportKey: 'exp-o' }));
     expect(fake.rows(dataset, 'copilot_kb')).toHaveLength(2);
     // Done once: the label says so, and a later process asks nothing.
     let asked = 0;
-    await newProcess().prepare(copilotKb, [], async () => {
+    await newProcess().ensureTable(copilotKb, [], async () => {
       asked++;
       return 'acct-old';
     });
@@ -394,7 +397,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('re-attaches to the load job and to the replace job when an insert response is lost (409), never running either twice', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     fake.faults.loseNextUploadResponse = true;
     fake.faults.loseNextQueryInsertResponse = true;
     fake.faults.runningPolls = 2;
@@ -421,7 +424,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('leaves the table as it was when the replace transaction fails, and when the load job fails', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     await dest.load(loadJob({ rows: rowsFor(windowA, 10, 'a'), loadedAt: new Date('2026-11-28T10:00:00Z') }));
     const before = JSON.stringify(fake.rows(dataset, 'copilot_kb'));
 
@@ -453,7 +456,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
       headers: ['Sentiment Score'],
       description: 'Column found in the export; not in the schema (schemaDrift: evolve).',
     };
-    await dest.prepare(copilotKb, [drifted], noExistingRows);
+    await dest.ensureTable(copilotKb, [drifted], noExistingRows);
     const rows = rowsFor(windowA, 4, 'd').map((r, i) => ({ ...r, values: [...r.values, `score-${i}`] }));
     await dest.load(loadJob({ rows, columns: [...kbColumns, drifted] }));
     const upload = fake.requests.find((r) => r.path.startsWith('/upload/'));
@@ -471,7 +474,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
   });
 
   it('abandons before any load job when the rows are refused (too many rejected)', async () => {
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     const job = loadJob({ rows: rowsFor(windowA, 5, 'a') });
     const refusing: LoadJob = {
       ...job,
@@ -491,7 +494,7 @@ describe('BigQuery destination (contract, local REST server)', () => {
     expect(fake.datasets.size).toBe(0);
     expect(fake.jobs.size).toBe(0);
 
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     expect(await dest.check(streams)).toMatch(/readable and writable/);
     fake.faults.deniedPermissions = ['bigquery.tables.updateData'];
     await expect(dest.check(streams)).rejects.toThrow(

@@ -8,8 +8,9 @@ import {
   type JournalEntry,
   journalPath,
 } from '../../src/export/export-journal.js';
+import { reserve } from '../../src/ledger/export-transitions.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { processOwner } from '../../src/state/export-ledger.js';
+import { processOwner } from '../../src/ports/claim-owner.js';
 import { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -26,23 +27,27 @@ describe('export journal (real PostgreSQL)', () => {
   });
 
   async function reserved(store: StateStore, stream: string, day: number) {
+    const now = new Date();
     const r = await store.quota.reserveExport(
-      {
-        account: 'acct',
-        stream,
-        api_path: 'Copilot/KBTable',
-        window_start: new Date(Date.UTC(2026, 10, day)),
-        window_end: new Date(Date.UTC(2026, 10, day + 1)),
-        time_zone: 'UTC',
-        request_body: '{}',
-        file_name: `f${day}`,
-      },
+      reserve(
+        {
+          account: 'acct',
+          stream,
+          apiPath: 'Copilot/KBTable',
+          windowStart: new Date(Date.UTC(2026, 10, day)),
+          windowEnd: new Date(Date.UTC(2026, 10, day + 1)),
+          timeZone: 'UTC',
+          requestBody: '{}',
+          fileName: `f${day}`,
+        },
+        now,
+      ),
       { perDay: 10, reserveForOthers: 0 },
-      new Date(),
+      now,
       processOwner(),
     );
     if (r.kind !== 'reserved') throw new Error(r.kind);
-    return r.row;
+    return r.record;
   }
 
   const entry = (ledgerId: string, stream: string, vendor: string): JournalEntry => ({
@@ -63,11 +68,14 @@ describe('export journal (real PostgreSQL)', () => {
     const archive = await mkdtemp(join(tmpdir(), 'journal-'));
     const a = await reserved(state, 'copilot_kb', 1);
     const b = await reserved(state, 'copilot_as', 2);
-    await appendToJournal(archive, entry(a.id, 'copilot_kb', 'vendor-a'));
+    await appendToJournal(archive, entry(a.ledgerId, 'copilot_kb', 'vendor-a'));
     const path = journalPath(archive, 'acct');
     await writeFile(path, `${await readFile(path, 'utf8')}{"account":"acct","ledge\n`);
     // A run that died while applying left its file aside.
-    await writeFile(`${path}.applying-1-1`, `${JSON.stringify(entry(b.id, 'copilot_as', 'vendor-b'))}\n`);
+    await writeFile(
+      `${path}.applying-1-1`,
+      `${JSON.stringify(entry(b.ledgerId, 'copilot_as', 'vendor-b'))}\n`,
+    );
 
     const applied = await applyJournal(state, archive, 'acct', new Date(), silentLogger);
     expect(applied).toBe(2);
@@ -75,8 +83,8 @@ describe('export journal (real PostgreSQL)', () => {
       'select id, status, vendor_export_id from cxone_od_sync.exports order by id',
     );
     expect(rows).toEqual([
-      { id: a.id, status: 'submitted', vendor_export_id: 'vendor-a' },
-      { id: b.id, status: 'submitted', vendor_export_id: 'vendor-b' },
+      { id: a.ledgerId, status: 'submitted', vendor_export_id: 'vendor-a' },
+      { id: b.ledgerId, status: 'submitted', vendor_export_id: 'vendor-b' },
     ]);
     // Nothing left to apply; the damaged line is kept, not dropped.
     expect((await readdir(dirname(path))).sort()).toEqual(['acct.jsonl.bad']);

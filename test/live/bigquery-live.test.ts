@@ -34,7 +34,8 @@ function job(rows: TypedRow[], loadedAt: Date): LoadJob {
     rows: (async function* () {
       yield rows;
     })(),
-    beforeCommit: async () => [],
+    beforeCommit: async () => {},
+    commit: async () => {},
   };
 }
 
@@ -69,7 +70,7 @@ describe.skipIf(!projectId)('BigQuery destination (live)', () => {
 
   it('creates the table partitioned, clustered and described', async () => {
     expect(await dest.check([copilotKb])).toMatch(/does not exist yet/);
-    await dest.prepare(copilotKb, [], noExistingRows);
+    await dest.ensureTable(copilotKb, [], noExistingRows);
     const [meta] = await bq.dataset(dataset).table('copilot_kb').getMetadata();
     expect(meta.timePartitioning).toMatchObject({ type: 'DAY', field: 'interaction_time' });
     expect(meta.clustering).toEqual({ fields: ['team', 'skill', 'agent_number'] });

@@ -19,7 +19,7 @@ const load: LoadRunStart = {
   apiPath: 'Copilot/KBTable',
   window: { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') },
   ledgerId: '12',
-  exportId: 'a1b2c3',
+  vendorExportId: 'a1b2c3',
   bytes: 4096,
   input: { namespace: 'cxone://api-na1.niceincontact.com', name: 'prod.copilot_kb' },
   output: { namespace: 'postgres://db.internal:5432', name: 'warehouse.cxone.copilot_kb' },

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenLineageObserver, type OpenLineageOptions } from '../../connectors/openlineage/index.js';
 import { copilotAq } from '../../schemas/copilot-aq.js';
+import { startLoadRun } from '../../src/load/lineage-run.js';
 import { createLogger } from '../../src/log/logger.js';
 import { registerSecret } from '../../src/log/redact.js';
 import type { Destination } from '../../src/ports/destination.js';
 import type { ExportApi } from '../../src/ports/export-api.js';
-import { type LoadObserver, type LoadRunStart, startLoadRun } from '../../src/ports/lineage.js';
-import type { ExportRow } from '../../src/state/state-tables.js';
+import type { ExportRecord } from '../../src/ports/export-record.js';
+import type { LoadObserver, LoadRunStart } from '../../src/ports/lineage.js';
 import { type LineageReceiver, refusedUrl, startLineageReceiver } from '../support/lineage-receiver.js';
 import { openLineageProblems } from '../support/openlineage-schema.js';
 
@@ -19,7 +20,7 @@ const load: LoadRunStart = {
   apiPath: 'Copilot/AQTable',
   window: { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') },
   ledgerId: '3',
-  exportId: 'vendor-3',
+  vendorExportId: 'vendor-3',
   bytes: 1234,
   input: { namespace: 'cxone://127.0.0.1:8080', name: 'prod.copilot_aq' },
   output: { namespace: 'postgres://127.0.0.1:5432', name: 'test.cxone.copilot_aq' },
@@ -146,15 +147,15 @@ describe('OpenLineage observer (transports, delivery, failure)', () => {
 
 describe('the engine side of lineage (startLoadRun)', () => {
   const row = {
-    id: '7',
+    ledgerId: '7',
     account: 'prod',
     stream: 'copilot_aq',
-    api_path: 'Copilot/AQTable',
-    window_start: load.window.start,
-    window_end: load.window.end,
-    vendor_export_id: 'v-7',
-    bytes: '99',
-  } as unknown as ExportRow;
+    apiPath: 'Copilot/AQTable',
+    windowStart: load.window.start,
+    windowEnd: load.window.end,
+    vendorExportId: 'v-7',
+    bytes: 99,
+  } as unknown as ExportRecord;
   const deps = (lineage: LoadObserver) => ({
     lineage,
     client: {
@@ -185,7 +186,7 @@ describe('the engine side of lineage (startLoadRun)', () => {
         account: 'prod',
         apiPath: 'Copilot/AQTable',
         ledgerId: '7',
-        exportId: 'v-7',
+        vendorExportId: 'v-7',
         bytes: 99,
         input: { namespace: 'cxone://x', name: 'prod.copilot_aq' },
         output: { namespace: 'bigquery', name: 'p.d.copilot_aq' },

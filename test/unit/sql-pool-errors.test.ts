@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import {
@@ -109,13 +109,16 @@ describe('state-store connection failures are StoreErrors, classified at the poo
       if (!db.copy) return;
       state = new StateStore(db.url, 1);
       await state.migrate();
-      const sleeping = state
-        .executeCompiled([CompiledQuery.raw('select pg_sleep(60)')])
-        .catch((e: unknown) => e);
+      // Another session holds the table a store statement needs: the statement waits on it.
+      const locker = new pg.Client({ connectionString: db.url });
+      await locker.connect();
+      await locker.query('begin');
+      await locker.query('lock table cxone_od_sync.quota_blocks in access exclusive mode');
+      const sleeping = state.quota.forget('acct').catch((e: unknown) => e);
       const pid = await vi.waitFor(
         async () => {
           const [row] = await db!.query<{ pid: number }>(
-            `select pid from pg_stat_activity where datname = $1 and query like 'select pg_sleep(60)%'`,
+            `select pid from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and query like 'delete from%quota_blocks%'`,
             [db!.name],
           );
           expect(row).toBeDefined();
@@ -125,6 +128,7 @@ describe('state-store connection failures are StoreErrors, classified at the poo
       );
       await db.query('select pg_terminate_backend($1)', [pid]);
       const err = await sleeping;
+      await locker.end();
       expect(err).toBeInstanceOf(StoreError);
       expect(err).toMatchObject({ retryable: true });
       expect((err as StoreError).message).toMatch(

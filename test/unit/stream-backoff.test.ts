@@ -19,7 +19,7 @@ import {
   streamBackoffNote,
   streamFailureReason,
 } from '../../src/plan/stream-backoff.js';
-import type { StreamBackoffRow } from '../../src/state/state-tables.js';
+import type { StreamBackoff } from '../../src/ports/state-ports.js';
 
 const h = 3_600_000;
 const now = new Date('2026-12-01T12:00:00Z');
@@ -34,16 +34,16 @@ const destination = { type: 'postgres', url: 'postgres://u@h/db' };
 const config = (streams: Record<string, unknown> = {}) =>
   resolveConfig({ account, destination, streams }, {}).accounts[0]!;
 
-const row = (over: Partial<StreamBackoffRow>): StreamBackoffRow => ({
+const row = (over: Partial<StreamBackoff>): StreamBackoff => ({
   account: 'a',
   stream: 'autopilot_gr',
   reason: 'not_exposed',
   failures: 1,
-  first_failed_at: now,
-  last_failed_at: now,
-  next_attempt_at: new Date(now.getTime() + 24 * h),
+  firstFailedAt: now,
+  lastFailedAt: now,
+  nextAttemptAt: new Date(now.getTime() + 24 * h),
   error: 'export request answered HTTP 403: Forbidden',
-  request_key: '',
+  requestKey: '',
   ...over,
 });
 
@@ -93,13 +93,13 @@ describe('stream backoff', () => {
 
   it('holds only while the request settings are the ones it was seen with, and until it ends', () => {
     const gr = config({ autopilot_gr: {} }).streams[0]!;
-    const seen = row({ request_key: requestKey(gr) });
+    const seen = row({ requestKey: requestKey(gr) });
     expect(backoffInForce(seen, gr, now)).toBe(seen);
     expect(backoffInForce(seen, gr, new Date(now.getTime() + 25 * h))).toBeUndefined();
     const renamed = config({ autopilot_gr: { path: 'autopilot/GRTable' } }).streams[0]!;
     expect(backoffInForce(seen, renamed, now)).toBeUndefined();
     const kb = config({ copilot_kb: { filters: { Team: ['A'] } } }).streams[0]!;
-    const kbSeen = row({ stream: 'copilot_kb', reason: 'refused', request_key: requestKey(kb) });
+    const kbSeen = row({ stream: 'copilot_kb', reason: 'refused', requestKey: requestKey(kb) });
     const kbFixed = config({ copilot_kb: { filters: { Team: ['B'] } } }).streams[0]!;
     expect(backoffInForce(kbSeen, kbFixed, now)).toBeUndefined();
     // The weight or the lookback are not part of the request: the backoff stays.
@@ -111,10 +111,10 @@ describe('stream backoff', () => {
   it('leaves a stream the API refuses out of the fair share, but not one whose exports fail at the vendor', () => {
     const c = config({ copilot_kb: {}, copilot_aq: {}, autopilot_gr: {} });
     const rows = new Map([
-      ['autopilot_gr', row({ request_key: requestKey(c.streams[2]!) })],
+      ['autopilot_gr', row({ requestKey: requestKey(c.streams[2]!) })],
       [
         'copilot_aq',
-        row({ stream: 'copilot_aq', reason: 'vendor_failed', request_key: requestKey(c.streams[1]!) }),
+        row({ stream: 'copilot_aq', reason: 'vendor_failed', requestKey: requestKey(c.streams[1]!) }),
       ],
     ]);
     const inForce = backoffsInForce(c.streams, rows, now);
