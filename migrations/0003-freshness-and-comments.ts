@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { freshnessViewDoc, type RelationDoc, stateTableDocs } from './0003-state-docs.js';
+import { freshnessViewDoc, type RelationDoc, stateTableDocs } from './state-docs.js';
 
 /** The state schema, as src/state names it (a migration imports nothing outside migrations/). */
 const schema = 'cxone_od_sync';
@@ -14,7 +14,7 @@ const rel = (name: string) => sql.id(schema, name);
  * - `stream_schedule`: per account and stream, whether the config enables it and the
  *   scheduler's next due time, written by `migrate` and at the end of every sync.
  * - the `freshness` view over those and the ledger, gaps and watermarks.
- * - a comment on every state table, view and column (`0003-state-docs.ts`).
+ * - a comment on every state table, view and column (`state-docs.ts`).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table ${rel('exports')} add column export_key text not null

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { freshnessViewDoc, type RelationDoc, stateTableDocs } from './0003-state-docs.js';
+import { freshnessViewDoc, type RelationDoc, stateTableDocs } from './state-docs.js';
 
 /** The state schema, as src/state names it (a migration imports nothing outside migrations/). */
 const schema = 'cxone_od_sync';

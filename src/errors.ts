@@ -302,6 +302,14 @@ export function isSyncError(err: unknown): err is SyncError {
   return err instanceof SyncError;
 }
 
+/**
+ * Whether a retry can help, derived once from the error's class; an error that is not the
+ * program's own (a driver's, a bug's) is taken as one a retry may cure.
+ */
+export function isRetryable(err: unknown): boolean {
+  return isSyncError(err) ? err.retryable : true;
+}
+
 /** The exit code an error ends a command with: its own, or 1 for one that is not the program's. */
 export function exitCodeOf(err: unknown): number {
   return isSyncError(err) ? err.exitCode : ExitCode.failed;

@@ -1,8 +1,8 @@
-import type { RelationDoc } from '../../migrations/0003-state-docs.js';
 import {
   freshnessViewDocV4,
   stateTableDocsV4,
 } from '../../migrations/0004-stream-backoff-and-shared-quota.js';
+import type { RelationDoc } from '../../migrations/state-docs.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { metadataColumns, type StreamSchema, tableDescription } from '../model/stream-schema.js';
 import { type FreshnessThreshold, freshnessThresholds } from '../plan/freshness-thresholds.js';

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { ArchiveFileError, CsvFormatError, isSyncError, SchemaError } from '../errors.js';
+import { ArchiveFileError, CsvFormatError, isRetryable, SchemaError } from '../errors.js';
 import { backOff, fail, requeueDownload } from '../ledger/export-transitions.js';
 import { startLoadRun } from '../load/lineage-run.js';
 import { loadWindowFile } from '../load/window-loader.js';
@@ -85,7 +85,7 @@ async function loadFailed(
     );
     return { kind: 'requeued', record: again };
   }
-  const retryable = isSyncError(err) ? err.retryable && !(err instanceof SchemaError) : true;
+  const retryable = isRetryable(err);
   const message = redact((err as Error).message);
   if (err instanceof SchemaError || err instanceof CsvFormatError) {
     // A replay of a loaded export changes nothing: the table keeps the earlier load.

@@ -2,7 +2,7 @@ import {
   AuthError,
   ExportRefusedError,
   HorizonError,
-  isSyncError,
+  isRetryable,
   QuotaExhaustedError,
   RequestNotSentError,
   RequestNotTakenError,
@@ -234,7 +234,7 @@ async function reserveAndSend(
       requestFailed(record, {
         error,
         countsQuota: !free,
-        retryable: isSyncError(err) ? err.retryable : true,
+        retryable: isRetryable(err),
       }),
       now,
     );

@@ -82,17 +82,13 @@ export type ExportPatch = Partial<
 >;
 
 /** A new export as the engine describes it before its request (or a file loaded by hand). */
-export interface NewExport {
-  readonly account: string;
-  readonly stream: string;
-  readonly apiPath: string;
-  readonly windowStart: Date;
-  readonly windowEnd: Date;
-  readonly timeZone: string;
+export type NewExport = Pick<
+  ExportRecord,
+  'account' | 'stream' | 'apiPath' | 'windowStart' | 'windowEnd' | 'timeZone' | 'fileName'
+> & {
   /** The request body, as JSON text. */
   readonly requestBody: string;
-  readonly fileName: string;
-}
+};
 
 /** A new ledger row as a transition makes it: the export, and its first status, flags and claim. */
 export type NewExportRow = NewExport &

@@ -8,7 +8,7 @@ import type { ExportRecord } from '../ports/export-record.js';
 import type { QuotaView, StreamBackoff, StreamBackoffReason } from '../ports/state-ports.js';
 
 /**
- * How a stream ended this run: `deferred` and `failed` decide the exit code (SPEC section 6).
+ * How a stream ended this run: `deferred` and `failed` decide the exit code (README, "Exit codes").
  * `backing_off`: the API refuses the stream (or its exports keep failing at the vendor) and it
  * waits on its own until `backoff.until`; the run failed when that began, not at every run after.
  */

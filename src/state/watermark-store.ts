@@ -13,7 +13,8 @@ import type { StateDatabase } from './state-tables.js';
  * Where each stream of an account has loaded up to, the windows it will never get (gaps), and
  * the statements that move a watermark when a load commits. The watermark moves only inside the
  * load's commit, and only over a window contiguous with what is loaded, so it never runs ahead of
- * durable data nor past a span never loaded (SPEC section 3, Meltano's signpost rule).
+ * durable data nor past a span never loaded (Meltano's signpost rule: never past the time the
+ * export was requested).
  */
 export class WatermarkStore implements WatermarkPort {
   constructor(private readonly db: Kysely<StateDatabase>) {}

@@ -166,7 +166,9 @@ describe('quota spend and the vendor id (e2e)', () => {
     const { code } = await exited;
     expect(code, out.stderr).not.toBe(0);
     const vendorId = f.ws.sim.stats.exportRequests[0]!.id;
-    expect(out.stderr).toMatch(new RegExp(`"msg":"export accepted by the API".*"vendorExportId":"${vendorId}"`));
+    expect(out.stderr).toMatch(
+      new RegExp(`"msg":"export accepted by the API".*"vendorExportId":"${vendorId}"`),
+    );
     expect(out.stderr).toContain('the ledger did not take the export; retrying');
     expect(out.stderr).toMatch(/kept in the local journal.*/);
     const { files, entries } = await journalEntries(f);

@@ -65,6 +65,24 @@ const under = (path: string, ...dirs: string[]) => dirs.some((d) => path === d |
  * What each part of the house may import (docs/architecture.md), by path prefix; the longest
  * matching prefix decides. Node built-ins and npm packages are allowed everywhere.
  */
+/** Every part of `src` below the CLI and the composition root, and the stream schemas. */
+const belowCli = [
+  'src/model',
+  'src/log',
+  'src/errors.ts',
+  'src/retry',
+  'src/parse',
+  'src/ports',
+  'src/ledger',
+  'src/plan',
+  'src/load',
+  'src/export',
+  'src/run',
+  'src/state',
+  'src/config',
+  'schemas',
+];
+
 const allowed: Record<string, readonly string[]> = {
   'src/model': ['src/model'],
   'src/log': ['src/log'],
@@ -128,43 +146,10 @@ const allowed: Record<string, readonly string[]> = {
   ],
   simulator: ['simulator', 'src', 'schemas'],
   // The composition root: the only place that creates concrete sources, destinations and stores.
-  'src/deployment': [
-    'src/deployment',
-    'src/model',
-    'src/log',
-    'src/errors.ts',
-    'src/retry',
-    'src/parse',
-    'src/ports',
-    'src/ledger',
-    'src/plan',
-    'src/load',
-    'src/export',
-    'src/run',
-    'src/state',
-    'src/config',
-    'connectors',
-    'schemas',
-    'migrations',
-  ],
+  'src/deployment': ['src/deployment', ...belowCli, 'connectors', 'migrations'],
   'src/cli': ['src', 'connectors', 'schemas', 'migrations', 'simulator'],
-  'src/index.ts': [
-    'src/deployment',
-    'src/model',
-    'src/log',
-    'src/errors.ts',
-    'src/retry',
-    'src/parse',
-    'src/ports',
-    'src/ledger',
-    'src/plan',
-    'src/load',
-    'src/export',
-    'src/run',
-    'src/state',
-    'src/config',
-    'schemas',
-  ],
+  // The library API: what an embedding program may import (the composition included).
+  'src/index.ts': ['src/deployment', ...belowCli],
 };
 
 /** The engine: the pipeline's phases, the ledger and the ports. */

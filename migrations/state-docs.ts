@@ -1,7 +1,8 @@
 /**
- * What every state table, view and column means, as migration 0003 writes it into the database
- * (`COMMENT ON`) and as `dbt-sources` documents the state tables it lists. Text for analysts:
- * what a value is and how to join it, not how the connector computes it.
+ * What every state table, view and column means (not a migration: the text migrations 0003 and
+ * 0004 write into the database with `COMMENT ON`, and `dbt-sources` documents the state tables
+ * with). Text for analysts: what a value is and how to join it, not how the connector computes
+ * it.
  *
  * The export key (`export_key`) is the one id that links a destination row (its `_export_id`),
  * its ledger entry (`exports.export_key`) and its rejected rows (`rejected_rows.export_key`).
