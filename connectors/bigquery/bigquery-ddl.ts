@@ -4,6 +4,7 @@ import {
   loadMetadataColumns,
   type MetadataColumn,
   metadataColumns,
+  requiredColumn,
   type StreamSchema,
   tableDescription,
 } from '../../src/model/stream-schema.js';
@@ -37,7 +38,7 @@ export function quoteBq(...parts: string[]): string {
 function bigQueryField(stream: StreamSchema, c: ColumnSpec | MetadataColumn): BigQueryField {
   if (!columnName.test(c.name))
     throw new Error(`not a valid BigQuery column name: ${JSON.stringify(c.name)}`);
-  const required = c.name === stream.eventTime || c.name === '_export_id' || c.name === '_account';
+  const required = requiredColumn(stream, c.name);
   return {
     name: c.name,
     type: bigQueryTypes[c.type],

@@ -1,6 +1,7 @@
 import {
   type ColumnSpec,
   metadataColumns,
+  requiredColumn,
   type StreamSchema,
   tableDescription,
 } from '../../src/model/stream-schema.js';
@@ -73,11 +74,6 @@ export function accountIndexStatement(
   concurrently: boolean,
 ): string {
   return `create index ${concurrently ? 'concurrently ' : ''}if not exists ${quoteIdent(`${stream.name}_account_${stream.eventTime}_idx`)} on ${qualified(schemaName, stream.name)} (${quoteIdent('_account')}, ${quoteIdent(stream.eventTime)})`;
-}
-
-/** The event time, `_export_id` and `_account` are NOT NULL. */
-function requiredColumn(stream: StreamSchema, name: string): boolean {
-  return name === stream.eventTime || name === '_export_id' || name === '_account';
 }
 
 /**

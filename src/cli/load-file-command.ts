@@ -12,7 +12,7 @@ import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
 import { createRowTyper } from '../parse/row-typer.js';
 import { emit } from './output.js';
-import { parseInstant } from './sync-command.js';
+import { parseWindowArgs } from './sync-command.js';
 
 export interface LoadFileArgs {
   config?: string;
@@ -74,13 +74,8 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
       );
     const file = resolve(args.file);
     if (!existsSync(file)) throw new ConfigError(`${args.file}: no such file`);
-    if ((args.start === undefined) !== (args.end === undefined))
-      throw new ConfigError('--start and --end go together');
     const zone = args.timeZone ?? stream.timeZone;
-    const window =
-      args.start && args.end
-        ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-        : await eventSpan(file, stream.schema, zone);
+    const window = parseWindowArgs(args) ?? (await eventSpan(file, stream.schema, zone));
     if (!(window.start < window.end)) throw new ConfigError('--start must be before --end');
     await ctx.state.migrate();
     const now = ctx.clock.now();

@@ -10,7 +10,7 @@ import { nextDue, type StreamDue } from '../run/next-due.js';
 import { quotaShare } from '../run/sync-schedule.js';
 import { quotaSummary } from '../run/sync-summary.js';
 import { backoffLines, backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
-import { parseInstant } from './sync-command.js';
+import { parseWindowArgs } from './sync-command.js';
 
 export interface PlanArgs {
   config?: string;
@@ -47,10 +47,7 @@ export function parseHorizon(text: string): number {
  */
 export async function planCommand(args: PlanArgs, log: Logger): Promise<number> {
   const horizonMs = args.horizon === undefined ? undefined : parseHorizon(args.horizon);
-  const explicit =
-    args.start && args.end
-      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-      : undefined;
+  const explicit = parseWindowArgs(args);
   if (explicit && horizonMs !== undefined)
     throw new UsageError('--horizon forecasts incremental syncs; it does not go with --start/--end');
   return withDeployment(args.config, log, args.account, async (d) => {

@@ -1,7 +1,8 @@
 import { withDeployment } from '../deployment/deployment.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import { ConfigError, ExitCode, ExportBusyError } from '../errors.js';
 import { reloadArchived } from '../export/export-lifecycle.js';
 import type { Logger } from '../log/logger.js';
+import { claimHost } from '../ports/claim-owner.js';
 import { emit } from './output.js';
 
 /**
@@ -36,8 +37,8 @@ export async function replayCommand(
       );
     const claimed = await ctx.state.exports.claim(row.ledgerId, ctx.owner, ctx.clock.now());
     if (!claimed)
-      throw new ConfigError(
-        `export ${row.ledgerId} is being worked on by another process; try again when it is done`,
+      throw new ExportBusyError(
+        `export ${row.ledgerId} is being worked on by another process (${claimHost(row) ?? 'unknown host'}); run replay again when it is done`,
       );
     const loaded = await reloadArchived(claimed, stream, ctx);
     const base = { command: 'replay', ledgerId: row.ledgerId, stream: row.stream };

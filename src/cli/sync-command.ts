@@ -36,13 +36,23 @@ export function parseInstant(name: string, value: string): Date {
   return read.date;
 }
 
-export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> {
+/**
+ * `--start` and `--end`, which go together (`sync`, `plan`, `load-file`): the explicit window, or
+ * undefined when neither is given. One without the other is a usage error (exit 2).
+ */
+export function parseWindowArgs(args: {
+  start?: string | undefined;
+  end?: string | undefined;
+}): { start: Date; end: Date } | undefined {
   if ((args.start === undefined) !== (args.end === undefined))
     throw new ConfigError('--start and --end go together');
-  const window =
-    args.start && args.end
-      ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-      : undefined;
+  return args.start !== undefined && args.end !== undefined
+    ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
+    : undefined;
+}
+
+export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> {
+  const window = parseWindowArgs(args);
   if (args.maxExports !== undefined && (!Number.isInteger(args.maxExports) || args.maxExports < 0)) {
     throw new ConfigError('--max-exports must be a whole number, 0 or more');
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ColumnSpec, metadataColumns, type StreamSchema } from './stream-schema.js';
+import { type ColumnSpec, metadataColumns, requiredColumn, type StreamSchema } from './stream-schema.js';
 
 function columnSchema(c: Pick<ColumnSpec, 'type' | 'description' | 'nullable'>): z.ZodType {
   const base = {
@@ -15,8 +15,11 @@ function columnSchema(c: Pick<ColumnSpec, 'type' | 'description' | 'nullable'>):
 /** The zod schema of a warehouse row of a stream (as JSON: timestamps as ISO strings). */
 export function rowSchema(stream: StreamSchema) {
   const shape: Record<string, z.ZodType> = {};
-  for (const c of stream.columns) shape[c.name] = columnSchema(c);
-  for (const c of metadataColumns) shape[c.name] = columnSchema({ ...c, nullable: c.name !== '_export_id' });
+  // Nullable exactly where the destinations' DDL makes a column nullable.
+  for (const c of stream.columns)
+    shape[c.name] = columnSchema({ ...c, nullable: c.nullable !== false && !requiredColumn(stream, c.name) });
+  for (const c of metadataColumns)
+    shape[c.name] = columnSchema({ ...c, nullable: !requiredColumn(stream, c.name) });
   return z.object(shape).describe(stream.description);
 }
 

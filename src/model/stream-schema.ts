@@ -69,6 +69,14 @@ export const loadMetadataColumns: readonly MetadataColumn[] = [
   '_account',
 ].map((name) => metadataColumns.find((c) => c.name === name) as MetadataColumn);
 
+/**
+ * Whether a column of the stream's table is never null: the event time, `_export_id` and
+ * `_account`. Every destination's DDL and the rows' JSON schema (`streams --json`) read it here.
+ */
+export function requiredColumn(stream: Pick<StreamSchema, 'eventTime'>, name: string): boolean {
+  return name === stream.eventTime || name === '_export_id' || name === '_account';
+}
+
 /** The description of a stream's destination table (a comment in PostgreSQL, BigQuery's, dbt's). */
 export function tableDescription(stream: StreamSchema): string {
   return `${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`;

@@ -85,6 +85,12 @@ describe('CLI safety (e2e)', () => {
     });
     expect(refused.json.error.message).toContain('claimed by worker-7.example:4242:abc123');
     expect(await watermark()).toEqual(before);
+    // A replay of that export waits for the same process, with the same exit code.
+    const ledgerId = (sync.json.streams[0].exports[0] as { ledgerId: string }).ledgerId;
+    const replay = await cli(['replay', '--export', ledgerId, '--json']);
+    expect(replay.code, replay.stderr).toBe(75);
+    expect(replay.json).toMatchObject({ outcome: 'error', exitCode: 75, error: { type: 'ExportBusyError' } });
+    expect(replay.json.error.message).toContain('worked on by another process (worker-7.example)');
 
     // Its claim expired (the process died): reset goes ahead.
     await db.query(`update cxone_od_sync.exports set claim_expires_at = now() - interval '1 minute'`);

@@ -62,6 +62,20 @@ describe('config errors (e2e)', () => {
     expect(f.sim.stats.exportRequests).toHaveLength(0);
   });
 
+  it('refuses --start without --end (and --end without --start) in plan and sync alike', async () => {
+    const f = await startE2e({ config: { streams: { copilot_kb: {} } } });
+    for (const command of ['plan', 'sync'])
+      for (const half of [
+        ['--start', '2026-11-01T00:00:00Z'],
+        ['--end', '2026-11-02T00:00:00Z'],
+      ]) {
+        const r = await f.cli([command, '--json', ...half]);
+        expect(r.code, `${command} ${half[0]}: ${r.stderr}`).toBe(2);
+        expect(r.json.error.message).toBe('--start and --end go together');
+      }
+    expect(f.sim.stats.exportRequests).toHaveLength(0);
+  });
+
   it('refuses a malformed state.url at once, naming it without its password', async () => {
     const f = await startE2e({
       config: { state: { url: 'postgres//cxone:pg-pass-27@state.example/state' } },
