@@ -32,15 +32,16 @@ export function windowCsv(request: Pick<ExportRequest, 'stream' | 'window' | 'ti
   const lines = [headers.map((h) => csvQuote(h.header)).join(',')];
   const endInclusive = new Date(request.window.end.getTime() - 1);
   let i = 0;
-  for (const row of generateRows(request.stream, request.window.start, endInclusive, { seed }))
+  for (const row of generateRows(request.stream, request.window.start, endInclusive, { seed })) {
+    const k = i++;
     lines.push(
       headers
         .map((h, c) =>
-          csvQuote(formatCell(request.stream, h.column, row[h.column] ?? null, request.timeZone, i + c)),
+          csvQuote(formatCell(request.stream, h.column, row[h.column] ?? null, request.timeZone, k + c)),
         )
         .join(','),
-    ),
-      i++;
+    );
+  }
   return `${lines.join('\r\n')}\r\n`;
 }
 
