@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findStreamSchema } from '../schemas/index.js';
 import type { FaultPlan } from './fault-plan.js';
-import { csvQuote, type DataOptions, displayHeaders, formatCell, generateRows } from './simulator-data.js';
+import { csvCell, type DataOptions, displayHeaders, formatCell, generateRows } from './simulator-data.js';
 import type { ExportRecord } from './simulator-state.js';
 
 /**
@@ -55,7 +55,7 @@ export class ExportFiles {
     const cols = displayHeaders(rec.stream);
     const headers = cols.map((c) => {
       const raw = faults.rawHeader(c.header);
-      return Buffer.from(csvQuote(raw ?? c.header), raw === undefined ? 'utf8' : 'latin1');
+      return Buffer.from(csvCell(raw ?? c.header), raw === undefined ? 'utf8' : 'latin1');
     });
     if (faults.driftExtraHeader) headers.push(Buffer.from('Sentiment Score'));
     const write = async (s: string | Buffer) => {
@@ -76,7 +76,7 @@ export class ExportFiles {
       if (!matchesFilters(row, body)) continue;
       i++;
       const cells = cols.map((c, ci) =>
-        csvQuote(formatCell(rec.stream, c.column, row[c.column] ?? null, rec.timeZone, i + ci)),
+        csvCell(formatCell(rec.stream, c.column, row[c.column] ?? null, rec.timeZone, i + ci)),
       );
       const malformedEvery = faults.malformedEvery;
       if (malformedEvery && i % malformedEvery === 0) {

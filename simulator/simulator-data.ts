@@ -247,7 +247,8 @@ export function formatCell(
   return value;
 }
 
-export function csvQuote(s: string): string {
+/** A cell as the simulator writes it, the way the dashboard does: quoted when it holds a comma, quote or line end, or edge whitespace. */
+export function csvCell(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

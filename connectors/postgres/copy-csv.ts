@@ -1,5 +1,5 @@
 import { FieldKind, recordBytes } from '../../src/parse/csv-scanner.js';
-import { csvQuote } from '../../src/parse/csv-write.js';
+import { csvQuoteAlways } from '../../src/parse/csv-write.js';
 import { AS_IS } from '../../src/parse/row-typer.js';
 import type { TypedBatch } from '../../src/parse/typed-batch.js';
 import type { CellValue } from '../../src/parse/value-parsers.js';
@@ -40,7 +40,7 @@ export class CopyCsvWriter {
   constructor(delimiter: string, constants: readonly LoadConstant[]) {
     this.delimiter = delimiter.charCodeAt(0);
     const fields = constants.map(({ value }) =>
-      value instanceof Date ? value.toISOString() : csvQuote(value),
+      value instanceof Date ? value.toISOString() : csvQuoteAlways(value),
     );
     this.tail = Buffer.from(`${fields.map((v) => delimiter + v).join('')}\n`);
   }
@@ -128,5 +128,5 @@ export class CopyCsvWriter {
 }
 
 function writeQuoted(out: Buffer, pos: number, text: string): number {
-  return pos + out.write(csvQuote(text), pos, 'utf8');
+  return pos + out.write(csvQuoteAlways(text), pos, 'utf8');
 }

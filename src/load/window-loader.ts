@@ -5,7 +5,7 @@ import type { StreamSchema } from '../model/stream-schema.js';
 import type { Window } from '../model/window.js';
 import { decodeHeader } from '../parse/csv-header.js';
 import { type CsvBatch, decodeRecord, scanCsvFile } from '../parse/csv-scanner.js';
-import { csvQuoteField } from '../parse/csv-write.js';
+import { csvQuoteIfNeeded } from '../parse/csv-write.js';
 import { mapHeaders, type SchemaDrift } from '../parse/header-mapping.js';
 import { createBatchTyper, loadedColumns, type TypedRow } from '../parse/row-typer.js';
 import { type TypedBatch, typedRows } from '../parse/typed-batch.js';
@@ -92,7 +92,7 @@ export async function loadWindowFile(
       rejected.push({
         line: batch.line[r] as number,
         // The state store's text cannot hold NUL either: shown as the symbol for null.
-        raw: decodeRecord(batch, r).map(csvQuoteField).join(',').replaceAll('\0', '\u2400'),
+        raw: decodeRecord(batch, r).map(csvQuoteIfNeeded).join(',').replaceAll('\0', '\u2400'),
         reason,
       });
   };

@@ -81,10 +81,3 @@ export function requiredColumn(stream: Pick<StreamSchema, 'eventTime'>, name: st
 export function tableDescription(stream: StreamSchema): string {
   return `${stream.description} Loaded by cxone-od-sync; replaced per export window and account.`;
 }
-
-export function eventTimeColumn(schema: StreamSchema): ColumnSpec {
-  const col = schema.columns.find((c) => c.name === schema.eventTime);
-  if (!col)
-    throw new Error(`stream ${schema.name}: event-time column ${schema.eventTime} is not among its columns`);
-  return col;
-}

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import { type ExportStatus, unfinishedStatuses } from '../ports/export-record.js';
 import type { StreamBackoffReason } from '../ports/state-ports.js';
 
@@ -144,12 +144,4 @@ export interface StateDatabase {
 
 export type ExportRow = Selectable<ExportsTable>;
 export type NewExport = Insertable<ExportsTable>;
-export type ExportPatch = Updateable<ExportsTable>;
-export type GapRow = Selectable<GapsTable>;
 export type StreamBackoffRow = Selectable<StreamBackoffTable>;
-
-/** A new ledger row as the caller describes it: its status, times, quota flag and claim are the ledger's. */
-export type NewExportInput = Omit<
-  NewExport,
-  'status' | 'counts_quota' | 'reserved_at' | 'updated_at' | 'claimed_by' | 'claim_expires_at'
->;

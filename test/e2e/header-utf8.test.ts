@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { copilotKb } from '../../schemas/copilot-kb.js';
 import { e2eFixtures, yesterdayWindowArgs } from '../support/e2e-fixture.js';
-import { csvQuote, displayHeaders } from '../support/simulator.js';
+import { csvCell, displayHeaders } from '../support/simulator.js';
 import { expectTableMatchesSimulator } from '../support/table-expectations.js';
 import type { TestDatabase } from '../support/test-database.js';
 
@@ -52,7 +52,7 @@ describe('a file whose header is not valid UTF-8 (e2e)', () => {
     // The field and the file offset of 0xC3: after the BOM and the headers before it.
     const headers = displayHeaders('copilot_kb').map((c) => c.header);
     const field = headers.indexOf('Category');
-    const offset = Buffer.byteLength(`\uFEFF${headers.slice(0, field).map(csvQuote).join(',')},Categ`);
+    const offset = Buffer.byteLength(`\uFEFF${headers.slice(0, field).map(csvCell).join(',')},Categ`);
     expect(error).toContain(
       `field ${field + 1} of ${headers.length} ("Categ\uFFFDry" as decoded) has the byte 0xC3 at byte offset ${offset} of the file`,
     );

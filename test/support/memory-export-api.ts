@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { csvQuote, displayHeaders, formatCell, generateRows } from '../../simulator/simulator-data.js';
+import { csvCell, displayHeaders, formatCell, generateRows } from '../../simulator/simulator-data.js';
 import type {
   DownloadResult,
   ExportApi,
@@ -29,7 +29,7 @@ type Step<T> = T | Error;
 /** The CSV body of a window as the simulator's files have it (display headers, the vendor's formats). */
 export function windowCsv(request: Pick<ExportRequest, 'stream' | 'window' | 'timeZone'>, seed = 7): string {
   const headers = displayHeaders(request.stream);
-  const lines = [headers.map((h) => csvQuote(h.header)).join(',')];
+  const lines = [headers.map((h) => csvCell(h.header)).join(',')];
   const endInclusive = new Date(request.window.end.getTime() - 1);
   let i = 0;
   for (const row of generateRows(request.stream, request.window.start, endInclusive, { seed })) {
@@ -37,7 +37,7 @@ export function windowCsv(request: Pick<ExportRequest, 'stream' | 'window' | 'ti
     lines.push(
       headers
         .map((h, c) =>
-          csvQuote(formatCell(request.stream, h.column, row[h.column] ?? null, request.timeZone, k + c)),
+          csvCell(formatCell(request.stream, h.column, row[h.column] ?? null, request.timeZone, k + c)),
         )
         .join(','),
     );
