@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { json } from './http-reply.js';
 
-/** Switchable faults (SPEC section 9). Every field can be changed at run time over `POST /_sim/faults`. */
+/** Switchable faults (docs/contract.md, "The simulator"). Every field can be changed at run time over `POST /_sim/faults`. */
 export interface SimulatorFaults {
   /** Extra latency on every API answer. */
   latencyMs?: number;

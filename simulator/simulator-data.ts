@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { findStreamSchema } from '../schemas/index.js';
 
 /**
- * Deterministic seeded data for the simulator (SPEC section 9). Every stream has one event in
+ * Deterministic seeded data for the simulator (docs/contract.md, "The simulator"). Every stream has one event in
  * each slot of `slotMs`, at a seeded offset inside it, so that any window's rows can be
  * generated independently and a test can compute exactly what a window must hold.
  *

@@ -17,7 +17,7 @@ function hostMatches(hostname: string, pattern: string): boolean {
 }
 
 /**
- * Checks a download URL (and every redirect) against SPEC section 4: https on an allowed host;
+ * Checks a download URL (and every redirect) against the download rules (docs/contract.md, "The vendor API"): https on an allowed host;
  * plain http and loopback hosts only when the API base itself is on loopback (the simulator).
  */
 export function assertDownloadAllowed(

@@ -61,7 +61,7 @@ export interface ExportClientOptions {
  */
 type RetryRule = 'all' | 'unprocessed';
 
-/** The vendor's export request body (SPEC section 4). */
+/** The vendor's export request body (docs/contract.md, "The vendor API"). */
 interface ExportRequestBody {
   dateRange: { startDate: string; endDate: string };
   timeZone: string;
@@ -84,7 +84,7 @@ function compact(d: Date): string {
 }
 
 /**
- * The Export API client (SPEC section 4): request, status, download. Retries 429, 5xx and
+ * The Export API client (docs/contract.md, "The vendor API"): request, status, download. Retries 429, 5xx and
  * network errors with backoff and jitter (Retry-After honoured), renews the token once on a 401,
  * and never sends the bearer token to another origin.
  */

@@ -75,7 +75,7 @@ function firstString(body: unknown, keys: readonly string[]): string | undefined
 }
 
 /**
- * Reads the export status body, whose shape NICE has not published (SPEC section 4): a status
+ * Reads the export status body, whose shape NICE has not published (docs/contract.md, "The vendor API"): a status
  * under `status`, `state`, `exportStatus` or `jobStatus.status`, a download URL under one of
  * several names. A body it cannot understand is an error that quotes it (secrets removed).
  */

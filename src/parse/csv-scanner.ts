@@ -3,8 +3,8 @@ import { open } from 'node:fs/promises';
 import { CsvFormatError } from '../errors.js';
 
 /**
- * The one CSV reader of the project: a byte-level scanner (RFC 4180, as tolerant as SPEC
- * section 2 asks) that finds record and field boundaries without making a string per field.
+ * The one CSV reader of the project: a byte-level scanner (RFC 4180, as tolerant as
+ * docs/contract.md, "Headers and values", asks) that finds record and field boundaries without making a string per field.
  * Its consumers decide what to decode: `readCsvBatches` makes strings of every field (header
  * inspection, inference, the BigQuery path), the COPY path copies text fields' bytes through and
  * decodes only the typed ones.

@@ -4,7 +4,7 @@ import type { ColumnSpec, StreamSchema } from '../model/stream-schema.js';
 export type SchemaDrift = 'evolve' | 'ignore' | 'fail';
 
 /**
- * Header normalisation (SPEC section 2): case, spaces, underscores, punctuation and units in
+ * Header normalisation (docs/contract.md, "Headers and values"): case, spaces, underscores, punctuation and units in
  * brackets are ignored. `Latency (ms)`, `latency`, `LATENCY` all normalise to `latency`.
  */
 export function normalizeHeader(header: string): string {

@@ -3,7 +3,7 @@ import { ValueError } from '../errors.js';
 import type { ColumnType } from '../model/stream-schema.js';
 
 /**
- * Value parsing per SPEC section 2. Each parser takes the raw cell (never empty: an empty cell is
+ * Value parsing (docs/contract.md, "Headers and values"). Each parser takes the raw cell (never empty: an empty cell is
  * NULL before it gets here) and returns the typed value or throws a `ValueError` whose message
  * becomes the rejected row's reason.
  *

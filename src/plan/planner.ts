@@ -96,7 +96,7 @@ function split(start: Date, end: Date, maxDays: number | undefined, cuts: readon
 }
 
 /**
- * Plans one stream's windows (SPEC section 3). Pure: state and clock in, windows out.
+ * Plans one stream's windows (docs/contract.md, "Sync semantics"). Pure: state and clock in, windows out.
  *
  * - Incremental: from (watermark minus lookback) to (now minus settle); a stream never synced
  *   starts at its configured start, or the horizon.
