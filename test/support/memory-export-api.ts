@@ -121,6 +121,8 @@ export class MemoryExportApi implements ExportApi {
   private readonly pathQueues = new Map<string, SubmitAnswer[]>();
   private readonly pathScripts = new Map<string, ExportScript>();
   private authorizeFailures: Error[] = [];
+  /** Called with each export request before it is answered (to see what the ledger holds then). */
+  onSubmit?: (prepared: PreparedExport) => Promise<void>;
   private nextId = 1;
 
   constructor(private readonly options: MemoryExportApiOptions) {}
@@ -189,6 +191,7 @@ export class MemoryExportApi implements ExportApi {
   async submit(prepared: PreparedExport): Promise<SubmittedExport> {
     const body = JSON.parse(prepared.requestBody) as { stream: string; start: string; end: string };
     const window = { start: new Date(body.start), end: new Date(body.end) };
+    await this.onSubmit?.(prepared);
     const answer = this.pathQueues.get(prepared.apiPath)?.shift() ??
       this.submitQueue.shift() ?? { kind: 'accept' };
     this.calls.push({ op: 'submit', apiPath: prepared.apiPath, stream: body.stream, answer: answer.kind });
