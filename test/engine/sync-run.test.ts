@@ -89,6 +89,43 @@ describe('runSync, in-process', () => {
     expect(e.api.submitAnswers().filter((a) => a.startsWith('autopilot_gr'))).toHaveLength(1);
   });
 
+  it('backs off a stream whose filter the API rejects for an hour, doubling, while the other stream goes on', async () => {
+    const kb = streamConfig('copilot_kb', { filters: { Team: ['Nowhere'] } });
+    const e = await start({
+      streams: [kb, streamConfig('copilot_as')],
+      quota: { perDay: 10, reserveForOthers: 0 },
+    });
+    const refusal = {
+      kind: 'refuse',
+      status: 400,
+      message: 'Invalid value for filter Team: Nowhere',
+    } as const;
+    e.api.answerSubmitsFor('Copilot/KBTable', refusal, refusal);
+    const first = await e.sync();
+    expect(first.exitCode).toBe(1);
+    const refused = streamOf(first, 'copilot_kb');
+    expect(refused.backoff).toMatchObject({ reason: 'refused', failures: 1 });
+    expect(new Date(refused.backoff!.until)).toEqual(new Date(e.clock.now().getTime() + hourMs));
+    expect(refused.error).toMatch(/Invalid value for filter Team/);
+    expect(streamOf(first, 'copilot_as').state).toBe('done');
+    expect(first.quota.used).toBe(1);
+
+    e.clock.advance(30 * minuteMs);
+    const second = await e.sync();
+    expect(second.exitCode).toBe(0);
+    expect(streamOf(second, 'copilot_kb').state).toBe('backing_off');
+    expect(e.api.submitAnswers().filter((a) => a.startsWith('copilot_kb'))).toHaveLength(1);
+
+    // Past the hour it is asked again; refused again, it waits twice as long.
+    e.clock.advance(30 * minuteMs);
+    const third = await e.sync({ streams: ['copilot_kb'] });
+    expect(e.api.submitAnswers().filter((a) => a.startsWith('copilot_kb'))).toHaveLength(2);
+    expect(streamOf(third, 'copilot_kb').backoff).toMatchObject({ reason: 'refused', failures: 2 });
+    expect(new Date(streamOf(third, 'copilot_kb').backoff!.until)).toEqual(
+      new Date(e.clock.now().getTime() + 2 * hourMs),
+    );
+  });
+
   it('backs off a stream whose export fails at the vendor for 12 hours; the other stream is not held up', async () => {
     const e = await start({
       streams: [streamConfig('copilot_aq'), streamConfig('copilot_kb')],
@@ -105,6 +142,7 @@ describe('runSync, in-process', () => {
 
     e.clock.advance(hourMs);
     const second = await e.sync();
+    expect(second.exitCode).toBe(0);
     expect(streamOf(second, 'copilot_aq').state).toBe('backing_off');
     expect(e.api.submitAnswers().filter((a) => a.startsWith('copilot_aq'))).toHaveLength(1);
   });
@@ -152,12 +190,12 @@ describe('runSync, in-process', () => {
     expect(first.quota.blockedUntil).not.toBeNull();
     expect(new Date(first.nextSlotAt!).getTime()).toBeGreaterThan(e.clock.now().getTime());
 
-    const second = await e.sync({ noWait: true });
+    const second = await e.sync();
     expect(second.exitCode).toBe(75);
     expect(second.exportsRequested).toBe(0);
     expect(e.api.count('submit')).toBe(2);
     const failed = (await e.ledger()).filter((r) => r.status === 'failed');
-    expect(failed.map((r) => r.countsQuota)).toEqual([false]);
+    expect(failed.map((r) => [r.countsQuota, r.error])).toEqual([[false, expect.stringMatching(/quota/)]]);
   });
 
   it('caps the requests of one run at maxExports', async () => {
