@@ -47,29 +47,6 @@ describe('one export per window through vendor faults (e2e)', () => {
     expect(await ledger(db)).toMatchObject([{ status: 'failed', counts_quota: true }]);
   });
 
-  it('keeps an export whose file keeps arriving malformed, backed off, instead of requesting its window again', async () => {
-    const { sync, ws, db } = await setup({
-      faults: { truncateDownloads: { count: 100, withContentLength: false } },
-    });
-    const first = await sync();
-    expect(first.code, first.stderr).toBe(1);
-    const [row] = await ledger(db);
-    expect(row).toMatchObject({ status: 'submitted', vendor_export_id: expect.any(String) });
-    expect(row!.next_attempt_at).not.toBeNull();
-    expect(row!.error).toMatch(/exports abandon/);
-    // The next sync leaves it alone (backoff) and requests nothing new for the stream.
-    const second = await sync();
-    expect(second.code).toBe(1);
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    // Once the vendor sends whole files and the backoff is cleared, it loads with no new request.
-    ws.sim.setFaults({ truncateDownloads: { count: 0, withContentLength: false } });
-    await db.query('update cxone_od_sync.exports set next_attempt_at = null');
-    const third = await sync();
-    expect(third.code, third.stderr).toBe(0);
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    expect((await ledger(db)).map((l) => l.status)).toEqual(['loaded']);
-  });
-
   it('keeps an export whose rows the schema refuses (downloaded, backed off) until replay, with no second request', async () => {
     const { sync, ws, db, cli } = await setup({ faults: { malformedEvery: 10 } });
     const first = await sync();

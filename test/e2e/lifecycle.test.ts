@@ -118,27 +118,6 @@ describe('export lifecycle (e2e)', () => {
     },
   );
 
-  it('asks the status for a fresh URL when the download URL has expired', async () => {
-    const { sync, ws, db } = await setup({ faults: { expireNextUrls: 2 } });
-    const r = await sync();
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('download URL expired');
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    expect(ws.sim.stats.statusRequests).toBe(3);
-    await expectTableMatchesSimulator(db, copilotAq);
-  });
-
-  it('treats a 404 from the status endpoint right after submission as not visible yet', async () => {
-    const { sync, ws, db } = await setup({
-      faults: { failNext: [{ kind: 'status', status: 404, count: 2 }] },
-    });
-    const r = await sync();
-    expect(r.code, r.stderr).toBe(0);
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    expect(ws.sim.stats.statusRequests).toBe(3);
-    await expectTableMatchesSimulator(db, copilotAq);
-  });
-
   it('renews a token that stops working mid-sync', async () => {
     const { sync, ws, db } = await setup({ faults: { processingMs: 1200 } });
     let revoked = false;

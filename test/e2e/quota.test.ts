@@ -81,32 +81,6 @@ describe('quota (e2e)', () => {
     expect(Number(loaded[0]!.n)).toBe(3);
   });
 
-  it('stops at the API quota error when the real quota is smaller, and sends nothing until the slot frees', async () => {
-    const { db, ws, cli } = await startE2e({
-      sim: { faults: { quota: 1 } },
-      config: { account: { exportsPer24h: 3 }, streams: allStreams() },
-    });
-    const run = () => cli(['sync', '--json']);
-
-    const first = await run();
-    expect(first.code, first.stderr).toBe(75);
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
-    expect(ws.sim.stats.rejectedExportRequests[0]!.message).toMatch(/Too many export requests/);
-    expect(first.json.quota.blockedUntil).toEqual(expect.any(String));
-    expect(new Date(first.json.nextSlotAt).getTime()).toBeGreaterThan(Date.now());
-
-    const second = await run();
-    expect(second.code).toBe(75);
-    expect(second.json.exportsRequested).toBe(0);
-    expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
-    expect(ws.sim.stats.exportRequests).toHaveLength(1);
-    const failed = await db.query<{ counts_quota: boolean; error: string }>(
-      `select counts_quota, error from cxone_od_sync.exports where status = 'failed'`,
-    );
-    expect(failed).toEqual([{ counts_quota: false, error: expect.stringMatching(/quota/) }]);
-  });
-
   it('--max-exports caps the requests of one run, and reset moves a watermark back so the span is due again', async () => {
     const { ws, cli } = await startE2e({
       sim: { faults: { quota: 10 } },

@@ -90,60 +90,6 @@ describe('failure isolation per stream and a shared quota (e2e)', () => {
     expect(cleared[0]!.n).toBe('0');
   });
 
-  it('a filter the API rejects: backed off an hour, doubling, while the other stream goes on', async () => {
-    const { ws, cli } = await startE2e({
-      sim: {
-        faults: {
-          quota: 10,
-          refuseTables: {
-            'Copilot/KBTable': { status: 400, message: 'Invalid value for filter Team: Nowhere' },
-          },
-        },
-      },
-      config: {
-        account: { exportsPer24h: 10 },
-        streams: {
-          copilot_kb: { start: start(), filters: { Team: ['Nowhere'] } },
-          copilot_as: { start: start() },
-        },
-      },
-    });
-    const first = await cli(['sync', '--json']);
-    expect(first.code, first.stderr).toBe(1);
-    const kb = streamOf(first.json, 'copilot_kb');
-    expect(kb.backoff?.reason).toBe('refused');
-    expect(hoursFromNow(kb.backoff!.until)).toBeGreaterThan(0.9);
-    expect(hoursFromNow(kb.backoff!.until)).toBeLessThan(1.1);
-    expect(kb.error).toMatch(/Invalid value for filter Team/);
-    expect(streamOf(first.json, 'copilot_as').state).toBe('done');
-    const second = await cli(['sync', '--json']);
-    expect(second.code, second.stderr).toBe(0);
-    expect(streamOf(second.json, 'copilot_kb').state).toBe('backing_off');
-    expect(ws.sim.stats.rejectedExportRequests).toHaveLength(1);
-  });
-
-  it('a stream whose export fails at the vendor waits before its next slot; the other stream is not held up', async () => {
-    const { ws, cli } = await startE2e({
-      sim: { faults: { quota: 10, failExports: ['Copilot/AQTable'] } },
-      config: {
-        account: { exportsPer24h: 10 },
-        streams: { copilot_kb: { start: start() }, copilot_aq: { start: start() } },
-      },
-    });
-    const first = await cli(['sync', '--json']);
-    expect(first.code, first.stderr).toBe(1);
-    const failed = streamOf(first.json, 'copilot_aq');
-    expect(failed.state).toBe('failed');
-    expect(failed.backoff?.reason).toBe('vendor_failed');
-    expect(hoursFromNow(failed.backoff!.until)).toBeGreaterThan(11.9);
-    expect(streamOf(first.json, 'copilot_kb').state).toBe('done');
-
-    const second = await cli(['sync', '--json']);
-    expect(second.code, second.stderr).toBe(0);
-    expect(streamOf(second.json, 'copilot_aq').state).toBe('backing_off');
-    expect(ws.sim.stats.exportRequests.filter((r) => r.stream === 'copilot_aq')).toHaveLength(1);
-  });
-
   it('a request the API did not take (503 after every retry) counts no quota, and the run stops asking', async () => {
     const { db, ws, cli } = await startE2e({
       sim: { faults: { quota: 10, failNext: { kind: 'export', status: 503, count: 1000 } } },
