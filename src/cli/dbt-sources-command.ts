@@ -5,6 +5,7 @@ import { destinationFactory } from '../../connectors/destinations.js';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
+import { defineCommand } from './cli-command.js';
 import { dbtSources } from './dbt-sources.js';
 import { emit } from './output.js';
 
@@ -74,3 +75,19 @@ export async function dbtSourcesCommand(args: DbtSourcesArgs): Promise<number> {
   }
   return 0;
 }
+
+export const dbtSourcesCli = defineCommand({
+  command: 'dbt-sources',
+  describe:
+    "print (or write with --out DIR) a dbt sources.yml for the destination's tables, with freshness thresholds",
+  noAccount:
+    "it describes the destination's tables, which hold the rows of every account of the config (_account tells them apart), with freshness thresholds that hold for all of them",
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', describe: 'write DIR/sources.yml instead of printing it' })
+      .option('sync-every', {
+        type: 'string',
+        describe: 'how often sync runs (1h, 8h, 1d; default 1h): the freshness thresholds follow from it',
+      }),
+  run: (a) => dbtSourcesCommand(a),
+});

@@ -1,15 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { PglitePool } from '../../connectors/postgres/pglite-pool.js';
-import { startSimulator } from '../../simulator/simulator-server.js';
 import { resolveConfig } from '../config/load-config.js';
 import { createDeployment } from '../deployment/deployment.js';
 import { existingRowsAccount } from '../load/account-column.js';
 import type { Logger } from '../log/logger.js';
 import { runSync } from '../run/sync-runner.js';
+import { defineCommand } from './cli-command.js';
 import { emit, table } from './output.js';
 
 export interface DemoArgs {
@@ -31,6 +28,13 @@ export interface DemoArgs {
  * succeeded, so it exits 0 (1 only when a stream failed).
  */
 export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> {
+  // Loaded here, not at the top: the CLI reads this file for every command, and PGlite and the
+  // simulator are needed by this one alone.
+  const [{ PGlite }, { PglitePool }, { startSimulator }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('../../connectors/postgres/pglite-pool.js'),
+    import('../../simulator/simulator-server.js'),
+  ]);
   const work = await mkdtemp(join(tmpdir(), 'cxone-od-sync-demo-'));
   // int8 as text, as node-postgres gives it.
   const parsers = { 20: (v: string) => v };
@@ -146,6 +150,7 @@ export async function demoCommand(args: DemoArgs, log: Logger): Promise<number> 
         ].join('\n'),
     );
     if (args.serve) {
+      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
       const server = new PGLiteSocketServer({ db, port: args.port, host: '127.0.0.1' });
       await server.start();
       process.stderr.write(
@@ -171,3 +176,24 @@ function quotaExplanation(quota: number, streams: number, deferred: number): str
     return `quota: ${quota} exports per rolling 24 hours, enough for all ${streams} streams`;
   return `quota: the vendor allows ${quota} exports per rolling 24 hours (account.exportsPer24h: ${quota}); ${streams} streams need ${streams}, so ${deferred} waits for the next free slot`;
 }
+
+export const demoCli = defineCommand({
+  command: 'demo',
+  describe: 'a whole sync against the simulator into an embedded PostgreSQL: no server, no credentials',
+  noAccount: 'it syncs a simulated account of its own into an embedded database, and reads no config',
+  builder: (y) =>
+    y
+      .option('days', { type: 'number', default: 7, describe: 'days of history to sync' })
+      .option('keep', { type: 'string', describe: 'keep the embedded database in this directory' })
+      .option('serve', {
+        type: 'boolean',
+        default: false,
+        describe: 'keep serving the database for psql after the sync',
+      })
+      .option('port', {
+        type: 'number',
+        default: 0,
+        describe: 'port for --serve (default: any free port)',
+      }),
+  run: (a, log) => demoCommand(a, log),
+});

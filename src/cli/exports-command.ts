@@ -6,6 +6,7 @@ import { abandon, retry } from '../ledger/export-transitions.js';
 import type { Logger } from '../log/logger.js';
 import { claimHost } from '../ports/claim-owner.js';
 import type { ExportPatch, ExportRecord } from '../ports/export-record.js';
+import { defineCommand } from './cli-command.js';
 import { emit, table } from './output.js';
 
 export interface ExportsArgs {
@@ -168,3 +169,23 @@ async function act(
   );
   return ExitCode.done;
 }
+
+export const exportsCli = defineCommand({
+  command: 'exports [action] [id]',
+  describe:
+    'list ledger rows; `exports retry ID` downloads one again via the status, `exports abandon ID --reason TEXT` gives it up',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['list', 'retry', 'abandon'] as const, default: 'list' as const })
+      .positional('id', { type: 'string', describe: 'ledger id (or the vendor export id)' })
+      .option('stream', { type: 'string', array: true, describe: 'only this stream (repeatable)' })
+      .option('status', {
+        type: 'string',
+        array: true,
+        choices: ['reserved', 'submitted', 'ready', 'downloaded', 'loaded', 'failed'],
+        describe: 'only this ledger status (repeatable)',
+      })
+      .option('reason', { type: 'string', describe: 'why an export is abandoned (recorded)' })
+      .option('limit', { type: 'number', default: 50, describe: 'at most N rows, newest first' }),
+  run: (a, log) => exportsCommand(a, log),
+});

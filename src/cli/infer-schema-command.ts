@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { normalizeHeader } from '../parse/header-mapping.js';
 import { TypeInferrer } from '../parse/infer-types.js';
+import { defineCommand } from './cli-command.js';
 import { emit } from './output.js';
 
 /**
@@ -46,3 +47,15 @@ export async function inferSchemaCommand(args: {
   });
   return 0;
 }
+
+export const inferSchemaCli = defineCommand({
+  command: 'infer-schema <file>',
+  describe: 'read a real export and print a schema proposal (headers, types)',
+  noAccount: 'it reads the file it is given and no config',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true })
+      .option('stream', { type: 'string', describe: 'compare with this stream schema' })
+      .option('rows', { type: 'number', default: 10_000, describe: 'rows to sample' }),
+  run: (a) => inferSchemaCommand(a),
+});

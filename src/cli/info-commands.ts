@@ -12,6 +12,7 @@ import type { StreamSchema } from '../model/stream-schema.js';
 import { assertClockAgrees, maxClockSkewMs } from '../run/clock-check.js';
 import { nextDue, recordNextDue } from '../run/next-due.js';
 import { quotaSummary } from '../run/sync-summary.js';
+import { defineCommand } from './cli-command.js';
 import { ago, backoffLines, backoffView, dueText, emit, emitPerAccount, quotaText, table } from './output.js';
 
 export async function streamsCommand(args: { json: boolean }): Promise<number> {
@@ -244,3 +245,32 @@ async function accountStatus(ctx: Context): Promise<{ result: unknown; text: str
   })();
   return { result, text };
 }
+
+export const checkCli = defineCommand({
+  command: 'check',
+  describe: 'validate config, get a token, reach the state store and destination; spends no quota',
+  builder: (y) => y,
+  run: (a, log) => checkCommand(a, log),
+});
+
+export const streamsCli = defineCommand({
+  command: 'streams',
+  describe: 'list streams, their columns and types (--json gives JSON Schema)',
+  noAccount: 'it lists the stream schemas built into the connector, the same for every account',
+  builder: (y) => y,
+  run: (a) => streamsCommand(a),
+});
+
+export const statusCli = defineCommand({
+  command: 'status',
+  describe: 'watermarks, lag, gaps, exports in flight, quota',
+  builder: (y) => y,
+  run: (a, log) => statusCommand(a, log),
+});
+
+export const migrateCli = defineCommand({
+  command: 'migrate',
+  describe: 'apply state-store migrations and create destination tables',
+  builder: (y) => y,
+  run: (a, log) => migrateCommand(a, log),
+});

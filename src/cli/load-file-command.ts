@@ -11,8 +11,8 @@ import type { Logger } from '../log/logger.js';
 import { readCsvRecords } from '../parse/csv-records.js';
 import { mapHeaders } from '../parse/header-mapping.js';
 import { createRowTyper } from '../parse/row-typer.js';
+import { defineCommand, parseWindowArgs } from './cli-command.js';
 import { emit } from './output.js';
-import { parseWindowArgs } from './sync-command.js';
 
 export interface LoadFileArgs {
   config?: string;
@@ -131,3 +131,29 @@ export async function loadFileCommand(args: LoadFileArgs, log: Logger): Promise<
     await d.close();
   }
 }
+
+export const loadFileCli = defineCommand({
+  command: 'load-file <file>',
+  describe: 'load a CSV downloaded by hand from the dashboard; spends no quota',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true })
+      .option('stream', {
+        type: 'string',
+        demandOption: true,
+        describe: 'the stream the file belongs to',
+      })
+      .option('start', {
+        type: 'string',
+        describe: "the file's window start (default: its earliest event time)",
+      })
+      .option('end', {
+        type: 'string',
+        describe: "the file's window end, exclusive (default: just after its latest event time)",
+      })
+      .option('time-zone', {
+        type: 'string',
+        describe: "the time zone of wall-clock times in the file (default: the stream's)",
+      }),
+  run: (a, log) => loadFileCommand(a, log),
+});

@@ -9,8 +9,8 @@ import { planStreams, selectStreams } from '../plan/sync-plan.js';
 import { nextDue, type StreamDue } from '../run/next-due.js';
 import { quotaShare } from '../run/sync-schedule.js';
 import { quotaSummary } from '../run/sync-summary.js';
+import { defineCommand, parseWindowArgs, windowOptions } from './cli-command.js';
 import { backoffLines, backoffView, dueText, emitPerAccount, quotaText, table } from './output.js';
-import { parseWindowArgs } from './sync-command.js';
 
 export interface PlanArgs {
   config?: string;
@@ -253,3 +253,16 @@ function humanForecast(f: ForecastSection): string {
   }
   return `forecast to ${f.until} (${f.horizon}), assuming a sync every ${f.cadence.everyHours} h (${why}; ${f.cadence.runs} runs):\n${table(rows)}`;
 }
+
+export const planCli = defineCommand({
+  command: 'plan',
+  describe:
+    "what a sync would request now, each stream's next due time; --horizon 7d forecasts the exports to come; changes nothing",
+  builder: (y) =>
+    windowOptions(y).option('horizon', {
+      type: 'string',
+      describe:
+        "forecast each stream's export requests and lag over this duration (7d, 36h), at the cadence syncs have been run",
+    }),
+  run: (a, log) => planCommand(a, log),
+});

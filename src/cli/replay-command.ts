@@ -3,6 +3,7 @@ import { ConfigError, ExitCode, ExportBusyError } from '../errors.js';
 import { reloadArchived } from '../export/export-lifecycle.js';
 import type { Logger } from '../log/logger.js';
 import { claimHost } from '../ports/claim-owner.js';
+import { defineCommand } from './cli-command.js';
 import { emit } from './output.js';
 
 /**
@@ -53,3 +54,15 @@ export async function replayCommand(
     return result.exitCode;
   });
 }
+
+export const replayCli = defineCommand({
+  command: 'replay',
+  describe: 'load an export again from its archived file; spends no quota',
+  builder: (y) =>
+    y.option('export', {
+      type: 'string',
+      demandOption: true,
+      describe: 'ledger id (or the vendor export id)',
+    }),
+  run: (a, log) => replayCommand(a, log),
+});

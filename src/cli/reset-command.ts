@@ -3,8 +3,8 @@ import { accountsForStreams, openDeployment } from '../deployment/deployment.js'
 import { ConfigError, StreamBusyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportRecord } from '../ports/export-record.js';
+import { defineCommand, parseInstant } from './cli-command.js';
 import { emit } from './output.js';
-import { parseInstant } from './sync-command.js';
 
 /**
  * Moves a stream's watermark back (`--to DATE`) or clears it, so that the next sync exports that
@@ -90,3 +90,19 @@ export async function resetCommand(
     await d.close();
   }
 }
+
+export const resetCli = defineCommand({
+  command: 'reset',
+  describe: 'move a stream watermark back (--to DATE) or clear it; asks unless --yes',
+  builder: (y) =>
+    y
+      .option('stream', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'the stream (repeatable)',
+      })
+      .option('to', { type: 'string', describe: 'the new watermark (default: cleared)' })
+      .option('yes', { type: 'boolean', default: false, describe: 'do not ask' }),
+  run: (a, log) => resetCommand(a, log),
+});

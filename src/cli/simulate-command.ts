@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
-import { accountsConfig, startAccountSimulators } from '../../simulator/account-simulators.js';
-import { type SimulatorOptions, startSimulator } from '../../simulator/simulator-server.js';
+import type { SimulatorOptions } from '../../simulator/simulator-server.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { defineCommand } from './cli-command.js';
 import { emit } from './output.js';
 
 export interface SimulateArgs {
@@ -20,6 +20,11 @@ export interface SimulateArgs {
 
 /** Serves the export API simulator (`--accounts N`: N accounts) until SIGINT or SIGTERM. */
 export async function simulateCommand(args: SimulateArgs, log: Logger): Promise<number> {
+  // Loaded here: the CLI reads this file for every command, the simulator is this one's alone.
+  const [{ accountsConfig, startAccountSimulators }, { startSimulator }] = await Promise.all([
+    import('../../simulator/account-simulators.js'),
+    import('../../simulator/simulator-server.js'),
+  ]);
   const options: SimulatorOptions = {
     port: args.port,
     host: args.host,
@@ -87,3 +92,34 @@ function stopSignal(): Promise<void> {
     process.once('SIGTERM', resolve);
   });
 }
+
+export const simulateCli = defineCommand({
+  command: 'simulate',
+  describe: 'serve the export API simulator',
+  noAccount:
+    'it serves a simulated API, not an account of the config (--accounts N serves N simulated accounts)',
+  builder: (y) =>
+    y
+      .option('port', { type: 'number', default: 8080 })
+      .option('download-port', {
+        type: 'number',
+        describe: 'port of the download origin (default: any free port)',
+      })
+      .option('host', { type: 'string', default: '127.0.0.1' })
+      .option('public-host', {
+        type: 'string',
+        describe: 'host name to put in download URLs (e.g. the compose service name)',
+      })
+      .option('quota', { type: 'number', describe: 'the simulated account quota per 24h (default 3)' })
+      .option('processing-ms', { type: 'number', describe: 'how long an export stays Pending' })
+      .option('slot-minutes', {
+        type: 'number',
+        describe: 'one generated row per stream every N minutes (default 20)',
+      })
+      .option('accounts', {
+        type: 'number',
+        describe:
+          'serve N accounts, each with its own credentials, quota and data, on consecutive ports from --port',
+      }),
+  run: (a, log) => simulateCommand(a, log),
+});

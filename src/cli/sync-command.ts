@@ -1,4 +1,3 @@
-import { readIsoInstant } from '../config/iso-instant.js';
 import { accountsForStreams, type Context, withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode, errorReport, exitCodeOf, worstExitCode } from '../errors.js';
 import { defaultLedgerRetry } from '../export/export-request.js';
@@ -7,6 +6,7 @@ import { redact } from '../log/redact.js';
 import { eachLimited } from '../run/each-limited.js';
 import { runSync, type StreamSummary, type SyncSummary } from '../run/sync-runner.js';
 import { type SyncSoFar, syncSoFar } from '../run/sync-summary.js';
+import { defineCommand, parseWindowArgs, windowOptions } from './cli-command.js';
 import { emit, table } from './output.js';
 import { configuredStopGraceMs, handleStopSignals } from './stop-signals.js';
 
@@ -21,34 +21,6 @@ export interface SyncArgs {
   wait?: boolean;
   /** `--account`: only these accounts (default: all). */
   account?: string[];
-}
-
-/**
- * A date flag (`--start`, `--end`, `--to`): ISO 8601, UTC unless it has an offset, a date alone
- * its midnight UTC (readIsoInstant); a date the calendar does not have is refused, not rolled over.
- */
-export function parseInstant(name: string, value: string): Date {
-  const read = readIsoInstant(value);
-  if ('problem' in read)
-    throw new ConfigError(
-      `--${name} ${JSON.stringify(value)} is not a date: ${read.problem} (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
-    );
-  return read.date;
-}
-
-/**
- * `--start` and `--end`, which go together (`sync`, `plan`, `load-file`): the explicit window, or
- * undefined when neither is given. One without the other is a usage error (exit 2).
- */
-export function parseWindowArgs(args: {
-  start?: string | undefined;
-  end?: string | undefined;
-}): { start: Date; end: Date } | undefined {
-  if ((args.start === undefined) !== (args.end === undefined))
-    throw new ConfigError('--start and --end go together');
-  return args.start !== undefined && args.end !== undefined
-    ? { start: parseInstant('start', args.start), end: parseInstant('end', args.end) }
-    : undefined;
 }
 
 export async function syncCommand(args: SyncArgs, log: Logger): Promise<number> {
@@ -228,3 +200,18 @@ function streamTable(streams: readonly StreamSummary[]): string {
   }
   return table(rows);
 }
+
+export const syncCli = defineCommand({
+  command: 'sync',
+  describe: 'resume unfinished exports, then request what is due within quota',
+  builder: (y) =>
+    windowOptions(y)
+      .option('max-exports', { type: 'number', describe: 'at most N new export requests' })
+      .option('wait', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'wait for a quota slot about to free: up to 10 minutes, or an eighth of the time between runs when longer, at most an hour (--no-wait: exit 75 at once)',
+      }),
+  run: (a, log) => syncCommand(a, log),
+});

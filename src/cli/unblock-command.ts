@@ -2,6 +2,7 @@ import { streamSchemas } from '../../schemas/index.js';
 import { withDeployment } from '../deployment/deployment.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { defineCommand } from './cli-command.js';
 import { emitPerAccount } from './output.js';
 
 export interface UnblockArgs {
@@ -71,3 +72,22 @@ export async function unblockCommand(args: UnblockArgs, log: Logger): Promise<nu
     return ExitCode.done;
   });
 }
+
+export const unblockCli = defineCommand({
+  command: 'unblock',
+  describe:
+    'end the backoff of a stream the API refused (--stream S) or the wait after a quota refusal (--quota); requests nothing',
+  builder: (y) =>
+    y
+      .option('stream', {
+        type: 'string',
+        array: true,
+        describe: 'end the backoff of this stream (repeatable)',
+      })
+      .option('quota', {
+        type: 'boolean',
+        default: false,
+        describe: 'end the wait after a quota refusal and forget the slots others were seen to use',
+      }),
+  run: (a, log) => unblockCommand(a, log),
+});

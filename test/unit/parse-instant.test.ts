@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInstant } from '../../src/cli/sync-command.js';
+import { parseInstant } from '../../src/cli/cli-command.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('parseInstant (--start, --end, --to)', () => {
