@@ -7,6 +7,7 @@ import type { ExportApi } from '../ports/export-api.js';
 import type { ExportRecord } from '../ports/export-record.js';
 import type { LoadObserver } from '../ports/lineage.js';
 import type { StatePorts } from '../ports/state-ports.js';
+import type { Sleep } from '../retry/retry.js';
 
 /** What driving an export needs: the ports, the clock, this process's claim owner, the archive. */
 export interface LifecycleDeps {
@@ -20,6 +21,8 @@ export interface LifecycleDeps {
   readonly poll: { intervalMs: number; maxIntervalMs: number; budgetMs: number };
   /** Aborted on SIGTERM/SIGINT: a poll stops waiting (the export stays in flight, resumable). */
   readonly signal?: AbortSignal | undefined;
+  /** Every wait of the drive and the request (polls, retries); a test's moves its clock. */
+  readonly sleep?: Sleep | undefined;
   /** The config's key when it has one account: a table's rows from before `_account` are its. */
   readonly soleAccount?: string | undefined;
   /** Told of every load (lineage); never fails or slows one. */

@@ -72,6 +72,9 @@ export async function pollUntilReady(
     {
       // SIGTERM: the export stays in flight (resumable), the run ends without waiting it out.
       signal: deps.signal,
+      // The injected clock and its waits: the budget is counted in the time the run lives in.
+      now: () => clock.now().getTime(),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
       beforeWait: (status, waitMs, poll) => {
         if (poll === 1)
           log.info('export processing at the API; polling', { vendorStatus: status.vendorStatus });

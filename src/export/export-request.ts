@@ -33,8 +33,6 @@ export interface RequestDeps extends LifecycleDeps {
   readonly ledgerRetry?: RetryPolicy;
   /** A stopping sync's export requests in flight, waited for past its grace (`sync` gives it). */
   readonly requestsInFlight?: RequestsInFlight;
-  /** The wait between those retries (tests pass a fast one). */
-  readonly sleep?: Sleep;
 }
 
 /** What became of one export request. */

@@ -95,6 +95,23 @@ describe('export lifecycle, in-process', () => {
     expect(e.api.count('download')).toBe(0);
   });
 
+  it('polls on the injected clock: a 10-minute budget of growing intervals passes in no real time', async () => {
+    const e = await start();
+    e.api.scriptPath('Copilot/AQTable', { statuses: ['pending'] });
+    const rec = await e.submitted();
+    const before = e.clock.now().getTime();
+    const outcome = await driveExport(rec, e.stream(), {
+      ...e.deps,
+      poll: { intervalMs: 5_000, maxIntervalMs: 60_000, budgetMs: 600_000 },
+    });
+    expect(outcome.kind).toBe('in_flight');
+    // Polls at 0, 5, 12.5, 23.75, 40.6, 65.9, 103.9, 160.9 s, then every 60 s to 580.9 s; the
+    // next wait would end past the 600 s budget.
+    expect(e.clock.now().getTime() - before).toBe(580_863);
+    expect(e.api.count('status')).toBe(15);
+    expect(await e.record(rec.ledgerId)).toMatchObject({ status: 'submitted', failures: 0 });
+  });
+
   it('resumes a ready export: asks the status for a fresh URL (none is kept), downloads and loads it', async () => {
     const e = await start();
     const rec = await ready(e);
