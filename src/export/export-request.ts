@@ -19,7 +19,6 @@ import {
   done,
   type RetryPolicy,
   realSleep,
-  type Sleep,
   sleepUnlessAborted,
   withRetry,
 } from '../retry/retry.js';
