@@ -14,14 +14,7 @@ import { horizonRefusalAdvice } from '../plan/planner.js';
 import type { SubmittedExport } from '../ports/export-api.js';
 import type { ExportRecord } from '../ports/export-record.js';
 import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
-import {
-  again,
-  done,
-  type RetryPolicy,
-  realSleep,
-  sleepUnlessAborted,
-  withRetry,
-} from '../retry/retry.js';
+import { again, done, type RetryPolicy, realSleep, sleepUnlessAborted, withRetry } from '../retry/retry.js';
 import type { LifecycleDeps } from './drive-outcome.js';
 import { appendToJournal, type JournalEntry } from './export-journal.js';
 
