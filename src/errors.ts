@@ -13,6 +13,39 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means and what an orchestrator should do with it (docs/reference/errors.md). */
+export const exitCodeMeanings: readonly { code: string; means: string; orchestrator: string }[] = [
+  {
+    code: '0',
+    means:
+      'done, or nothing due yet (a stream backing off after the run where its backoff began does not change it)',
+    orchestrator: 'success',
+  },
+  {
+    code: '75',
+    means:
+      "deferred: a stream waits for a quota slot (`nextSlotAt`), or an export is still processing at the API; progress is saved. Also a `sync` stopped by SIGTERM or SIGINT, and `reset`, `exports retry`, `exports abandon` or `replay` while another process holds the stream's or the export's claim",
+    orchestrator:
+      'skipped (`skip_on_exit_code=75`) or a retry later; the next run resumes, never requests twice',
+  },
+  {
+    code: '1',
+    means:
+      'a stream failed (the summary says which, and whether `retryable`): an export in backoff, a stream the API began refusing in this run, an export the vendor reported failed, an `archive.dir` that cannot take a file, a clock more than 5 minutes off, a token endpoint down. The state store or destination database unreachable is exit 1 too (`StoreError`, retryable), before anything is requested or mid-run (an accepted export then waits in the local journal)',
+    orchestrator: 'failed; a retry helps when `retryable` is true (a database back up, say)',
+  },
+  {
+    code: '2',
+    means: 'usage, config or credentials (`ConfigError`, `UsageError`, `AuthError`): nothing was requested',
+    orchestrator: 'failed; fix the named setting, a retry does not help',
+  },
+  {
+    code: '143, 130',
+    means: 'a second SIGTERM or SIGINT while stopping: exits at once',
+    orchestrator: 'killed',
+  },
+];
+
 export abstract class SyncError extends Error {
   abstract readonly retryable: boolean;
   readonly exitCode: ExitCode = ExitCode.failed;

@@ -4,18 +4,24 @@ import type { SqlPool } from '../../src/state/sql-pool.js';
 /** The `destination` config section of a PostgreSQL destination (`type: postgres`). */
 export const postgresConfigSchema = z.strictObject({
   type: z.literal('postgres'),
-  url: z.string().min(1),
+  url: z.string().min(1).describe('the PostgreSQL database the tables go to (a postgres:// URL)'),
   schema: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier')
-    .default('cxone'),
-  /**
-   * false for servers without COPY FROM STDIN: batched INSERTs instead. The destination's `copy`
-   * capability follows it, and is false whatever it says over the embedded database.
-   */
-  copy: z.boolean().default(true),
-  /** Connections each process opens to the destination at most: one per load in flight. */
-  maxConnections: z.number().int().min(1).max(100).default(4),
+    .default('cxone')
+    .describe('the schema of the tables'),
+  /** The destination's `copy` capability follows it, and is false whatever it says over the embedded database. */
+  copy: z
+    .boolean()
+    .default(true)
+    .describe('false for PostgreSQL-compatible servers without COPY FROM STDIN: batched INSERTs instead'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(4)
+    .describe('connections each process opens to the destination at most: one per load in flight'),
 });
 
 /** A validated PostgreSQL `destination` section. */

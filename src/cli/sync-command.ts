@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { eachLimited } from '../run/each-limited.js';
 import { runSync, type StreamSummary, type SyncSummary } from '../run/sync-runner.js';
-import { type SyncSoFar, syncSoFar } from '../run/sync-summary.js';
+import { type SyncOutput, type SyncSoFar, syncSoFar } from '../run/sync-summary.js';
 import { defineCommand, parseWindowArgs, windowOptions } from './cli-command.js';
 import { emit, table } from './output.js';
 import { configuredStopGraceMs, handleStopSignals } from './stop-signals.js';
@@ -138,9 +138,9 @@ export interface AccountError extends Partial<SyncSoFar> {
   readonly runId?: string;
 }
 
-type AccountResult = (SyncSummary & { runId: string }) | AccountError;
+type AccountResult = SyncOutput | AccountError;
 
-const isSummary = (r: AccountResult): r is SyncSummary & { runId: string } => r.outcome !== 'error';
+const isSummary = (r: AccountResult): r is SyncOutput => r.outcome !== 'error';
 
 /**
  * The result of a run `err` ended, logged; its message starts `account KEY:` for one of several

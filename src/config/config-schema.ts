@@ -1,113 +1,19 @@
 import { z } from 'zod';
 import { destinationFactories, destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
-import { ianaZone } from '../parse/value-parsers.js';
-import { defaultRetryPolicy } from '../retry/retry.js';
-import { parseDuration } from './duration.js';
-import { readIsoInstant } from './iso-instant.js';
 import { isPostgresUrl, postgresUrlHint } from './postgres-url.js';
-
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use e.g. 15m, 2h, 1d)` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** A date or date-time as the CLI's flags take it (UTC unless it has an offset); a calendar's impossible date is refused. */
-const isoDate = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const read = v instanceof Date ? { date: v } : readIsoInstant(v);
-  if ('problem' in read || Number.isNaN(read.date.getTime())) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a date: ${JSON.stringify(v)}${'problem' in read ? `: ${read.problem}` : ''} (use YYYY-MM-DD or ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
-    });
-    return z.NEVER;
-  }
-  return read.date;
-});
-
-const timeZone = z.string().refine((tz) => ianaZone(tz) !== undefined, {
-  message: 'not an IANA time zone name (e.g. UTC, America/New_York)',
-});
-
-const schemaDrift = z.enum(['evolve', 'ignore', 'fail']);
-
-const streamOptions = z.strictObject({
-  enabled: z.boolean().default(true),
-  start: isoDate.optional(),
-  timeZone: timeZone.optional(),
-  channels: z.array(z.enum(['digital', 'voice'])).optional(),
-  filters: z.record(z.string(), z.array(z.string())).optional(),
-  path: z.string().optional(),
-  lookback: duration.optional(),
-  settle: duration.optional(),
-  maxWindowDays: z.number().int().positive().optional(),
-  weight: z.number().positive().max(100).optional(),
-  minInterval: duration.optional(),
-  schemaDrift: schemaDrift.optional(),
-  maxRejectedRatio: z.number().min(0).max(1).optional(),
-});
-
-/** An account's key: the `accounts:` map key, or `account.name`. */
-const accountKeyPattern = /^[A-Za-z0-9._-]{1,64}$/;
-const accountKey = z.string().regex(accountKeyPattern, 'letters, digits, dot, dash, underscore (1-64)');
-
-/** One CXone account's settings: `account:`, or an entry of `accounts:`. */
-const accountFields = {
-  name: accountKey.optional(),
-  authUrl: z.url().default('https://cxone.niceincontact.com/auth/token'),
-  apiBase: z.url().optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}\d{1,2}$/, 'a CXone area such as na1, eu1, au1')
-    .optional(),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  accessKey: z.string().min(1),
-  accessSecret: z.string().min(1),
-  clientAuth: z.enum(['post', 'basic']).default('post'),
-  exportsPer24h: z.number().int().min(1).max(1000).default(3),
-  /** Exports per 24 h the connector never uses: left to people exporting from the dashboard, other tools. */
-  reserveForOthers: z.number().int().min(0).max(999).default(0),
-  historyAuthorized: z.boolean().default(false),
-  /** Days kept inside the 4-month horizon: the vendor counts 4 months its own way, up to a day apart from ours. */
-  horizonMarginDays: z
-    .number()
-    .min(1, {
-      error:
-        'must be at least 1 (day): the API counts its 4 months its own way, up to about a day apart from the connector, so with less every first request of a stream that starts at the horizon is refused',
-    })
-    .max(30)
-    .default(1),
-  allowedDownloadHosts: z.array(z.string().min(1)).optional(),
-  /** Accept plain-http download URLs on allowed hosts (a simulator in a container); never for real accounts. */
-  allowInsecureDownloads: z.boolean().default(false),
-  pollIntervalSeconds: z.number().positive().default(5),
-  pollMaxIntervalSeconds: z.number().positive().default(60),
-  pollTimeoutMinutes: z.number().positive().default(30),
-  httpMaxAttempts: z.number().int().min(1).max(20).default(defaultRetryPolicy.maxAttempts),
-  httpRetryBaseMs: z.number().int().min(1).default(defaultRetryPolicy.baseDelayMs),
-  httpTimeoutSeconds: z.number().positive().default(120),
-  /** The longest Retry-After waited for (default 120 s); a longer one is cut to it. */
-  httpMaxRetryAfterSeconds: z.number().positive().optional(),
-};
-
-const hasApiBaseOrRegion = (a: { apiBase?: string | undefined; region?: string | undefined }) =>
-  a.apiBase !== undefined || a.region !== undefined;
-const apiBaseOrRegion = {
-  message: 'set apiBase (e.g. https://api-na1.niceincontact.com) or region (e.g. na1)',
-  path: ['apiBase'],
-};
-
-const leavesOneExport = (a: { exportsPer24h: number; reserveForOthers: number }) =>
-  a.reserveForOthers < a.exportsPer24h;
-const reserveBelowQuota = {
-  message: 'must be less than exportsPer24h: the connector needs at least one export per 24 hours',
-  path: ['reserveForOthers'],
-};
+import {
+  accountFields,
+  accountKeyPattern,
+  apiBaseOrRegion,
+  duration,
+  hasApiBaseOrRegion,
+  leavesOneExport,
+  reserveBelowQuota,
+  schemaDrift,
+  streamOptions,
+  timeZone,
+} from './section-schemas.js';
 
 type ConfigSchemas<T extends readonly unknown[]> = {
   -readonly [K in keyof T]: T[K] extends { configSchema: infer S } ? S : never;
@@ -184,11 +90,11 @@ const accountEntrySchema = z
 
 export const configSchema = z
   .strictObject({
-    /** One account (its key: `name`, or a hash of the API base and access key). */
-    account: accountSchema.optional(),
-    /** Several accounts, by key; exactly one of `account` and `accounts` is set. */
+    account: accountSchema
+      .optional()
+      .describe('one CXone account; exactly one of account and accounts is set'),
     accounts: z
-      .record(z.string(), accountEntrySchema)
+      .record(z.string(), accountEntrySchema.meta({ docKey: 'account' }))
       .superRefine(
         (accounts, ctx) => {
           for (const key of Object.keys(accounts ?? {})) {
@@ -202,47 +108,100 @@ export const configSchema = z
         },
         { when: () => true },
       )
-      .optional(),
-    /** Accounts a sync serves at once. */
-    parallelAccounts: z.number().int().min(1).max(64).default(4),
+      .optional()
+      .describe(
+        'several accounts, by key (the `_account` value and the ledger key): each entry takes every setting of account, and its own streams over the top-level ones; `name`, if set, equals the key',
+      ),
+    parallelAccounts: z.number().int().min(1).max(64).default(4).describe('accounts one sync serves at once'),
     archive: z
       .strictObject({
-        dir: z.string().default('./.cxone-od-sync/archive'),
-        keepDays: z.number().int().min(0).default(30),
-        minFreeMB: z.number().min(0).default(100),
+        dir: z.string().default('./.cxone-od-sync/archive').meta({
+          description: 'where the raw CSVs are kept, for replay',
+          defaultText: '`CXONE_OD_SYNC_ARCHIVE_DIR` when set, else `./.cxone-od-sync/archive`',
+        }),
+        keepDays: z
+          .number()
+          .int()
+          .min(0)
+          .default(30)
+          .describe('days an archived file is kept after its load'),
+        minFreeMB: z
+          .number()
+          .min(0)
+          .default(100)
+          .describe('free space check and sync require in archive.dir before spending an export'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('the raw files of every export, kept for replay'),
     state: z
       .strictObject({
-        url: z.string().min(1).refine(isPostgresUrl, { error: postgresUrlHint }).optional(),
-        /** Connections each process opens to the state store at most. */
-        maxConnections: z.number().int().min(1).max(100).default(2),
+        url: z.string().min(1).refine(isPostgresUrl, { error: postgresUrlHint }).optional().meta({
+          description:
+            'the PostgreSQL state store (schema cxone_od_sync): a postgres:// or postgresql:// URL (a Unix socket: postgres://user@/db?host=/var/run/postgresql), a special character in the password percent-encoded',
+          defaultText: "the destination's URL",
+        }),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(2)
+          .describe('connections each process opens to the state store at most'),
       })
-      .prefault({}),
-    destination: destinationSchema,
+      .prefault({})
+      .describe("the connector's own tables: the export ledger, watermarks, quota, run log"),
+    destination: destinationSchema.describe('where the tables go: one of the destinations, by type'),
     defaults: z
       .strictObject({
-        lookback: duration.default(86_400_000),
-        settle: duration.default(900_000),
-        schemaDrift: schemaDrift.default('evolve'),
-        maxRejectedRatio: z.number().min(0).max(1).default(0.01),
-        timeZone: timeZone.default('UTC'),
+        lookback: duration.default(86_400_000).meta({ description: 'per-stream default', defaultText: '1d' }),
+        settle: duration.default(900_000).meta({ description: 'per-stream default', defaultText: '15m' }),
+        schemaDrift: schemaDrift.default('evolve').describe('per-stream default'),
+        maxRejectedRatio: z.number().min(0).max(1).default(0.01).describe('per-stream default'),
+        timeZone: timeZone.default('UTC').describe('per-stream default'),
       })
-      .prefault({}),
-    streams: streamsSchema.optional(),
-    /** OpenLineage events of every load; the OPENLINEAGE_* variables fill what is not set here (lineage-config.ts). */
+      .prefault({})
+      .describe("what a stream's own options default to"),
+    streams: streamsSchema
+      .optional()
+      .meta({ description: 'the streams to sync, by name, with their options', defaultText: 'all four' }),
     lineage: z
       .strictObject({
         url: z
           .url({ protocol: /^https?$/, error: 'not an http(s) URL (lineage.url, or OPENLINEAGE_URL)' })
-          .optional(),
-        endpoint: z.string().min(1).optional(),
-        apiKey: z.string().min(1).optional(),
-        namespace: z.string().min(1).optional(),
-        file: z.string().min(1).optional(),
-        timeoutMs: z.number().int().min(1).max(60_000).default(5_000),
+          .optional()
+          .meta({
+            description:
+              'an OpenLineage backend (Marquez, a collector): every load is sent as a run to POST {url}/{endpoint}; unset (and no file): no lineage',
+            defaultText: '`OPENLINEAGE_URL`',
+          }),
+        endpoint: z.string().min(1).optional().meta({
+          description: 'the path under url',
+          defaultText: '`OPENLINEAGE_ENDPOINT`, else `api/v1/lineage`',
+        }),
+        apiKey: z.string().min(1).optional().meta({
+          description:
+            'sent as Authorization: Bearer; a secret. OPENLINEAGE_API_KEY fills it only when lineage.url is not set either',
+          defaultText: '`OPENLINEAGE_API_KEY`',
+        }),
+        namespace: z.string().min(1).optional().meta({
+          description: 'the namespace of the jobs `cxone-od-sync.<account>.<stream>`',
+          defaultText: '`OPENLINEAGE_NAMESPACE`, else `cxone-od-sync`',
+        }),
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('also (or only) append every event to this file, one JSON line each'),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(1)
+          .max(60_000)
+          .default(5_000)
+          .describe('the most one event may take; a backend down or slow never fails a sync'),
       })
-      .optional(),
+      .optional()
+      .describe('OpenLineage events of every load; the OPENLINEAGE_* variables fill what is not set here'),
   })
   .superRefine((cfg, ctx) => {
     if ((cfg.account === undefined) === (cfg.accounts === undefined)) {

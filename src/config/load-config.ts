@@ -282,7 +282,7 @@ export function loadConfig(
   const path = file ?? (existsSync(defaultConfigFile) ? defaultConfigFile : undefined);
   if (!path) {
     throw new ConfigError(
-      `no configuration: pass --config FILE or create ${defaultConfigFile} (see README, Configuration)`,
+      `no configuration: pass --config FILE or create ${defaultConfigFile} (see docs/configuration.md)`,
     );
   }
   let text: string;

@@ -8,7 +8,7 @@ import type { ExportRecord } from '../ports/export-record.js';
 import type { QuotaView, StreamBackoff, StreamBackoffReason } from '../ports/state-ports.js';
 
 /**
- * How a stream ended this run: `deferred` and `failed` decide the exit code (README, "Exit codes").
+ * How a stream ended this run: `deferred` and `failed` decide the exit code (docs/reference/errors.md).
  * `backing_off`: the API refuses the stream (or its exports keep failing at the vendor) and it
  * waits on its own until `backoff.until`; the run failed when that began, not at every run after.
  */
@@ -16,14 +16,18 @@ export type StreamState = 'done' | 'nothing_due' | 'deferred' | 'failed' | 'back
 
 /** A stream's backoff as the summary shows it. */
 export interface StreamBackoffSummary {
+  /** not_exposed, refused or vendor_failed. */
   readonly reason: StreamBackoffReason;
+  /** Failures in a row; the backoff grows with them. */
   readonly failures: number;
   /** No request of the stream is sent before then. */
   readonly until: string;
+  /** The refusal that began it, redacted. */
   readonly error: string;
 }
 
 export interface ExportSummary {
+  /** The export's id in the state store's ledger (`exports.id`): what `exports`, `replay` take. */
   readonly ledgerId: string;
   /** The vendor's id of the export (null for a file loaded by hand). */
   readonly vendorExportId: string | null;
@@ -31,20 +35,39 @@ export interface ExportSummary {
   readonly exportKey: string;
   /** The same as `vendorExportId`, under its name of earlier versions; kept for orchestrators that read it. */
   readonly exportId: string | null;
+  /** The export's window, start inclusive, end exclusive (ISO 8601, UTC). */
   readonly windowStart: string;
+  /** The window's end, exclusive. */
   readonly windowEnd: string;
+  /** Its ledger status after the run: reserved, submitted, ready, downloaded, loaded or failed. */
   readonly status: string;
+  /** Rows loaded (a loaded export). */
   readonly rows?: number;
+  /** Rows set aside as rejected (`cxone_od_sync.rejected_rows`). */
   readonly rejected?: number;
+  /** Why it is not loaded, redacted. */
   readonly error?: string;
 }
 
 export interface StreamSummary {
+  /** The stream's name (its table). */
   stream: string;
+  /** How the stream ended this run. */
   state: StreamState;
+  /** The exports this run worked on: resumed, requested, loaded or kept. */
   exports: ExportSummary[];
-  gaps: { start: string; end: string; reason: string }[];
+  /** Windows the vendor can no longer export (the 4-month rule), recorded in this run. */
+  gaps: {
+    /** The gap's start, inclusive. */
+    start: string;
+    /** Its end, exclusive. */
+    end: string;
+    /** Why it cannot be exported. */
+    reason: string;
+  }[];
+  /** Why the stream did what it did (deferred until a slot, still processing, ...). */
   note?: string;
+  /** What failed, redacted (a failed stream). */
   error?: string;
   /** When its next export is expected to be due, for a stream that was not due in this run. */
   nextDueAt?: string;
@@ -52,33 +75,58 @@ export interface StreamSummary {
   backoff?: StreamBackoffSummary;
 }
 
-/** The JSON summary of `sync --json` (README, "The JSON summary"). */
+/** The JSON summary of `sync --json` (docs/reference/json-summary.md). */
 export interface SyncSummary {
+  /** Always `sync`. */
   readonly command: 'sync';
+  /** The worst of the streams' states: a failed stream fails the run, a deferred one defers it. */
   readonly outcome: 'done' | 'deferred' | 'failed';
+  /** The process's exit code for this outcome (docs/reference/errors.md). */
   readonly exitCode: number;
+  /** The account's key: the `accounts:` key or `account.name` (the rows' `_account`). */
   readonly account: string;
+  /** When the run began and ended (ISO 8601, UTC). */
   readonly startedAt: string;
+  /** When the run ended. */
   readonly endedAt: string;
+  /** New export requests the vendor accepted in this run (each spends a quota slot). */
   readonly exportsRequested: number;
+  /** Rows committed in this run, over every stream. */
   readonly rowsLoaded: number;
+  /** The account's rolling 24-hour quota after the run. */
   readonly quota: {
     /** Requests the connector may have in any rolling 24 h: `perDay` less `reservedForOthers`. */
     limit: number;
+    /** Requests counted in the last 24 h. */
     used: number;
+    /** When the earliest counted request leaves the 24 h (null: a slot is free). */
     nextSlotAt: string | null;
+    /** No request is sent before then: the API refused one for the quota (null: none). */
     blockedUntil: string | null;
     /** `exportsPer24h`. */
     perDay: number;
     /** Left to others: `reserveForOthers`, or more while someone else was seen using more. */
     reservedForOthers: number;
     /** Someone else's use a quota refusal revealed, remembered until `until`. */
-    othersSeen: { slots: number; until: string } | null;
+    othersSeen: {
+      /** Slots someone else was seen to use. */
+      slots: number;
+      /** Remembered until then. */
+      until: string;
+    } | null;
   };
+  /** The same as `quota.nextSlotAt`, at the top for orchestrators. */
   readonly nextSlotAt: string | null;
   /** The earliest time a stream not due in this run is expected to be (null when none waits). */
   readonly nextDueAt: string | null;
+  /** One entry per stream of the account, in the config's order. */
   readonly streams: StreamSummary[];
+}
+
+/** The summary as `sync --json` prints it: the run's summary and its id in the run log. */
+export interface SyncOutput extends SyncSummary {
+  /** The run's id in the state store's run log (`cxone_od_sync.runs`). */
+  readonly runId: string;
 }
 
 /**
