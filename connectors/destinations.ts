@@ -3,9 +3,10 @@ import { bigqueryDestinationFactory } from './bigquery/index.js';
 import { postgresDestinationFactory } from './postgres/index.js';
 
 /**
- * Every destination, one line each (no directory scan): `src/config` builds the
- * `destination` config union from it, the CLI creates the configured one through it. A new
- * destination is a folder exporting a `DestinationFactory` and one line here.
+ * Every destination, one line each (no directory scan), in the order of their config sections
+ * (`src/config/destinations/index.ts`): the composition root and the CLI create the configured
+ * one through it. A new destination is a section there, a folder exporting a
+ * `DestinationFactory` built on it, and one line here.
  */
 export const destinationFactories = [postgresDestinationFactory, bigqueryDestinationFactory] as const;
 

@@ -1,22 +1,12 @@
 import { existsSync } from 'node:fs';
+import { bigquerySection } from '../../src/config/destinations/bigquery-section.js';
 import { ConfigError } from '../../src/errors.js';
 import type { DestinationFactory } from '../../src/ports/destination.js';
-import { bigqueryConfigSchema } from './bigquery-config.js';
 import { BigQueryDestination } from './bigquery-destination.js';
 
-/**
- * The BigQuery destination (`destination.type: bigquery`). It writes no PostgreSQL database, so
- * the state store needs its own `state.url` and the state commits after the data.
- */
-export const bigqueryDestinationFactory: DestinationFactory<typeof bigqueryConfigSchema> = {
-  type: 'bigquery',
-  configSchema: bigqueryConfigSchema,
-  databaseUrl: () => undefined,
-  tableLocation: (config) => ({
-    database: config.projectId,
-    schema: config.dataset,
-    textKey: (columns) => `concat(${columns.map((c) => `cast(${c} as string)`).join(", ':', ")})`,
-  }),
+/** The BigQuery destination (`destination.type: bigquery`), on its config section. */
+export const bigqueryDestinationFactory: DestinationFactory<typeof bigquerySection.configSchema> = {
+  ...bigquerySection,
   create: (config) => {
     if (config.keyFile && !existsSync(config.keyFile))
       throw new ConfigError(`destination.keyFile: no such file: ${config.keyFile}`);

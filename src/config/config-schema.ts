@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { destinationFactories, destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
+import { destinationSection, destinationSections } from './destinations/index.js';
 import { isPostgresUrl, postgresUrlHint } from './postgres-url.js';
 import {
   accountFields,
@@ -22,7 +22,7 @@ type ConfigSchemas<T extends readonly unknown[]> = {
 /** The `destination` section: one of the registered destinations' own sections, told apart by `type`. */
 const destinationSchema = z.discriminatedUnion(
   'type',
-  destinationFactories.map((f) => f.configSchema) as unknown as ConfigSchemas<typeof destinationFactories>,
+  destinationSections.map((f) => f.configSchema) as unknown as ConfigSchemas<typeof destinationSections>,
 );
 
 /**
@@ -225,7 +225,7 @@ export const configSchema = z
     }
     if (
       !cfg.state.url &&
-      destinationFactory(cfg.destination.type).databaseUrl(cfg.destination) === undefined
+      destinationSection(cfg.destination.type).databaseUrl(cfg.destination) === undefined
     ) {
       ctx.addIssue({
         code: 'custom',

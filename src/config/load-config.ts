@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml, YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { destinationFactory } from '../../connectors/destinations.js';
 import { findStreamSchema, streamSchemas } from '../../schemas/index.js';
 import { ConfigError } from '../errors.js';
 import type { AccountRunSettings, StreamConfig } from '../ports/run-settings.js';
 import { type AccountSettings, type Config, configSchema } from './config-schema.js';
+import { destinationSection } from './destinations/index.js';
 import { type LineageSettings, resolveLineage, withLineageFromEnv } from './lineage-config.js';
 import { futureStarts } from './stream-starts.js';
 import {
@@ -121,7 +121,7 @@ export function resolveConfig(
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
   if (problems.length > 0 || !parsed.success) throw notValid(problems);
   const cfg = parsed.data;
-  const destinationDb = destinationFactory(cfg.destination.type).databaseUrl(cfg.destination);
+  const destinationDb = destinationSection(cfg.destination.type).databaseUrl(cfg.destination);
   registerPasswordInUrl(destinationDb);
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
   const archive = { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB };

@@ -161,13 +161,11 @@ export interface TableLocation {
 }
 
 /**
- * A kind of destination, as data (dlt's destination factory, kysely's `Dialect`): its config
- * section, what the config and the CLI need to know of it, and how to create it. A new
- * destination is a connector folder whose `index.ts` exports one of these, and one line in the
- * destination registry (`destinations.ts` beside the connector folders); the config union and
- * the CLI read that registry, the engine only ever sees the `Destination` it creates.
+ * A destination's section of the config file, as data: its `type`, its zod schema, and what the
+ * config and the CLI know of it without creating it. It lives in `src/config/destinations/`, so
+ * that the config layer builds the `destination` union without importing a connector.
  */
-export interface DestinationFactory<
+export interface DestinationSection<
   Schema extends z.ZodType<{ type: string }> = z.ZodType<{ type: string }>,
 > {
   /** The `destination.type` that selects it. */
@@ -183,6 +181,17 @@ export interface DestinationFactory<
   databaseUrl(config: z.output<Schema>): string | undefined;
   /** Where its tables are, as SQL tools name them (`dbt-sources`). */
   tableLocation(config: z.output<Schema>): TableLocation;
+}
+
+/**
+ * A kind of destination (dlt's destination factory, kysely's `Dialect`): its config section and
+ * how to create it. A new destination is a section in `src/config/destinations/` (one line in
+ * its registry there), and a connector folder whose `index.ts` exports the factory built on that
+ * section (one line in `connectors/destinations.ts`); the composition root creates it, the
+ * engine only ever sees the `Destination` it creates.
+ */
+export interface DestinationFactory<Schema extends z.ZodType<{ type: string }> = z.ZodType<{ type: string }>>
+  extends DestinationSection<Schema> {
   /** The destination for a validated config section; throws a ConfigError for what zod cannot check (a missing file). */
   create(config: z.output<Schema>, context: DestinationContext): Destination;
 }

@@ -132,10 +132,11 @@ const allowed: Record<string, readonly string[]> = {
     'src/log',
     'src/retry',
     'schemas',
-    'connectors/destinations.ts',
   ],
   connectors: [
     'connectors',
+    // A destination's config section and its validated type.
+    'src/config/destinations',
     'src/ports',
     'src/model',
     'src/parse',
@@ -230,6 +231,11 @@ describe('import boundaries', () => {
     expect(violation(at('src/model/window.ts', '../errors.js'))).toBeDefined();
     expect(violation(at('src/state/state-store.ts', '../plan/planner.js'))).toBeDefined();
     expect(violation(at('src/config/load-config.ts', '../plan/planner.js'))).toBeDefined();
+    expect(violation(at('src/config/config-schema.ts', '../../connectors/destinations.js'))).toBeDefined();
+    expect(violation(at('connectors/postgres/index.ts', '../../src/config/load-config.js'))).toBeDefined();
+    expect(
+      violation(at('connectors/postgres/index.ts', '../../src/config/destinations/x.js')),
+    ).toBeUndefined();
     expect(violation(at('src/errors.ts', './plan/planner.js'))).toBeDefined();
     expect(violation(at('src/retry/retry.ts', '../errors.js'))).toBeDefined();
     expect(violation(at('src/model/window.ts', './stream-schema.js'))).toBeUndefined();
