@@ -14,3 +14,13 @@ export const stateMigrations: Record<string, Migration> = {
   '0003-freshness-and-comments': m0003,
   '0004-stream-backoff-and-shared-quota': m0004,
 };
+
+/**
+ * What every state table, view and column means as of the latest migration: what `dbt-sources`
+ * and docs/reference/state.md document them with (the latest migration wrote the same text into
+ * the database with `COMMENT ON`).
+ */
+export {
+  freshnessViewDocV4 as freshnessViewDoc,
+  stateTableDocsV4 as stateTableDocs,
+} from './0004-stream-backoff-and-shared-quota.js';

@@ -1,7 +1,4 @@
-import {
-  freshnessViewDocV4,
-  stateTableDocsV4,
-} from '../../migrations/0004-stream-backoff-and-shared-quota.js';
+import { freshnessViewDoc, stateTableDocs } from '../../migrations/index.js';
 import type { RelationDoc } from '../../migrations/state-docs.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { metadataColumns, type StreamSchema, tableDescription } from '../model/stream-schema.js';
@@ -181,8 +178,8 @@ export function dbtSources(input: {
       database: location.database,
       schema: stateSchema,
       tables: [
-        stateTable('freshness', freshnessViewDocV4, location),
-        ...stateTables.map((t) => stateTable(t, stateTableDocsV4[t]!, location)),
+        stateTable('freshness', freshnessViewDoc, location),
+        ...stateTables.map((t) => stateTable(t, stateTableDocs[t]!, location)),
       ],
     });
   }

@@ -2,6 +2,7 @@ import { commandReference } from './command-reference.js';
 import { configReference } from './config-reference.js';
 import { environmentReference } from './environment-reference.js';
 import { errorReference } from './error-reference.js';
+import { stateReference } from './state-reference.js';
 import { streamReference } from './stream-reference.js';
 import { summaryReference } from './summary-reference.js';
 
@@ -14,5 +15,6 @@ export function referencePages(): Record<string, string> {
     'docs/reference/errors.md': errorReference(),
     'docs/reference/json-summary.md': summaryReference(),
     'docs/reference/environment.md': environmentReference(),
+    'docs/reference/state.md': stateReference(),
   };
 }

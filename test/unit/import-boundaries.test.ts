@@ -150,7 +150,7 @@ const allowed: Record<string, readonly string[]> = {
   'src/deployment': ['src/deployment', ...belowCli, 'connectors', 'migrations'],
   'src/cli': ['src', 'connectors', 'schemas', 'migrations', 'simulator'],
   // The reference pages of docs/reference (npm run docs): read the code that defines them, CLI included.
-  'src/reference': ['src', 'connectors', 'schemas'],
+  'src/reference': ['src', 'connectors', 'schemas', 'migrations'],
   // The library API: what an embedding program may import (the composition included).
   'src/index.ts': ['src/deployment', ...belowCli],
 };
