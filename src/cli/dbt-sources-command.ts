@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Document, isMap, visit } from 'yaml';
-import { destinationFactory } from '../../connectors/destinations.js';
+import { destinationSection } from '../config/destinations/index.js';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
@@ -41,11 +41,11 @@ export async function dbtSourcesCommand(args: DbtSourcesArgs): Promise<number> {
   const config = loadConfig(args.config);
   const every = args.syncEvery ?? '1h';
   const runEveryMs = parseSyncEvery(every);
-  const factory = destinationFactory(config.raw.destination.type);
+  const section = destinationSection(config.raw.destination.type);
   const file = dbtSources({
     config,
-    location: factory.tableLocation(config.raw.destination),
-    stateInDestination: factory.databaseUrl(config.raw.destination) === config.stateUrl,
+    location: section.tableLocation(config.raw.destination),
+    stateInDestination: section.databaseUrl(config.raw.destination) === config.stateUrl,
     runEveryMs,
   });
   const doc = new Document(file);

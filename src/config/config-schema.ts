@@ -22,7 +22,7 @@ type ConfigSchemas<T extends readonly unknown[]> = {
 /** The `destination` section: one of the registered destinations' own sections, told apart by `type`. */
 const destinationSchema = z.discriminatedUnion(
   'type',
-  destinationSections.map((f) => f.configSchema) as unknown as ConfigSchemas<typeof destinationSections>,
+  destinationSections.map((s) => s.configSchema) as unknown as ConfigSchemas<typeof destinationSections>,
 );
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { destinationFactory } from '../../connectors/destinations.js';
 import { postgresDestinationFactory } from '../../connectors/postgres/index.js';
 import { freshnessViewDocV4 } from '../../migrations/0004-stream-backoff-and-shared-quota.js';
 import { streamSchemas } from '../../schemas/index.js';
 import { dbtSources } from '../../src/cli/dbt-sources.js';
+import { destinationSection } from '../../src/config/destinations/index.js';
 import { resolveConfig } from '../../src/config/load-config.js';
 import { metadataColumns } from '../../src/model/stream-schema.js';
 import { freshnessThresholds } from '../../src/plan/freshness-thresholds.js';
@@ -20,13 +20,13 @@ const account = {
 
 function build(raw: Record<string, unknown>, runEveryMs = hourMs) {
   const config = resolveConfig({ account, ...raw }, {});
-  const factory = destinationFactory(config.raw.destination.type);
+  const section = destinationSection(config.raw.destination.type);
   return {
     config,
     file: dbtSources({
       config,
-      location: factory.tableLocation(config.raw.destination),
-      stateInDestination: factory.databaseUrl(config.raw.destination) === config.stateUrl,
+      location: section.tableLocation(config.raw.destination),
+      stateInDestination: section.databaseUrl(config.raw.destination) === config.stateUrl,
       runEveryMs,
     }),
   };
