@@ -11,6 +11,8 @@ const workers = Number(process.env.CXONE_TEST_WORKERS ?? 4);
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real Python tools: `npm run test:ecosystem` (vitest.ecosystem.config.ts).
+    exclude: ['test/ecosystem/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
