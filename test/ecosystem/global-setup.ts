@@ -24,6 +24,11 @@ const shown = [
 
 /** Creates (or reuses) the venv once for the whole suite and prints the tools' versions. */
 export default function setup(project: TestProject): void {
+  if (!process.env.TEST_DATABASE_URL && !process.env.DATABASE_URL) {
+    throw new Error(
+      'npm run test:ecosystem needs a PostgreSQL server that dbt and Airflow can reach: set DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/test); the tests create and drop their own databases on it',
+    );
+  }
   const venv = execFileSync('bash', [join(import.meta.dirname, 'python-env.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
