@@ -92,6 +92,26 @@ export const environmentVariables: readonly EnvironmentVariable[] = [
     external: true,
   },
   {
+    name: 'CXONE_OD_SYNC_CONFIG',
+    readBy: 'the example DAGs and their task script',
+    meaning:
+      'the config file the Airflow worker syncs with (default `/etc/cxone-od-sync/cxone-od-sync.yaml`)',
+    external: true,
+  },
+  {
+    name: 'CXONE_OD_SYNC',
+    readBy: "the example DAGs' task script",
+    meaning:
+      'the command that runs the CLI (default `cxone-od-sync`), e.g. `node /opt/cxone-od-sync/dist/src/cli/main.js`',
+    external: true,
+  },
+  {
+    name: 'CXONE_OD_SYNC_DAG_DIR',
+    readBy: 'the example DAGs',
+    meaning: 'set by the DAGs for their tasks: the folder of the task script (never set it yourself)',
+    external: true,
+  },
+  {
     name: 'CXONE_OD_SYNC_TEST_PAUSE_AFTER_ROWS',
     readBy: '`sync`',
     meaning: 'pauses a load after N rows, so that a test can kill it in the middle',
@@ -125,6 +145,13 @@ export const environmentVariables: readonly EnvironmentVariable[] = [
     name: 'BIGQUERY_TEST_PROJECT, BIGQUERY_TEST_LOCATION',
     readBy: 'the live BigQuery tests',
     meaning: 'run `test/live` against real BigQuery',
+    external: true,
+  },
+  {
+    name: 'CXONE_OD_SYNC_PYTHON, XDG_CACHE_HOME',
+    readBy: '`npm run test:ecosystem`',
+    meaning:
+      "the Python that makes the suite's venv (default `python3`), and where the venv is kept (`$XDG_CACHE_HOME/cxone-od-sync`, default `~/.cache`)",
     external: true,
   },
   {
