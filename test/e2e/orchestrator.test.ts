@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, type Workspace } from '../support/cli-harness.js';
 import { e2eFixtures } from '../support/e2e-fixture.js';
+import { runProcess } from '../support/run-process.js';
 
 const taskScript = resolve(import.meta.dirname, '../../examples/airflow/cxone-od-sync-task.sh');
 
@@ -12,26 +12,14 @@ function runTask(
   end: string,
   extra: string[] = [],
 ) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn('bash', [taskScript, '--start', start, '--end', end, ...extra], {
-      cwd: ws.dir,
-      env: {
-        ...process.env,
-        ...env,
-        CXONE_OD_SYNC: `${process.execPath} ${cliPath}`,
-        CXONE_OD_SYNC_CONFIG: ws.configPath,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+  return runProcess('bash', [taskScript, '--start', start, '--end', end, ...extra], {
+    cwd: ws.dir,
+    env: {
+      ...process.env,
+      ...env,
+      CXONE_OD_SYNC: `${process.execPath} ${cliPath}`,
+      CXONE_OD_SYNC_CONFIG: ws.configPath,
+    },
   });
 }
 

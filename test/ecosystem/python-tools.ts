@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { type ProcessResult, runProcess } from '../support/run-process.js';
 
 export const ecosystemDir = import.meta.dirname;
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ToolResult = ProcessResult;
 
 /** The path of a program in the suite's virtual environment (`airflow`, `dbt`, `python`). */
 export function venvBin(name: string): string {
@@ -24,22 +20,9 @@ export function runTool(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(venvBin(name), args, {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(venvBin(name), args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...options.env },
   });
 }
 
