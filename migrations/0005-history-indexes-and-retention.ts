@@ -9,16 +9,22 @@ const rel = (name: string) => sql.id(schema, name);
 /** What the tables that grow with the deployment's age say from this migration on. */
 const tableDescriptions: Readonly<Record<string, string>> = {
   exports: `${stateTableDocsV4.exports!.description} Kept for ever: it is the history of every window requested, and what the quota and replay read.`,
-  runs: 'One row per run of sync, exports retry, exports abandon and unblock: when, for which account, how it ended. Kept state.runsKeepDays days (pruned by sync and by prune), and the latest runs of each account and command always.',
+  runs: 'One row per run of sync, exports retry, exports abandon, unblock and prune: when, for which account, how it ended. Kept state.runsKeepDays days (pruned by sync and by prune), and the latest 10 runs of each account and command always.',
   rejected_rows: `${stateTableDocsV4.rejected_rows!.description} Kept state.rejectedRowsKeepDays days after the load that set them aside (pruned by sync and by prune).`,
 };
 
+/** The column whose meaning this migration widens. */
+const runsCommand = 'The command: sync, exports retry, exports abandon, unblock or prune.';
+
 /** What the state tables mean from this migration on (for `dbt-sources` and the comments). */
 export const stateTableDocsV5: Readonly<Record<string, RelationDoc>> = Object.fromEntries(
-  Object.entries(stateTableDocsV4).map(([name, doc]) => [
-    name,
-    tableDescriptions[name] ? { ...doc, description: tableDescriptions[name] } : doc,
-  ]),
+  Object.entries(stateTableDocsV4).map(([name, doc]) => {
+    const described = tableDescriptions[name] ? { ...doc, description: tableDescriptions[name] } : doc;
+    return [
+      name,
+      name === 'runs' ? { ...described, columns: { ...doc.columns, command: runsCommand } } : described,
+    ];
+  }),
 );
 
 /** The new indexes, with what each is for (written as their comments). */
@@ -77,10 +83,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
   for (const [table, description] of Object.entries(tableDescriptions))
     await sql`comment on table ${rel(table)} is ${sql.lit(description)}`.execute(db);
+  await sql`comment on column ${sql.id(schema, 'runs', 'command')} is ${sql.lit(runsCommand)}`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const i of indexes) await sql`drop index if exists ${sql.id(schema, i.name)}`.execute(db);
   for (const table of Object.keys(tableDescriptions))
     await sql`comment on table ${rel(table)} is ${sql.lit(stateTableDocsV4[table]!.description)}`.execute(db);
+  await sql`comment on column ${sql.id(schema, 'runs', 'command')} is ${sql.lit(stateTableDocsV4.runs!.columns.command!)}`.execute(
+    db,
+  );
 }
