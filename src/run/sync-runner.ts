@@ -17,9 +17,9 @@ export type { ExportSummary, StreamState, StreamSummary, SyncSummary } from './s
  * One sync, in four phases: resume (apply the journal, make every enabled stream's table, finish
  * every unfinished export first), plan (the due windows of the streams not backed off), request
  * (the scheduler chooses which streams spend the quota now; reserve, request, and drive each
- * export to loaded) and finish (prune the archive, the run log and rejected rows; record each stream's next due time). Returns
- * a summary whose `exitCode` says how it went (docs/contract.md, exit codes); an error that ends
- * the run keeps what it did (`syncSoFar`).
+ * export to loaded) and finish (prune the archive, the run log and rejected rows; record each
+ * stream's next due time). Returns a summary whose `exitCode` says how it went (docs/contract.md,
+ * exit codes); an error that ends the run keeps what it did (`syncSoFar`).
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const names = selectStreams(deps.config, options.streams).map((s) => s.schema.name);
