@@ -205,13 +205,21 @@ async function main() {
       }
     }
 
-    const rows = [['command', 'young ms', 'history ms', 'history/young']];
+    const rows = [['command', 'young ms', 'history ms', 'history/young', 'young min-max', 'history min-max']];
+    const range = (xs: readonly number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
     let ratioMax = 0;
     for (const [label, byStore] of times) {
       const young = median(byStore.get('young')!);
       const history = median(byStore.get('history')!);
       ratioMax = Math.max(ratioMax, history / young);
-      rows.push([label, young.toFixed(0), history.toFixed(0), (history / young).toFixed(2)]);
+      rows.push([
+        label,
+        young.toFixed(0),
+        history.toFixed(0),
+        (history / young).toFixed(2),
+        range(byStore.get('young')!),
+        range(byStore.get('history')!),
+      ]);
     }
     console.log(`\nmedians of ${runs} runs (the built CLI, a process each):`);
     console.log(table(rows));
