@@ -8,10 +8,9 @@
  * both, their ratio and the connector's peak RSS (VmHWM), medians over --runs runs. The last line
  * is `ratio_vs_psql_copy=<number> peak_rss_mb=<number> rows=<number>` for the largest size.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,6 +19,7 @@ import { createTableStatements } from '../connectors/postgres/postgres-ddl.js';
 import { copilotKb } from '../schemas/copilot-kb.js';
 import { rng } from '../simulator/simulator-data.js';
 import { startSimulator } from '../simulator/simulator-server.js';
+import { median, run } from './bench-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -82,42 +82,6 @@ async function writeCsv(path: string, rows: number, start: Date): Promise<void> 
   out.end(buf);
   await once(out, 'finish');
 }
-
-function run(
-  cmd: string,
-  argv: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ ms: number; peakKb: number; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let peakKb = 0;
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const poll = setInterval(async () => {
-      try {
-        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-        const m = /VmHWM:\s+(\d+)/.exec(status);
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        // exited
-      }
-    }, 50);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, peakKb, code, stderr });
-    });
-  });
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main() {
   const admin = new pg.Client({ connectionString: dbUrl });

@@ -6,6 +6,7 @@ import { inferSchemaCli } from './infer-schema-command.js';
 import { checkCli, migrateCli, statusCli, streamsCli } from './info-commands.js';
 import { loadFileCli } from './load-file-command.js';
 import { planCli } from './plan-command.js';
+import { pruneCli } from './prune-command.js';
 import { replayCli } from './replay-command.js';
 import { resetCli } from './reset-command.js';
 import { simulateCli } from './simulate-command.js';
@@ -26,6 +27,7 @@ export const commands: readonly CliCommand[] = [
   inferSchemaCli,
   resetCli,
   replayCli,
+  pruneCli,
   exportsCli,
   unblockCli,
   demoCli,

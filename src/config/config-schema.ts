@@ -147,6 +147,22 @@ export const configSchema = z
           .max(100)
           .default(2)
           .describe('connections each process opens to the state store at most'),
+        runsKeepDays: z
+          .number()
+          .int()
+          .min(1)
+          .default(90)
+          .describe(
+            'days a run stays in the run log (runs), pruned by sync and prune; the latest 10 runs of each account and command are always kept',
+          ),
+        rejectedRowsKeepDays: z
+          .number()
+          .int()
+          .min(0)
+          .default(365)
+          .describe(
+            'days a rejected row (rejected_rows) is kept after the load that set it aside, pruned by sync and prune; the export ledger itself is kept for ever',
+          ),
       })
       .prefault({})
       .describe("the connector's own tables: the export ledger, watermarks, quota, run log"),

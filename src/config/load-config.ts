@@ -125,6 +125,10 @@ export function resolveConfig(
   registerPasswordInUrl(destinationDb);
   const stateUrl = cfg.state.url ?? destinationDb ?? '';
   const archive = { dir: cfg.archive.dir, keepDays: cfg.archive.keepDays, minFreeMB: cfg.archive.minFreeMB };
+  const retention = {
+    runsKeepDays: cfg.state.runsKeepDays,
+    rejectedRowsKeepDays: cfg.state.rejectedRowsKeepDays,
+  };
 
   const entries: [string | undefined, AccountSettings, StreamsSection | undefined][] = cfg.accounts
     ? Object.entries(cfg.accounts).map(([key, { streams, ...settings }]) => [key, settings, streams])
@@ -150,6 +154,7 @@ export function resolveConfig(
       quota: { perDay: settings.exportsPer24h, reserveForOthers: settings.reserveForOthers },
       horizon: { historyAuthorized: settings.historyAuthorized, marginDays: settings.horizonMarginDays },
       archive,
+      retention,
       apiBase,
       allowedDownloadHosts: settings.allowedDownloadHosts ?? defaultDownloadHosts(apiBase),
       stateUrl,

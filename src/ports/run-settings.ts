@@ -37,6 +37,11 @@ export interface AccountRunSettings {
   readonly horizon: { readonly historyAuthorized: boolean; readonly marginDays: number };
   /** Where downloaded files are kept, and for how long after they are loaded (shared by every account). */
   readonly archive: { readonly dir: string; readonly keepDays: number; readonly minFreeMB: number };
+  /**
+   * How long the state tables that grow with every run keep their rows (`state.runsKeepDays`,
+   * `state.rejectedRowsKeepDays`; shared by every account). The export ledger is kept for ever.
+   */
+  readonly retention: { readonly runsKeepDays: number; readonly rejectedRowsKeepDays: number };
   readonly apiBase: string;
   readonly allowedDownloadHosts: readonly string[];
   readonly stateUrl: string;

@@ -44,6 +44,8 @@ export interface ExportLedgerPort {
   unfinished(account: string, streams: readonly string[]): Promise<ExportRecord[]>;
   /** The accounts that have loaded an export of `stream`, in key order. */
   loadedAccounts(stream: string): Promise<string[]>;
+  /** Deletes the rejected rows of the account's exports recorded before `cutoff`; returns how many. */
+  pruneRejectedRows(account: string, cutoff: Date): Promise<number>;
   /** The latest loaded export of exactly this stream window, if any (an orchestrator's rerun). */
   loadedFor(account: string, stream: string, window: Window): Promise<ExportRecord | undefined>;
   /** Loaded exports of the account whose archived file is still kept, loaded before `cutoff`. */
@@ -257,6 +259,11 @@ export interface RunLogPort {
     limit?: number,
   ): Promise<Date[]>;
   last(account: string, limit?: number): Promise<RunRecord[]>;
+  /**
+   * Deletes the account's runs started before `cutoff`, except the latest `keepLatest` of each
+   * command; returns how many went.
+   */
+  prune(account: string, cutoff: Date, keepLatest: number): Promise<number>;
 }
 
 /** Why a stream is backed off on its own. */

@@ -2,6 +2,7 @@ import { pruneArchive } from '../export/archive-prune.js';
 import { redact } from '../log/redact.js';
 import { selectStreams } from '../plan/sync-plan.js';
 import { recordNextDue } from './next-due.js';
+import { pruneState } from './state-prune.js';
 import type { SyncDeps, SyncOptions } from './sync-deps.js';
 import { planRun, readBackoffs } from './sync-plan-run.js';
 import { requestDue } from './sync-request.js';
@@ -16,9 +17,9 @@ export type { ExportSummary, StreamState, StreamSummary, SyncSummary } from './s
  * One sync, in four phases: resume (apply the journal, make every enabled stream's table, finish
  * every unfinished export first), plan (the due windows of the streams not backed off), request
  * (the scheduler chooses which streams spend the quota now; reserve, request, and drive each
- * export to loaded) and finish (prune the archive, record each stream's next due time). Returns
- * a summary whose `exitCode` says how it went (docs/contract.md, exit codes); an error that ends
- * the run keeps what it did (`syncSoFar`).
+ * export to loaded) and finish (prune the archive, the run log and rejected rows; record each
+ * stream's next due time). Returns a summary whose `exitCode` says how it went (docs/contract.md,
+ * exit codes); an error that ends the run keeps what it did (`syncSoFar`).
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
   const names = selectStreams(deps.config, options.streams).map((s) => s.schema.name);
@@ -41,6 +42,14 @@ async function finishRun(run: SyncRun, nextSlotAt: Date | null): Promise<SyncSum
     for (const name of run.byName.keys()) if (report.open(name)) report.defer(name, run.stopNote());
   const pruned = await pruneArchive(state, run.account, config.archive.keepDays, run.now());
   if (pruned) log.info('archive pruned', { files: pruned, keepDays: config.archive.keepDays });
+  // The run log and rejected rows are bookkeeping: the run's outcome stands without their prune.
+  await pruneState(state, config, run.now())
+    .then((p) => {
+      if (p.runs || p.rejectedRows) log.info('state pruned', { ...p, ...config.retention });
+    })
+    .catch((err: unknown) =>
+      log.warn('could not prune the run log and rejected rows', { error: redact((err as Error).message) }),
+    );
   // Where the freshness view reads each stream's next due time; the run's outcome stands without it.
   await recordNextDue({ state, config, now: run.now() }).catch((err: unknown) =>
     log.warn('could not record the next due times', { error: redact((err as Error).message) }),

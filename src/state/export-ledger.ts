@@ -124,6 +124,19 @@ export class ExportLedger implements ExportLedgerPort {
     return rows.map(toRecord);
   }
 
+  /**
+   * Deletes the rejected rows of the account's exports recorded before `cutoff`
+   * (`state.rejectedRowsKeepDays`); the ledger rows stay. Returns how many went.
+   */
+  async pruneRejectedRows(account: string, cutoff: Date): Promise<number> {
+    const r = await this.db
+      .deleteFrom('rejected_rows')
+      .where('recorded_at', '<', cutoff)
+      .where('export_id', 'in', this.db.selectFrom('exports').select('id').where('account', '=', account))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   /** Inserts a record a transition made (a file loaded by hand), claimed by `owner`. */
   async insert(row: NewExportRow, owner: string, now: Date): Promise<ExportRecord> {
     const inserted = await this.db

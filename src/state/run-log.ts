@@ -48,6 +48,40 @@ export class RunLog implements RunLogPort {
     return rows.map((r) => new Date(r.started_at));
   }
 
+  /**
+   * Deletes the account's runs that started before `cutoff`, except the latest `keepLatest` of
+   * each command (how often sync is run, and the last run `status` shows, are read from them).
+   * Returns how many rows went.
+   */
+  async prune(account: string, cutoff: Date, keepLatest: number): Promise<number> {
+    const commands = await this.db
+      .selectFrom('runs')
+      .select('command')
+      .distinct()
+      .where('account', '=', account)
+      .where('started_at', '<', cutoff)
+      .execute();
+    let deleted = 0;
+    for (const { command } of commands) {
+      const latest = this.db
+        .selectFrom('runs')
+        .select('id')
+        .where('account', '=', account)
+        .where('command', '=', command)
+        .orderBy('started_at', 'desc')
+        .limit(keepLatest);
+      const r = await this.db
+        .deleteFrom('runs')
+        .where('account', '=', account)
+        .where('command', '=', command)
+        .where('started_at', '<', cutoff)
+        .where('id', 'not in', latest)
+        .executeTakeFirst();
+      deleted += Number(r.numDeletedRows);
+    }
+    return deleted;
+  }
+
   /** The account's latest runs, newest first. */
   async last(account: string, limit = 5): Promise<RunRecord[]> {
     const rows = await this.db

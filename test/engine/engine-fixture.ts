@@ -159,6 +159,7 @@ export function engineFixtures(): (options?: EngineOptions) => Promise<Engine> {
       quota: options.quota ?? { perDay: 3, reserveForOthers: 0 },
       horizon: { historyAuthorized: false, marginDays: 1 },
       archive: { dir: archiveDir, keepDays: 30, minFreeMB: 0 },
+      retention: { runsKeepDays: 90, rejectedRowsKeepDays: 365 },
       apiBase: 'https://api.example.test',
       allowedDownloadHosts: [],
       stateUrl: db.url,
