@@ -7,6 +7,10 @@
  * table of the same definition (both logged tables, same server). It prints rows per second for
  * both, their ratio and the connector's peak RSS (VmHWM), medians over --runs runs. The last line
  * is `ratio_vs_psql_copy=<number> peak_rss_mb=<number> rows=<number>` for the largest size.
+ *
+ * `--destination bigquery`: the sync loads into the local BigQuery stand-in of the tests
+ * (test/support/fake-bigquery.ts, in this process; the state store stays in PostgreSQL) instead,
+ * so that its peak RSS is measured the same way; `psql \copy` still runs beside it for scale.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -19,6 +23,7 @@ import { createTableStatements } from '../connectors/postgres/postgres-ddl.js';
 import { copilotKb } from '../schemas/copilot-kb.js';
 import { rng } from '../simulator/simulator-data.js';
 import { startSimulator } from '../simulator/simulator-server.js';
+import { startFakeBigQuery } from '../test/support/fake-bigquery.js';
 import { median, run } from './bench-process.js';
 
 const args = process.argv.slice(2);
@@ -33,6 +38,10 @@ const runs = Number(opt('runs', '3'));
 const sizes = opt('rows', '')
   ? opt('rows', '').split(',').map(Number)
   : [100_000, 1_000_000, ...(flag('with-5m') ? [5_000_000] : [])];
+const destinationType = opt('destination', 'postgres');
+if (destinationType !== 'postgres' && destinationType !== 'bigquery') {
+  throw new Error(`--destination: postgres or bigquery, not ${destinationType}`);
+}
 const cliPath = new URL('../src/cli/main.js', import.meta.url).pathname;
 
 /** A copilot_kb export with `rows` rows, one a second from `start`; values psql can read too. */
@@ -103,6 +112,17 @@ async function main() {
       const csv = join(work, `copilot_kb_${rows}.csv`);
       await writeCsv(csv, rows, start);
       const sim = await startSimulator({ staticFiles: { copilot_kb: csv }, faults: { quota: 1000 } });
+      const fake = destinationType === 'bigquery' ? await startFakeBigQuery('bench-project') : undefined;
+      const destination = fake
+        ? { type: 'bigquery', projectId: fake.projectId, dataset: 'cxone', apiEndpoint: fake.url }
+        : { type: 'postgres', url: benchUrl, schema: 'cxone' };
+      const destinationEnv = fake
+        ? {
+            GCE_METADATA_HOST: fake.metadataHost,
+            METADATA_SERVER_DETECTION: 'assume-present',
+            GOOGLE_APPLICATION_CREDENTIALS: '',
+          }
+        : {};
       const config = join(work, 'bench.yaml');
       await writeFile(
         config,
@@ -116,7 +136,8 @@ async function main() {
             pollIntervalSeconds: 0.05,
           },
           archive: { dir: join(work, 'archive'), keepDays: 0 },
-          destination: { type: 'postgres', url: benchUrl, schema: 'cxone' },
+          state: { url: benchUrl },
+          destination,
           streams: { copilot_kb: {} },
         }),
       );
@@ -148,13 +169,26 @@ async function main() {
           ],
           {
             CXONE_OD_SYNC_LOG_LEVEL: flag('verbose') ? 'info' : 'warn',
+            ...destinationEnv,
+            // The sync's Node settings alone (the image's: --node-options "--max-old-space-size=128
+            // --max-semi-space-size=8"); this process keeps its own, as it holds the stand-in's rows.
+            ...(opt('node-options', '') ? { NODE_OPTIONS: opt('node-options', '') } : {}),
           },
         );
         if (flag('verbose')) process.stderr.write(s.stderr);
         if (s.code !== 0) throw new Error(`sync exited ${s.code}: ${s.stderr.slice(-2000)}`);
-        const [{ n }] = (await db.query<{ n: string }>(`select count(*) as n from cxone.copilot_kb`))
-          .rows as [{ n: string }];
-        if (Number(n) !== rows) throw new Error(`sync loaded ${n} rows, expected ${rows}`);
+        const n = fake
+          ? fake.rows('cxone', 'copilot_kb').length
+          : Number(
+              (
+                (await db.query<{ n: string }>(`select count(*) as n from cxone.copilot_kb`)).rows as [
+                  { n: string },
+                ]
+              )[0].n,
+            );
+        fake?.tables.clear();
+        fake?.jobs.clear();
+        if (n !== rows) throw new Error(`sync loaded ${n} rows, expected ${rows}`);
         sync.push({ ms: s.ms, peakKb: s.peakKb });
         const p = await run('psql', [
           benchUrl,
@@ -167,6 +201,7 @@ async function main() {
         psql.push(p.ms);
       }
       await sim.close();
+      await fake?.close();
       const syncMs = median(sync.map((s) => s.ms));
       const psqlMs = median(psql);
       const rssMb = Math.round(median(sync.map((s) => s.peakKb)) / 1024);

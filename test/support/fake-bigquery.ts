@@ -124,7 +124,7 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
     }
   }
 
-  function runLoad(job: Json, data: string): void {
+  function runLoad(job: Json, data: Buffer): void {
     const cfg = job.configuration.load;
     const ref = cfg.destinationTable;
     const target = getTable(ref.datasetId, ref.tableId);
@@ -135,7 +135,10 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
     const byName = new Map(fields.map((f) => [f.name, f]));
     const rows: Row[] = [];
     let line = 0;
-    for (const text of data.split('\n')) {
+    for (let from = 0; from < data.length; ) {
+      const eol = data.indexOf(10, from);
+      const text = data.toString('utf8', from, eol < 0 ? data.length : eol);
+      from = eol < 0 ? data.length : eol + 1;
       line++;
       if (text === '') continue;
       const obj = JSON.parse(text) as Row;
@@ -278,7 +281,7 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
     }
   }
 
-  function createJob(body: Json, data?: string): Json {
+  function createJob(body: Json, data?: Buffer): Json {
     const ref = body.jobReference ?? {};
     const jobId: string = ref.jobId ?? randomUUID();
     if (jobs.has(jobId))
@@ -292,7 +295,7 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
       statistics: {},
     };
     try {
-      if (body.configuration?.load) runLoad(job, data ?? '');
+      if (body.configuration?.load) runLoad(job, data ?? Buffer.alloc(0));
       else if (body.configuration?.query) runQuery(job);
     } catch (err) {
       if (err instanceof HttpError && err.status !== 404) throw err;
@@ -318,21 +321,29 @@ export async function startFakeBigQuery(projectId = 'test-project'): Promise<Fak
     return job;
   }
 
-  function parseMultipart(req: IncomingMessage, raw: Buffer): { meta: Json; data: string } {
+  /** The two parts of a multipart upload, the data kept as bytes (an upload may pass 512 MiB). */
+  function parseMultipart(req: IncomingMessage, raw: Buffer): { meta: Json; data: Buffer } {
     const type = req.headers['content-type'] ?? '';
     const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1];
     if (!boundary) throw new HttpError(400, 'multipart upload without boundary', 'invalid');
-    const parts = raw
-      .toString('utf8')
-      .split(`--${boundary}`)
-      .slice(1, -1)
-      .map((p) => {
-        const at = p.indexOf('\r\n\r\n');
-        return p.slice(at + 4).replace(/\r\n$/, '');
-      });
+    const marker = Buffer.from(`--${boundary}`);
+    const parts: Buffer[] = [];
+    let at = raw.indexOf(marker);
+    while (at >= 0) {
+      const next = raw.indexOf(marker, at + marker.length);
+      if (next < 0) break;
+      const part = raw.subarray(at + marker.length, next);
+      const body = part.indexOf('\r\n\r\n');
+      const end =
+        part.length >= 2 && part.subarray(part.length - 2).toString() === '\r\n'
+          ? part.length - 2
+          : part.length;
+      parts.push(part.subarray(body + 4, end));
+      at = next;
+    }
     if (parts.length !== 2)
       throw new HttpError(400, `expected 2 multipart parts, got ${parts.length}`, 'invalid');
-    return { meta: JSON.parse(parts[0] as string), data: parts[1] as string };
+    return { meta: JSON.parse(parts[0]!.toString('utf8')), data: parts[1]! };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer): Promise<Json> {
