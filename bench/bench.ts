@@ -24,16 +24,8 @@ import { copilotKb } from '../schemas/copilot-kb.js';
 import { rng } from '../simulator/simulator-data.js';
 import { startSimulator } from '../simulator/simulator-server.js';
 import { startFakeBigQuery } from '../test/support/fake-bigquery.js';
-import { median, run } from './bench-process.js';
+import { benchDatabaseUrl, flag, median, opt, run } from './bench-process.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
-const dbUrl =
-  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const runs = Number(opt('runs', '3'));
 const sizes = opt('rows', '')
   ? opt('rows', '').split(',').map(Number)
@@ -93,12 +85,12 @@ async function writeCsv(path: string, rows: number, start: Date): Promise<void> 
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: dbUrl });
+  const admin = new pg.Client({ connectionString: benchDatabaseUrl });
   await admin.connect();
   const work = await mkdtemp(join(tmpdir(), 'cxone-bench-'));
   const dbName = `cxone_bench_${process.pid}`;
   await admin.query(`create database ${dbName}`);
-  const u = new URL(dbUrl);
+  const u = new URL(benchDatabaseUrl);
   u.pathname = `/${dbName}`;
   const benchUrl = u.toString();
   const db = new pg.Client({ connectionString: benchUrl });

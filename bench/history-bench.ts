@@ -24,18 +24,11 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { startSimulator } from '../simulator/simulator-server.js';
-import { median, type ProcessRun, run } from './bench-process.js';
+import { table } from '../src/cli/output.js';
+import { benchDatabaseUrl, flag, median, opt, type ProcessRun, run } from './bench-process.js';
 import { generateHistory, type HistoryShape } from './history-data.js';
 import { explainAll, readRecorded, shortText } from './query-plans.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
-const adminUrl =
-  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const runs = Number(opt('runs', '5'));
 const cliPath = new URL('../src/cli/main.js', import.meta.url).pathname;
 const recorder = pathToFileURL(new URL('./query-recorder.js', import.meta.url).pathname).href;
@@ -96,7 +89,7 @@ const commands: Command[] = [
 ];
 
 async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = new pg.Client({ connectionString: benchDatabaseUrl });
   await admin.connect();
   try {
     return await fn(admin);
@@ -131,7 +124,7 @@ async function main() {
   const sim = await startSimulator({ faults: { quota: 1_000_000 } });
   const stores: Store[] = (['young', 'history'] as const).map((label) => {
     const name = `cxone_bench_${label}_${process.pid}`;
-    const u = new URL(adminUrl);
+    const u = new URL(benchDatabaseUrl);
     u.pathname = `/${name}`;
     const shape =
       label === 'young'
@@ -275,18 +268,6 @@ async function explainHistory(store: Store, work: string): Promise<{ rows: strin
 
 function cli(argv: string[], env: NodeJS.ProcessEnv = {}, node: string[] = []): Promise<ProcessRun> {
   return run(process.execPath, [...node, cliPath, ...argv], { CXONE_OD_SYNC_LOG_LEVEL: 'warn', ...env });
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 main().then(
